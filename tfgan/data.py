@@ -1,0 +1,582 @@
+"""Datasets as ``tf.data`` pipelines of images in [-1, 1], offline first.
+
+``load("mnist", split="test")`` yields float32 batches of shape (B, 28, 28, 1). Each dataset is a
+registry entry: a :class:`DatasetInfo` plus a loader that returns uint8 NHWC arrays; ``load`` turns
+those arrays into a shuffled, batched, prefetched pipeline. Names with a colon (``folder:PATH``)
+go to a prefix resolver registered with :func:`register_prefix`.
+
+MNIST-style datasets are looked for in this order, first found wins (per split):
+
+1. the ``data_dir`` argument (the IDX files themselves, or a ``<name>/`` subfolder);
+2. ``$TFGAN_DATA_DIR/<name>/``;
+3. the repository's ``data/<name>/`` (:data:`REPO_DATA_DIR`);
+4. system copies, e.g. ``/usr/share/datasets/fashion-mnist`` from Debian's dataset-fashion-mnist;
+5. a tensorflow-datasets copy already prepared in ``$TFDS_DATA_DIR`` or ~/tensorflow_datasets;
+6. a tensorflow-datasets download, only after a 3 s connectivity check (skipped if TFGAN_OFFLINE=1).
+
+See data/README.md for the file names and layout of offline copies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gzip
+import logging
+import os
+import socket
+import sys
+import threading
+import types
+import zlib
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+logger = logging.getLogger("tfgan.data")
+
+#: The repository's own ``data/`` folder (source 3). Tests point it elsewhere with monkeypatch.
+REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+#: Seconds the connectivity check waits before tfds is allowed to download.
+CONNECT_TIMEOUT = 3.0
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """No source holds the requested dataset split; the message lists every place looked in."""
+
+
+class CorruptDatasetError(ValueError):
+    """A dataset file exists but cannot be read; the message names the file and the problem."""
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset holds. ``num_examples`` maps split -> count where known."""
+
+    name: str
+    image_shape: tuple[int, int, int]
+    num_classes: int | None = None
+    class_names: tuple[str, ...] | None = None
+    splits: tuple[str, ...] = ("train", "test")
+    num_examples: Mapping[str, int] = dataclasses.field(default_factory=dict, hash=False)
+    description: str = ""
+
+    def __post_init__(self):
+        # Tuples and a read-only mapping, so registered infos cannot be changed by accident.
+        object.__setattr__(self, "image_shape", tuple(self.image_shape))
+        object.__setattr__(self, "splits", tuple(self.splits))
+        if self.class_names is not None:
+            object.__setattr__(self, "class_names", tuple(self.class_names))
+        object.__setattr__(self, "num_examples", types.MappingProxyType(dict(self.num_examples)))
+
+
+#: A loader returns (images uint8 NHWC, labels int64 or None) for one split.
+Loader = Callable[[str, "str | os.PathLike | None"], "tuple[np.ndarray, np.ndarray | None]"]
+#: A prefix resolver maps the text after "prefix:" to (DatasetInfo, Loader).
+Resolver = Callable[[str], "tuple[DatasetInfo, Loader]"]
+
+_REGISTRY: dict[str, tuple[DatasetInfo, Loader]] = {}
+_PREFIXES: dict[str, Resolver] = {}
+
+
+# --------------------------------------------------------------------------------------------
+# Registry
+
+
+def register_dataset(info: DatasetInfo, loader: Loader | None = None, *, overwrite: bool = False):
+    """Registers ``loader(split, data_dir)`` under ``info.name``; without a loader, a decorator."""
+    if loader is None:
+        return lambda fn: register_dataset(info, fn, overwrite=overwrite)
+    if info.name in _REGISTRY and not overwrite:
+        raise ValueError(
+            f"A dataset named {info.name!r} is already registered. "
+            "Pick another name, or pass overwrite=True to replace it."
+        )
+    if ":" in info.name:
+        raise ValueError(
+            f"Dataset names may not contain ':' (reserved for prefixes). Received: {info.name!r}."
+        )
+    _REGISTRY[info.name] = (info, loader)
+    return loader
+
+
+def register_prefix(prefix: str, resolver: Resolver, *, overwrite: bool = False) -> Resolver:
+    """Routes names ``"<prefix>:<rest>"`` to ``resolver(rest) -> (DatasetInfo, loader)``."""
+    if not prefix or ":" in prefix:
+        raise ValueError(f"Expected a prefix without ':', e.g. 'folder'. Received: {prefix!r}.")
+    if prefix in _PREFIXES and not overwrite:
+        raise ValueError(
+            f"Prefix {prefix!r} is already registered; pass overwrite=True to replace it."
+        )
+    _PREFIXES[prefix] = resolver
+    return resolver
+
+
+def available_datasets() -> list[str]:
+    """Registered dataset names, sorted, then prefix patterns such as ``'folder:<...>'``."""
+    return sorted(_REGISTRY) + [f"{p}:<...>" for p in sorted(_PREFIXES)]
+
+
+def _resolve(name: str) -> tuple[DatasetInfo, Loader]:
+    if not isinstance(name, str):
+        raise ValueError(f"Expected a dataset name string. Received: {name!r}.")
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    prefix, sep, rest = name.partition(":")
+    if sep and prefix in _PREFIXES:
+        return _PREFIXES[prefix](rest)
+    raise ValueError(
+        f"Unknown dataset. Received: name={name!r}. Expected one of {available_datasets()}."
+    )
+
+
+def info(name: str) -> DatasetInfo:
+    """The :class:`DatasetInfo` of a registered (or prefix-resolved) dataset."""
+    return _resolve(name)[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Public loading API
+
+
+def load_arrays(
+    name: str, split: str = "train", data_dir: str | os.PathLike | None = None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Returns (images uint8 NHWC, labels int64 or None) of one split, e.g. for classifiers.
+
+    The arrays may be shared with an in-memory cache and read-only; copy before writing.
+    """
+    ds_info, loader = _resolve(name)
+    _check_split(ds_info, split)
+    images, labels = loader(split, data_dir)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise TypeError(
+            f"Loader of {name!r} must return uint8 NHWC images. "
+            f"Received: dtype={images.dtype}, shape={images.shape}."
+        )
+    return images, labels
+
+
+def load(
+    name: str,
+    split: str = "train",
+    batch_size: int = 64,
+    image_size: int | Sequence[int] | None = None,
+    with_labels: bool = False,
+    data_dir: str | os.PathLike | None = None,
+    shuffle: bool = True,
+    seed: int | None = None,
+    channels: int | None = None,
+    repeat: bool = False,
+) -> tf.data.Dataset:
+    """A batched ``tf.data.Dataset`` of float32 images in [-1, 1], shape (B, H, W, C).
+
+    Args:
+        name: a name from :func:`available_datasets`, e.g. ``"mnist"``.
+        split: ``"train"`` or ``"test"``.
+        batch_size: images per batch; the last partial batch is dropped.
+        image_size: None keeps the native size; an int or (H, W) resizes bilinearly.
+        with_labels: yield ``(images, labels)`` with int32 labels of shape (B,).
+        data_dir: folder checked first for the files (see the module docstring for the rest).
+        shuffle: shuffle with a buffer as large as the split; ``seed`` makes the order repeatable.
+        channels: None keeps the native channels; 1 or 3 converts grayscale <-> RGB.
+        repeat: repeat forever (before batching, so batches straddle epochs).
+    """
+    if not _is_int(batch_size) or batch_size < 1:
+        raise ValueError(
+            f"Expected batch_size to be an int >= 1. Received: batch_size={batch_size!r}."
+        )
+    size = _parse_image_size(image_size)
+    if channels not in (None, 1, 3):
+        raise ValueError(f"Expected channels to be None, 1 or 3. Received: channels={channels!r}.")
+    images, labels = load_arrays(name, split, data_dir)
+    if with_labels and labels is None:
+        raise ValueError(f"Dataset {name!r} has no labels; call load(..., with_labels=False).")
+    n = len(images)
+    if not repeat and batch_size > n:
+        raise ValueError(
+            f"batch_size={batch_size} exceeds the {n} examples of {name!r} split {split!r}, so "
+            "dropping the partial batch would leave nothing. "
+            "Use a smaller batch_size or repeat=True."
+        )
+
+    ds = tf.data.Dataset.from_tensor_slices((images, labels) if with_labels else images)
+    if shuffle:
+        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(int(batch_size), drop_remainder=True)
+    to_float = functools.partial(_to_float, size=size, channels=channels)
+    if with_labels:
+        ds = ds.map(
+            lambda x, y: (to_float(x), tf.cast(y, tf.int32)), num_parallel_calls=tf.data.AUTOTUNE
+        )
+    else:
+        ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _to_float(x, size, channels):
+    """uint8 batch -> float32 in [-1, 1], resized and with the requested channel count."""
+    x = tf.cast(x, tf.float32) / 127.5 - 1.0
+    if channels == 1 and x.shape[-1] == 3:
+        x = tf.image.rgb_to_grayscale(x)
+    if size is not None and tuple(x.shape[1:3]) != size:
+        x = tf.image.resize(x, size, method="bilinear")
+    if channels == 3 and x.shape[-1] == 1:
+        x = tf.image.grayscale_to_rgb(x)
+    return x
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _parse_image_size(image_size) -> tuple[int, int] | None:
+    if image_size is None:
+        return None
+    pair = (image_size, image_size) if _is_int(image_size) else image_size
+    try:
+        ok = len(pair) == 2 and all(_is_int(v) and v >= 1 for v in pair)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(
+            "Expected image_size to be None, an int >= 1 or a pair (H, W) of them. "
+            f"Received: image_size={image_size!r}."
+        )
+    return int(pair[0]), int(pair[1])
+
+
+def _check_split(ds_info: DatasetInfo, split: str) -> None:
+    if split not in ds_info.splits:
+        raise ValueError(
+            f"Unknown split for dataset {ds_info.name!r}. Received: split={split!r}. "
+            f"Expected one of {list(ds_info.splits)}."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# IDX files (the MNIST format: http://yann.lecun.com/exdb/mnist/, "FILE FORMATS")
+
+_IDX_KINDS = {"images": 3, "labels": 1}  # kind -> number of dimensions; dtype byte 0x08 = ubyte
+
+
+def read_idx(path: str | os.PathLike, kind: str | None = None) -> np.ndarray:
+    """Parses a (gzipped if ``.gz``) IDX file of unsigned bytes into a read-only uint8 array.
+
+    ``kind`` "images" expects magic 0x00000803 (N, H, W), "labels" 0x00000801 (N,). Any problem
+    raises :class:`CorruptDatasetError` naming the file. Results are cached per path and mtime.
+    """
+    if kind not in (None, *_IDX_KINDS):
+        raise ValueError(f"Expected kind None, 'images' or 'labels'. Received: kind={kind!r}.")
+    path = Path(path)
+    stat = path.stat()
+    return _read_idx_cached(str(path), stat.st_mtime_ns, stat.st_size, kind)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_idx_cached(path: str, mtime_ns: int, size: int, kind: str | None) -> np.ndarray:
+    del mtime_ns, size  # cache key only: a rewritten file is parsed again
+    data = _read_bytes(path)
+
+    def corrupt(problem: str) -> CorruptDatasetError:
+        return CorruptDatasetError(
+            f"{path}: {problem}. Replace it with an intact copy (see data/README.md)."
+        )
+
+    if len(data) < 4:
+        raise corrupt(f"file has {len(data)} bytes, expected at least a 4-byte IDX header")
+    magic = int.from_bytes(data[:4], "big")
+    ndim = data[3]
+    if kind is not None:
+        want = 0x800 | _IDX_KINDS[kind]
+        if magic != want:
+            raise corrupt(f"bad magic number 0x{magic:08X}, expected 0x{want:08X} ({kind})")
+    elif data[0] != 0 or data[1] != 0 or data[2] != 0x08 or ndim == 0:
+        raise corrupt(f"bad magic number 0x{magic:08X}, expected 0x000008NN (unsigned bytes)")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise corrupt(
+            f"file has {len(data)} bytes, expected a {header}-byte header for {ndim} dims"
+        )
+    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = header + int(np.prod(dims, dtype=np.int64))
+    if len(data) != expected:
+        raise corrupt(
+            f"file has {len(data)} bytes, expected {expected} (header {header} + dims {dims}); "
+            "it is truncated or has trailing data"
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _read_bytes(path: str) -> bytes:
+    if not path.endswith(".gz"):
+        with open(path, "rb") as f:
+            return f.read()
+    try:
+        with gzip.open(path, "rb") as f:
+            return f.read()
+    except (gzip.BadGzipFile, EOFError, zlib.error, OSError) as e:
+        raise CorruptDatasetError(
+            f"{path}: not a valid gzip file ({e}). Replace it with an intact copy, or store it "
+            "uncompressed without the .gz suffix."
+        ) from e
+
+
+_SPLIT_PREFIX = {"train": "train", "test": "t10k"}
+
+
+def _idx_file(folder: Path, split: str, kind: str) -> Path | None:
+    """The IDX file of one split and kind in ``folder``, trying the usual name variants."""
+    stem = f"{_SPLIT_PREFIX[split]}-{kind}"
+    dims = "idx3" if kind == "images" else "idx1"
+    for name in (f"{stem}-{dims}-ubyte", f"{stem}.{dims}-ubyte"):
+        for candidate in (folder / f"{name}.gz", folder / name):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _idx_splits(folder: Path, splits: Sequence[str]) -> list[str]:
+    """Splits whose images and labels files both exist in ``folder``."""
+    return [s for s in splits if _idx_file(folder, s, "images") and _idx_file(folder, s, "labels")]
+
+
+def read_idx_split(folder: str | os.PathLike, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Reads ``<train|t10k>-images/labels`` from ``folder``: (uint8 N,H,W,1, int64 N)."""
+    folder = Path(folder)
+    image_path = _idx_file(folder, split, "images")
+    label_path = _idx_file(folder, split, "labels")
+    if image_path is None or label_path is None:
+        raise DatasetNotFoundError(
+            f"{folder}: no {_SPLIT_PREFIX[split]}-images-idx3-ubyte(.gz) and "
+            f"{_SPLIT_PREFIX[split]}-labels-idx1-ubyte(.gz) pair for split {split!r}."
+        )
+    images = read_idx(image_path, "images")
+    labels = read_idx(label_path, "labels")
+    if len(images) != len(labels):
+        raise CorruptDatasetError(
+            f"{image_path} holds {len(images)} images but {label_path} holds {len(labels)} "
+            "labels; expected equal counts. One of the two files is from another copy or split."
+        )
+    return images[..., None], labels.astype(np.int64)
+
+
+# --------------------------------------------------------------------------------------------
+# Source search for IDX datasets
+
+
+@dataclasses.dataclass(frozen=True)
+class _IdxSources:
+    """Where an IDX dataset may live besides the user's folders."""
+
+    name: str
+    tfds_name: str
+    download_host: tuple[str, int]
+    system_dirs: tuple[str, ...] = ()
+
+
+def _offline() -> bool:
+    return os.environ.get("TFGAN_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _can_connect(host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> str | None:
+    """None when ``host:port`` accepts a TCP connection within ``timeout`` s, else the reason.
+
+    Runs in a daemon thread so a hanging DNS lookup cannot stall the caller past ``timeout``.
+    """
+    result: list[str | None] = ["timed out"]
+
+    def attempt():
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            result[0] = None
+        except OSError as e:
+            result[0] = f"{type(e).__name__}: {e}"
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(timeout + 0.5)
+    return result[0]
+
+
+def _patch_importlib_resources() -> None:
+    """Lets tfds 4.9.10 prepare datasets on Python >= 3.9 without the importlib_resources backport.
+
+    tfds imports ``importlib_resources`` unconditionally in ``DatasetBuilder.code_path`` (run by
+    every ``download_and_prepare``) but declares it only for Python < 3.9; the standard library's
+    ``importlib.resources`` has the one attribute it uses (``abc.Traversable``), and etils aliases
+    it the same way. A no-op when the backport is installed.
+    """
+    try:
+        import importlib_resources  # noqa: F401
+    except ModuleNotFoundError:
+        import importlib.resources
+        import importlib.resources.abc  # noqa: F401
+
+        sys.modules["importlib_resources"] = importlib.resources
+
+
+def _tfds_root() -> Path:
+    return Path(os.environ.get("TFDS_DATA_DIR") or Path.home() / "tensorflow_datasets").expanduser()
+
+
+@functools.lru_cache(maxsize=8)
+def _tfds_arrays(tfds_name: str, split: str, root: str, marker_mtime: int):
+    """Reads one prepared tfds split fully into memory (cached)."""
+    del marker_mtime
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(tfds_name, data_dir=root)
+    batch = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))
+    images = np.asarray(batch["image"], dtype=np.uint8)
+    images.flags.writeable = False
+    return images, np.asarray(batch["label"], dtype=np.int64)
+
+
+def _tfds_prepared(tfds_name: str, split: str, root: Path) -> tuple[str, tuple | None]:
+    """(status, arrays or None) for a tfds copy prepared under ``root``, without any download."""
+    infos = sorted(root.glob(f"{tfds_name}/*/dataset_info.json"))
+    if not infos:  # checked first: building a tfds builder for a missing copy logs warnings
+        return "not prepared", None
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(tfds_name, data_dir=str(root))
+    if not builder.is_prepared():
+        return f"no prepared copy for version {builder.version}", None
+    if split not in builder.info.splits:
+        return f"prepared, but found only split(s) {sorted(builder.info.splits)}", None
+    marker = Path(builder.data_dir) / "dataset_info.json"
+    return "used", _tfds_arrays(tfds_name, split, str(root), marker.stat().st_mtime_ns)
+
+
+def _find_idx(src: _IdxSources, split: str, data_dir) -> tuple[np.ndarray, np.ndarray]:
+    """Tries every source in order; raises DatasetNotFoundError listing them all."""
+    looked: list[str] = []
+    partial: list[tuple[Path, list[str]]] = []
+    candidates: list[tuple[str, Path | None]] = []
+    if data_dir is not None:
+        base = Path(data_dir).expanduser()
+        candidates.append(("data_dir argument", base))
+        if base.is_dir():
+            candidates.append(("data_dir argument", base / src.name))
+    else:
+        candidates.append(("data_dir argument", None))
+    env = os.environ.get("TFGAN_DATA_DIR")
+    candidates.append(("$TFGAN_DATA_DIR", Path(env).expanduser() / src.name if env else None))
+    candidates.append(("repo data dir", Path(REPO_DATA_DIR) / src.name))
+    candidates += [("system copy", Path(d)) for d in src.system_dirs]
+
+    for label, folder in candidates:
+        if folder is None:
+            looked.append(f"{label}: not set")
+            continue
+        if not folder.is_dir():
+            looked.append(f"{label}: {folder} (no such folder)")
+            continue
+        found = _idx_splits(folder, ("train", "test"))
+        if split in found:
+            logger.info("%s/%s: reading IDX files from %s (%s)", src.name, split, folder, label)
+            return read_idx_split(folder, split)
+        if found and folder not in [f for f, _ in partial]:
+            partial.append((folder, found))
+            looked.append(f"{label}: {folder} (found only split(s) {found})")
+        else:
+            looked.append(f"{label}: {folder} (no IDX files)")
+
+    root = _tfds_root()
+    status, arrays = _tfds_prepared(src.tfds_name, split, root)
+    if arrays is not None:
+        logger.info("%s/%s: reading tfds copy prepared in %s", src.name, split, root)
+        return arrays
+    looked.append(f"tfds prepared copy: {root / src.tfds_name} ({status})")
+
+    host, port = src.download_host
+    if _offline():
+        looked.append("tfds download: skipped because TFGAN_OFFLINE is set")
+    elif (reason := _can_connect(host, port)) is not None:
+        looked.append(f"tfds download: skipped, cannot reach {host}:{port} ({reason})")
+    else:
+        import tensorflow_datasets as tfds
+
+        _patch_importlib_resources()
+        logger.info("%s/%s: downloading with tfds into %s", src.name, split, root)
+        try:
+            tfds.builder(src.tfds_name, data_dir=str(root)).download_and_prepare()
+            status, arrays = _tfds_prepared(src.tfds_name, split, root)
+        except Exception as e:  # noqa: BLE001 - any download failure ends in the same advice
+            status, arrays = f"failed with {type(e).__name__}: {e}", None
+        if arrays is not None:
+            return arrays
+        looked.append(f"tfds download into {root}: {status}")
+
+    raise DatasetNotFoundError(_not_found_message(src.name, split, looked, partial))
+
+
+def _not_found_message(name, split, looked, partial) -> str:
+    p = _SPLIT_PREFIX[split]
+    files = f"{p}-images-idx3-ubyte.gz and {p}-labels-idx1-ubyte.gz"
+    lines = [f"Found no source for split {split!r} of dataset {name!r}."]
+    for folder, found in partial:
+        hint = " or ".join(f"split={s!r} (--split {s})" for s in found)
+        lines.append(f"Found only split(s) {found} in {folder}; pass {hint}, or add {files} there.")
+    lines.append(
+        f"To provide the files, set TFGAN_DATA_DIR (or data_dir= / --data-dir) to a folder "
+        f"holding {name}/{p}-images-idx3-ubyte.gz and {name}/{p}-labels-idx1-ubyte.gz, "
+        "or go online so tensorflow-datasets can download it. Looked in:"
+    )
+    lines += [f"  - {entry}" for entry in looked]
+    return "\n".join(lines)
+
+
+#: name -> where that IDX dataset may live; looked up at load time so tests can swap entries.
+_IDX_SOURCES: dict[str, _IdxSources] = {}
+
+
+def _register_idx(info_: DatasetInfo, src: _IdxSources) -> None:
+    _IDX_SOURCES[info_.name] = src
+
+    def loader(split, data_dir=None):
+        return _find_idx(_IDX_SOURCES[info_.name], split, data_dir)
+
+    loader.__doc__ = f"Loads {info_.name} from IDX files or tfds; see tfgan.data."
+    register_dataset(info_, loader)
+
+
+_MNIST_COUNTS = {"train": 60000, "test": 10000}
+
+_register_idx(
+    DatasetInfo(
+        name="mnist",
+        image_shape=(28, 28, 1),
+        num_classes=10,
+        class_names=tuple(str(d) for d in range(10)),
+        num_examples=_MNIST_COUNTS,
+        description="MNIST handwritten digits, 28x28 grayscale (LeCun et al., 1998).",
+    ),
+    _IdxSources("mnist", "mnist", ("storage.googleapis.com", 443)),
+)
+
+_register_idx(
+    DatasetInfo(
+        name="fashion_mnist",
+        image_shape=(28, 28, 1),
+        num_classes=10,
+        class_names=(
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        ),
+        num_examples=_MNIST_COUNTS,
+        description="Fashion-MNIST Zalando article images, 28x28 grayscale (Xiao et al., 2017).",
+    ),
+    _IdxSources(
+        "fashion_mnist",
+        "fashion_mnist",
+        ("fashion-mnist.s3-website.eu-central-1.amazonaws.com", 80),
+        system_dirs=("/usr/share/datasets/fashion-mnist",),
+    ),
+)

@@ -1,0 +1,109 @@
+"""Adversarial losses, as pure functions on discriminator logits.
+
+Label convention, used everywhere in tfgan: **real = 1, fake = 0**. Discriminators output logits
+(no final sigmoid); ``D(x) = sigmoid(logit)``. Working on logits lets TensorFlow use the stable
+``sigmoid_cross_entropy_with_logits`` instead of ``log(sigmoid(.))``, which underflows.
+
+Every loss is a minibatch mean. Formulas refer to Goodfellow et al. 2014, "Generative Adversarial
+Nets" (https://arxiv.org/abs/1406.2661), and to ``lectures/01_gan.md``.
+
+Variants (the ``loss`` setting of every adversarial model):
+
+* ``"minimax"``: the generator minimizes eq. 1 directly (saturates early in training).
+* ``"non_saturating"``: the generator maximizes log D(G(z)) instead (Goodfellow 2014, section 3).
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+LOSS_VARIANTS = ("minimax", "non_saturating")
+
+
+def _bce(labels, logits):
+    return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
+
+
+def _check_label_smoothing(label_smoothing):
+    if not 0.0 <= float(label_smoothing) < 1.0:
+        raise ValueError(
+            "label_smoothing must be in [0, 1): the real target is 1 - label_smoothing. "
+            f"Received: label_smoothing={label_smoothing}"
+        )
+
+
+def discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
+    """Discriminator loss, eq. 1 of Goodfellow et al. 2014 with one-sided label smoothing.
+
+    L_D = -E_x[(1 - a) log D(x) + a log(1 - D(x))] - E_z[log(1 - D(G(z)))]
+
+    With ``a = label_smoothing = 0`` this is the negated value function V(D, G) of eq. 1, which D
+    maximizes. One-sided label smoothing (Salimans et al. 2016, "Improved Techniques for Training
+    GANs", section 3.4, https://arxiv.org/abs/1606.03498) replaces the real target 1 by ``1 - a``
+    and keeps the fake target at 0: smoothing the fake target too would move the optimal
+    discriminator towards the generator's own samples (see ``lectures/01_gan.md``).
+
+    Args:
+        real_logits: D's logits on real data, any shape.
+        fake_logits: D's logits on generated data, any shape.
+        label_smoothing: ``a`` in [0, 1).
+
+    Returns:
+        Scalar: mean loss on the real batch plus mean loss on the fake batch.
+    """
+    _check_label_smoothing(label_smoothing)
+    real_logits = tf.convert_to_tensor(real_logits)
+    fake_logits = tf.convert_to_tensor(fake_logits)
+    real_target = tf.fill(tf.shape(real_logits), tf.cast(1.0 - label_smoothing, real_logits.dtype))
+    real_loss = tf.reduce_mean(_bce(real_target, real_logits))
+    fake_loss = tf.reduce_mean(_bce(tf.zeros_like(fake_logits), fake_logits))
+    return real_loss + fake_loss
+
+
+def minimax_discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
+    """Discriminator loss of the minimax game: the same as :func:`discriminator_loss`."""
+    return discriminator_loss(real_logits, fake_logits, label_smoothing)
+
+
+def non_saturating_discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
+    """Discriminator loss used with the non-saturating generator: the same as :func:`discriminator_loss`.
+
+    Only the generator's objective changes between the two variants.
+    """
+    return discriminator_loss(real_logits, fake_logits, label_smoothing)
+
+
+def minimax_generator_loss(fake_logits):
+    """Minimax generator loss, eq. 1 of Goodfellow et al. 2014.
+
+    L_G = E_z[log(1 - D(G(z)))]            (minimized by G)
+
+    Computed as ``-BCE(0, logit)`` = ``log(1 - sigmoid(logit))``. Its gradient with respect to the
+    logit is ``-D(G(z))``, which vanishes when D confidently rejects the samples (D(G(z)) -> 0),
+    the usual state early in training: the generator then learns slowly ("saturation").
+    """
+    fake_logits = tf.convert_to_tensor(fake_logits)
+    return -tf.reduce_mean(_bce(tf.zeros_like(fake_logits), fake_logits))
+
+
+def non_saturating_generator_loss(fake_logits):
+    """Non-saturating generator loss, Goodfellow et al. 2014, section 3 (after eq. 1).
+
+    L_G = -E_z[log D(G(z))]                (minimized by G)
+
+    Same fixed point as the minimax loss, but its gradient with respect to the logit is
+    ``-(1 - D(G(z)))``, which is largest exactly when D rejects the samples.
+    """
+    fake_logits = tf.convert_to_tensor(fake_logits)
+    return tf.reduce_mean(_bce(tf.ones_like(fake_logits), fake_logits))
+
+
+def get_losses(variant):
+    """Return ``(generator_loss, discriminator_loss)`` for a loss variant name."""
+    table = {
+        "minimax": (minimax_generator_loss, minimax_discriminator_loss),
+        "non_saturating": (non_saturating_generator_loss, non_saturating_discriminator_loss),
+    }
+    if variant not in table:
+        raise ValueError(f"Unknown loss variant. Expected one of {list(table)}. Received: loss={variant!r}")
+    return table[variant]

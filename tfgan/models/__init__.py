@@ -1,0 +1,52 @@
+"""Model registry: name -> (model class, config dataclass, default dataset).
+
+The CLI (``python -m tfgan.train NAME``) and the notebooks look models up here, so a model added
+to ``REGISTRY`` gets its command-line flags from its config dataclass with no other change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tfgan.models.base import AdversarialConfig, AdversarialModel, TrainConfig
+from tfgan.models.dcgan import DCGAN, DCGANConfig
+from tfgan.models.gan import GAN, GANConfig
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    model_class: type
+    config_class: type
+    default_dataset: str
+    description: str
+
+
+REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register(name, model_class, default_dataset, description):
+    REGISTRY[name] = ModelEntry(model_class, model_class.config_class, default_dataset, description)
+
+
+register("gan", GAN, "mnist", "MLP GAN, Goodfellow et al. 2014")
+register("dcgan", DCGAN, "mnist", "deep convolutional GAN, Radford et al. 2015")
+
+
+def get(name) -> ModelEntry:
+    """Registry entry for ``name``; ``ValueError`` naming the valid choices otherwise."""
+    if name not in REGISTRY:
+        raise ValueError(f"Unknown model {name!r}. Valid choices: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
+def build(name, config=None, **overrides):
+    """Instantiate a registered model from a config (or the defaults plus ``overrides``)."""
+    entry = get(name)
+    config = config if config is not None else entry.config_class(**overrides)
+    return entry.model_class(config)
+
+
+__all__ = [
+    "REGISTRY", "ModelEntry", "register", "get", "build", "TrainConfig", "AdversarialConfig",
+    "AdversarialModel", "GAN", "GANConfig", "DCGAN", "DCGANConfig",
+]

@@ -1,0 +1,135 @@
+"""Deep convolutional GAN.
+
+Radford, Metz and Chintala 2015, "Unsupervised Representation Learning with Deep Convolutional
+Generative Adversarial Networks", https://arxiv.org/abs/1511.06434.
+Lecture: ``lectures/02_dcgan.md``; notebook: ``notebooks/02_dcgan.ipynb``.
+
+The paper's architecture guidelines (section 3), and where the code follows them:
+
+* no pooling: strided convolutions in D, transposed ("fractionally strided") convolutions in G;
+* batch norm in both networks, except D's input layer and G's output layer;
+* no hidden fully connected layers: G's first layer projects z to the first feature maps (a
+  matrix multiplication, as in the paper) and D's last feature maps are flattened into one logit;
+* ReLU in G with tanh on the output, LeakyReLU (slope 0.2) in D;
+* Adam with learning rate 2e-4 and beta_1 = 0.5, weights drawn from N(0, 0.02) (section 4).
+
+Paper -> code: z is ``self.latent(n)``, G is ``self.generator``, D is ``sigmoid`` of
+``self.discriminator``; training is Algorithm 1 of Goodfellow et al. 2014, inherited from
+:class:`tfgan.models.gan.GAN`.
+
+Departures: z is Gaussian rather than uniform; kernels are 4x4 (the paper's code uses 4x4 for
+64x64 images too, the text says 5x5 in its figure); the depth scales with the image size so that
+28x28 MNIST gets two up-sampling stages instead of the paper's four. Other networks (the
+TensorFlow tutorial's, for instance) can be passed as ``generator=``/``discriminator=``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import keras
+
+from tfgan.models.base import AdversarialConfig
+from tfgan.models.gan import GAN
+
+NORMS = ("batch", "none")
+
+
+@dataclass
+class DCGANConfig(AdversarialConfig):
+    """DCGAN settings; ``image_shape`` may be 28x28x1, 32x32x3, 64x64x3 or any H divisible by 4."""
+
+    g_filters: int = field(default=64, metadata={"help": "filters of G's last hidden layer"})
+    d_filters: int = field(default=64, metadata={"help": "filters of D's first layer"})
+    kernel_size: int = field(default=4, metadata={"help": "kernel size of every convolution"})
+    norm: str = field(default="batch", metadata={"help": "normalization in G", "choices": NORMS})
+
+    def validate(self):
+        super().validate()
+        for name in ("g_filters", "d_filters", "kernel_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
+        if self.norm not in NORMS:
+            raise ValueError(f"--norm must be one of {list(NORMS)}. Received: {self.norm!r}")
+        num_stages(self.image_shape)
+
+
+def num_stages(image_shape):
+    """Number of stride-2 stages: halve the size while it stays even and above 7 (28 -> 7: 2)."""
+    height, width = image_shape[0], image_shape[1]
+    if height != width or height % 4:
+        raise ValueError(
+            "DCGAN needs square images whose size is divisible by 4 (e.g. 28, 32, 64). "
+            f"Received: image_shape={tuple(image_shape)}"
+        )
+    stages, size = 0, height
+    while size % 2 == 0 and size > 7:
+        size //= 2
+        stages += 1
+    return stages
+
+
+def _init():
+    return keras.initializers.RandomNormal(stddev=0.02)  # Radford et al., section 4
+
+
+def build_generator(cfg):
+    """z -> project to (s, s, g_filters * 2^(n-1)) -> n transposed convs, halving the filters."""
+    height, _, channels = cfg.image_shape
+    n = num_stages(cfg.image_shape)
+    size, filters = height // 2**n, cfg.g_filters * 2 ** (n - 1)
+    use_bn = cfg.norm == "batch"
+    layers = [
+        keras.Input((cfg.latent_dim,)),
+        keras.layers.Dense(size * size * filters, use_bias=not use_bn, kernel_initializer=_init()),
+        keras.layers.Reshape((size, size, filters)),
+    ]
+    for stage in range(n):
+        if use_bn:
+            layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+        layers.append(keras.layers.ReLU())
+        last = stage == n - 1
+        layers.append(
+            keras.layers.Conv2DTranspose(
+                channels if last else filters // 2,
+                cfg.kernel_size,
+                strides=2,
+                padding="same",
+                use_bias=last or not use_bn,
+                activation="tanh" if last else None,
+                kernel_initializer=_init(),
+            )
+        )
+        filters //= 2
+    return keras.Sequential(layers, name="generator")
+
+
+def build_discriminator(cfg):
+    """x -> n strided convs, doubling the filters (no BN on the first) -> flatten -> one logit."""
+    n = num_stages(cfg.image_shape)
+    layers = [keras.Input(tuple(cfg.image_shape))]
+    for stage in range(n):
+        layers.append(
+            keras.layers.Conv2D(
+                cfg.d_filters * 2**stage,
+                cfg.kernel_size,
+                strides=2,
+                padding="same",
+                use_bias=stage == 0,
+                kernel_initializer=_init(),
+            )
+        )
+        if stage > 0:
+            layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+        layers.append(keras.layers.LeakyReLU(0.2))
+    layers += [keras.layers.Flatten(), keras.layers.Dense(1, kernel_initializer=_init())]
+    return keras.Sequential(layers, name="discriminator")
+
+
+class DCGAN(GAN):
+    """DCGAN: convolutional G and D (Radford et al. 2015) trained with Algorithm 1."""
+
+    config_class = DCGANConfig
+
+    def build_networks(self):
+        return build_generator(self.config), build_discriminator(self.config)

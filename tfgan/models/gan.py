@@ -1,0 +1,134 @@
+"""The original GAN: multilayer perceptrons trained with Algorithm 1.
+
+Goodfellow et al. 2014, "Generative Adversarial Nets", https://arxiv.org/abs/1406.2661.
+Lecture: ``lectures/01_gan.md``; notebook: ``notebooks/01_gan_basics.ipynb``.
+
+Paper -> code:
+
+=====================  ======================================================
+z ~ p_z(z)             ``self.latent(n)``: N(0, I) of size ``latent_dim``
+G(z; theta_g)          ``self.generator``: MLP, tanh output in [-1, 1]
+D(x; theta_d)          ``sigmoid(self.discriminator(x))``: D outputs logits
+k                      ``config.d_steps``
+V(D, G), eq. 1         ``tfgan.losses.discriminator_loss`` (negated)
+log(1 - D(G(z)))       ``tfgan.losses.minimax_generator_loss``
+-log D(G(z))           ``tfgan.losses.non_saturating_generator_loss``
+=====================  ======================================================
+
+Departures from the paper: Gaussian instead of uniform noise, LeakyReLU instead of maxout units,
+dropout only in D, and Adam (Kingma and Ba 2015) instead of SGD with momentum; these are the
+settings most course material uses and they train in minutes on a CPU.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan import losses
+from tfgan.models.base import AdversarialConfig, AdversarialModel
+
+
+@dataclass
+class GANConfig(AdversarialConfig):
+    """MLP GAN settings."""
+
+    hidden_units: int = field(default=256, metadata={"help": "units of each hidden MLP layer"})
+    dropout: float = field(default=0.3, metadata={"help": "dropout rate in D's hidden layers"})
+
+    def validate(self):
+        super().validate()
+        if self.hidden_units < 1:
+            raise ValueError(f"--hidden-units must be >= 1. Received: {self.hidden_units}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"--dropout must be in [0, 1). Received: {self.dropout}")
+
+
+class GAN(AdversarialModel):
+    """MLP GAN with Goodfellow et al.'s Algorithm 1 as ``train_step``.
+
+    One ``train_step`` is one iteration of Algorithm 1's outer loop: ``k = d_steps``
+    discriminator updates, each on its own slice of the real batch and fresh noise, then one
+    generator update on fresh noise. The input batch therefore holds ``k * batch_size`` images
+    (``tfgan.train`` batches the data that way).
+    """
+
+    config_class = GANConfig
+
+    def __init__(self, config=None, generator=None, discriminator=None, **kwargs):
+        super().__init__(config, **kwargs)
+        if generator is None or discriminator is None:
+            built_g, built_d = self.build_networks()
+            generator, discriminator = generator or built_g, discriminator or built_d
+        self.generator, self.discriminator = generator, discriminator
+        self.g_loss_fn, self.d_loss_fn = losses.get_losses(self.config.loss)
+
+    def build_networks(self):
+        cfg = self.config
+        units, shape = cfg.hidden_units, tuple(cfg.image_shape)
+        generator = keras.Sequential(
+            [
+                keras.Input((cfg.latent_dim,)),
+                keras.layers.Dense(units),
+                keras.layers.LeakyReLU(0.2),
+                keras.layers.Dense(units * 2),
+                keras.layers.LeakyReLU(0.2),
+                keras.layers.Dense(int(np.prod(shape)), activation="tanh"),
+                keras.layers.Reshape(shape),
+            ],
+            name="generator",
+        )
+        discriminator = keras.Sequential(
+            [
+                keras.Input(shape),
+                keras.layers.Flatten(),
+                keras.layers.Dense(units * 2),
+                keras.layers.LeakyReLU(0.2),
+                keras.layers.Dropout(cfg.dropout),
+                keras.layers.Dense(units),
+                keras.layers.LeakyReLU(0.2),
+                keras.layers.Dropout(cfg.dropout),
+                keras.layers.Dense(1),  # logit; D(x) = sigmoid(logit)
+            ],
+            name="discriminator",
+        )
+        return generator, discriminator
+
+    # -- Algorithm 1 ----------------------------------------------------------------------------
+    def discriminator_step(self, real, fake=None):
+        """One ascent step on V(D, G) for D (Algorithm 1, inner loop); draws G(z) unless given."""
+        if fake is None:
+            fake = self.generator(self.latent(tf.shape(real)[0]), training=True)  # G(z), z ~ p_z
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(real, training=True)  # logit of D(x)
+            fake_logits = self.discriminator(fake, training=True)  # logit of D(G(z))
+            d_loss = self.d_loss_fn(real_logits, fake_logits, self.config.label_smoothing)
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        return d_loss, real_logits, fake_logits
+
+    def train_step(self, data):
+        real = data[0] if isinstance(data, (tuple, list)) else data
+        k = self.config.d_steps
+        chunks = tf.split(real, k) if k > 1 else [real]
+        for real_k in chunks[:-1]:  # k is static: the loop is unrolled
+            self.discriminator_step(real_k)
+        batch = tf.shape(chunks[-1])[0]
+        with tf.GradientTape() as g_tape:
+            fake = self.generator(self.latent(batch), training=True)  # G(z)
+            with g_tape.stop_recording():  # the last D step, on the same G(z)
+                d_loss, real_logits, fake_logits = self.discriminator_step(chunks[-1], fake)
+            if not self.config.reuse_fake:  # strict Algorithm 1: fresh noise for G's step
+                fake = self.generator(self.latent(batch), training=True)
+            g_loss = self.g_loss_fn(self.discriminator(fake, training=True))  # D already updated
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
+        return self.track(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=tf.reduce_mean(tf.sigmoid(real_logits)),  # mean D(x)
+            d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)),  # mean D(G(z))
+        )
