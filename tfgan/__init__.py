@@ -11,3 +11,8 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 __version__ = "0.1.0"
+
+
+def smoke_mode() -> bool:
+    """True when ``TFGAN_SMOKE=1``: notebooks run the same code with fewer steps (CI, nbval)."""
+    return _os.environ.get("TFGAN_SMOKE", "0") not in ("", "0", "false", "False")

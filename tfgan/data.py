@@ -160,6 +160,24 @@ def load_arrays(
     return images, labels
 
 
+def first_available_split(
+    name: str, splits: Sequence[str] = ("train", "test"), data_dir: str | os.PathLike | None = None
+) -> str:
+    """The first of ``splits`` that can be loaded (notebooks: MNIST's train split, else test).
+
+    Offline, only MNIST's test split may be on disk; a notebook can then still run on real
+    digits. Raises the last :class:`DatasetNotFoundError` if none is found.
+    """
+    error = None
+    for split in splits:
+        try:
+            load_arrays(name, split, data_dir)
+            return split
+        except DatasetNotFoundError as err:
+            error = err
+    raise error
+
+
 def load(
     name: str,
     split: str = "train",

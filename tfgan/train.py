@@ -183,10 +183,11 @@ class _Monitor:
                 refresh=False,
             )
             self.bar.update(1)
-        if not self.estimated and self.step - self.start_step == 20:
-            # Tracing is over after the first step; 19 steps give an honest rate.
+        if self.step - self.start_step == 1:
+            self.t_first = time.perf_counter()  # the first step includes tracing: leave it out
+        if not self.estimated and self.step - self.start_step == 21:
             self.estimated = True
-            per_step = (time.perf_counter() - self.t0) / 20
+            per_step = (time.perf_counter() - self.t_first) / 20
             self.write(
                 f"Estimated time for {self.end_step - self.step} more steps: "
                 f"~{_format_duration(per_step * (self.end_step - self.step))} "
@@ -281,7 +282,7 @@ def run(config, progress=True, interrupt_after=None):
             data_dir=config.data_dir, shuffle=True, seed=config.seed, repeat=True,
             with_labels=getattr(models.get(model_name).model_class, "uses_labels", False),
         )
-        examples = data.num_examples(config.dataset, config.split, data_dir=config.data_dir)
+        examples = len(data.load_arrays(config.dataset, config.split, data_dir=config.data_dir)[0])
     except (data.DatasetNotFoundError, data.CorruptDatasetError, ValueError) as err:
         raise RunError(str(err)) from None
     end_step = total_steps(config, examples)
@@ -315,7 +316,7 @@ def run(config, progress=True, interrupt_after=None):
         if start_step == 0:
             monitor.save_grid("step_000000.png")
         model.fit(dataset, steps_per_epoch=end_step - start_step, epochs=1, verbose=0,
-                  callbacks=callbacks)
+                  shuffle=False, callbacks=callbacks)
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
