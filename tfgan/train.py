@@ -222,7 +222,7 @@ class _Monitor:
         from tfgan import viz
 
         images = viz.to_uint8(self.model.sample(self.config.num_samples, z=self.fixed_z))
-        grid = viz.image_grid(images)
+        grid = viz.image_grid(images, scale=2 if images.shape[1] <= 32 else 1)
         path = viz.save_png(os.path.join(self.run_dir, "samples", filename), grid)
         with self.writer.as_default(step=self.step):
             tf.summary.image("samples", grid[None])

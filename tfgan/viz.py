@@ -14,10 +14,11 @@ def to_uint8(images):
     return np.clip(np.round((images + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
-def image_grid(images, ncols=None, padding=2, pad_value=255):
+def image_grid(images, ncols=None, padding=2, pad_value=255, scale=1):
     """Tile N images (NHWC, uint8 or floats in [-1, 1]) into one (H', W', C) uint8 grid.
 
-    ``ncols`` defaults to ceil(sqrt(N)); empty cells and the ``padding`` border use ``pad_value``.
+    ``ncols`` defaults to ceil(sqrt(N)); empty cells and the ``padding`` border use ``pad_value``;
+    ``scale`` enlarges each image by pixel repetition (28x28 digits are easier to see at 2x).
     """
     images = np.asarray(images)
     if images.ndim == 3:
@@ -26,6 +27,8 @@ def image_grid(images, ncols=None, padding=2, pad_value=255):
         raise ValueError(f"Expected a non-empty NHWC (or NHW) batch. Received shape: {images.shape}")
     if images.dtype != np.uint8:
         images = to_uint8(images)
+    if scale > 1:
+        images = images.repeat(scale, axis=1).repeat(scale, axis=2)
     n, h, w, c = images.shape
     ncols = int(ncols or math.ceil(math.sqrt(n)))
     nrows = math.ceil(n / ncols)
@@ -65,3 +68,72 @@ def show_grid(images, ncols=None, title=None, ax=None, figsize=(5, 5)):
     if title:
         ax.set_title(title)
     return ax
+
+
+# -- run directories (notebooks) -------------------------------------------------------------------
+def read_metrics(run_dir):
+    """``run_dir/metrics.csv`` (written by ``tfgan.train.run``) as a dict: column -> float array."""
+    import csv
+
+    path = os.path.join(run_dir, "metrics.csv")
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} not found: is {run_dir} a run directory of tfgan.train?")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{path} has a header but no rows yet: train for at least --log-every steps")
+    return {
+        key: np.array([float(row[key]) if row[key] else np.nan for row in rows])
+        for key in rows[0]
+    }
+
+
+def plot_metrics(run_dir, axes=None, label=None, figsize=(10, 3)):
+    """Plot a run's losses and mean D(x), D(G(z)) against the step; returns the two axes.
+
+    Pass the ``axes`` of an earlier call and a ``label`` to overlay several runs.
+    """
+    import matplotlib.pyplot as plt
+
+    metrics = read_metrics(run_dir)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=figsize)
+    prefix = f"{label}: " if label else ""
+    step = metrics["step"]
+    for key, name in (("d_loss", "D loss"), ("g_loss", "G loss")):
+        axes[0].plot(step, metrics[key], label=prefix + name)
+    for key, name in (("d_real", "D(x)"), ("d_fake", "D(G(z))")):
+        axes[1].plot(step, metrics[key], label=prefix + name)
+    axes[0].set(xlabel="step", title="losses (interval means)")
+    axes[1].set(xlabel="step", title="discriminator outputs (interval means)", ylim=(0, 1))
+    for ax in axes:
+        ax.legend(fontsize="small")
+    return axes
+
+
+def show_sample_history(run_dir, max_grids=5, figsize=None):
+    """Show up to ``max_grids`` of a run's sample grids (``samples/step_*.png``), evenly spaced.
+
+    Every grid of a run comes from the same fixed latent batch, so one cell of the grid follows
+    one z through training. Returns the axes.
+    """
+    import glob
+
+    import matplotlib.pyplot as plt
+
+    paths = sorted(glob.glob(os.path.join(run_dir, "samples", "step_*.png")))
+    if not paths:
+        raise FileNotFoundError(f"No samples/step_*.png in {run_dir}: has it trained yet?")
+    if len(paths) > max_grids:
+        keep = np.unique(np.round(np.linspace(0, len(paths) - 1, max_grids)).astype(int))
+        paths = [paths[i] for i in keep]
+    figsize = figsize or (3 * len(paths), 3.2)
+    _, axes = plt.subplots(1, len(paths), figsize=figsize, squeeze=False)
+    for ax, path in zip(axes[0], paths):
+        image = plt.imread(path)
+        ax.imshow(image.squeeze(-1) if image.ndim == 3 and image.shape[-1] == 1 else image,
+                  cmap="gray", vmin=0, vmax=1)
+        step = int(os.path.basename(path)[len("step_"):-len(".png")])
+        ax.set_title(f"step {step}")
+        ax.set_axis_off()
+    return axes[0]
