@@ -247,7 +247,6 @@ def make_tfds_copy(root, name, split, images, labels):
     """Writes a prepared tfds copy of ``name`` (same features and version as the real builder)."""
     import tensorflow_datasets as tfds
 
-    data._patch_importlib_resources()
     builder = tfds.builder(name, data_dir=str(root))
     examples = tf.data.Dataset.from_tensor_slices(
         {"image": np.asarray(images, np.uint8), "label": np.asarray(labels, np.int64)}
@@ -297,7 +296,6 @@ def test_download_runs_only_when_the_host_answers(tmp_path, monkeypatch):
 def test_importlib_resources_patch_lets_tfds_find_its_checksums():
     import tensorflow_datasets as tfds
 
-    data._patch_importlib_resources()
     builder = tfds.builder("mnist", data_dir=os.environ["TFDS_DATA_DIR"])
     assert builder.code_path.name == "mnist.py"  # raised ModuleNotFoundError without the patch
     assert any("mnist" in url for url in builder.url_infos)

@@ -25,7 +25,6 @@ import gzip
 import logging
 import os
 import socket
-import sys
 import threading
 import types
 import zlib
@@ -422,23 +421,6 @@ def _can_connect(host: str, port: int, timeout: float = CONNECT_TIMEOUT) -> str 
     return result[0]
 
 
-def _patch_importlib_resources() -> None:
-    """Lets tfds 4.9.10 prepare datasets on Python >= 3.9 without the importlib_resources backport.
-
-    tfds imports ``importlib_resources`` unconditionally in ``DatasetBuilder.code_path`` (run by
-    every ``download_and_prepare``) but declares it only for Python < 3.9; the standard library's
-    ``importlib.resources`` has the one attribute it uses (``abc.Traversable``), and etils aliases
-    it the same way. A no-op when the backport is installed.
-    """
-    try:
-        import importlib_resources  # noqa: F401
-    except ModuleNotFoundError:
-        import importlib.resources
-        import importlib.resources.abc  # noqa: F401
-
-        sys.modules["importlib_resources"] = importlib.resources
-
-
 def _tfds_root() -> Path:
     return Path(os.environ.get("TFDS_DATA_DIR") or Path.home() / "tensorflow_datasets").expanduser()
 
@@ -521,7 +503,6 @@ def _find_idx(src: _IdxSources, split: str, data_dir) -> tuple[np.ndarray, np.nd
     else:
         import tensorflow_datasets as tfds
 
-        _patch_importlib_resources()
         logger.info("%s/%s: downloading with tfds into %s", src.name, split, root)
         try:
             tfds.builder(src.tfds_name, data_dir=str(root)).download_and_prepare()
