@@ -17,7 +17,10 @@ log(1 - D(G(z)))       ``tfgan.losses.minimax_generator_loss``
 
 Departures from the paper: Gaussian instead of uniform noise, LeakyReLU instead of maxout units,
 dropout only in D, and Adam (Kingma and Ba 2015) instead of SGD with momentum; these are the
-settings most course material uses and they train in minutes on a CPU.
+settings most course material uses and they train in minutes on a CPU. By default the generator
+step reuses the G(z) of the last discriminator step instead of drawing fresh noise (as the PyTorch
+DCGAN example does): the minibatch is still an unbiased sample of p_z and one generator forward
+pass per step is saved. ``reuse_fake=False`` gives Algorithm 1 exactly.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ class GAN(AdversarialModel):
 
     One ``train_step`` is one iteration of Algorithm 1's outer loop: ``k = d_steps``
     discriminator updates, each on its own slice of the real batch and fresh noise, then one
-    generator update on fresh noise. The input batch therefore holds ``k * batch_size`` images
+    generator update through the updated D (on the last D step's G(z), or on fresh noise with
+    ``reuse_fake=False``). The input batch therefore holds ``k * batch_size`` images
     (``tfgan.train`` batches the data that way).
     """
 
