@@ -26,14 +26,14 @@ train: install
 
 # The whole suite: unit and CLI tests, then every notebook through nbval in smoke mode.
 test: install
-	TFGAN_SMOKE=1 $(PY) -m pytest $(PYTEST_FLAGS) tests notebooks --nbval-lax
+	TFGAN_SMOKE=1 TFGAN_OFFLINE=1 $(PY) -m pytest $(PYTEST_FLAGS) tests notebooks --nbval-lax
 
 test-fast: install
 	$(PY) -m pytest $(PYTEST_FLAGS) tests
 
 # Notebooks alone; notebooks-full runs them with the full step counts (GPU runner).
 notebooks: install
-	TFGAN_SMOKE=1 $(PY) -m pytest $(PYTEST_FLAGS) notebooks --nbval-lax
+	TFGAN_SMOKE=1 TFGAN_OFFLINE=1 $(PY) -m pytest $(PYTEST_FLAGS) notebooks --nbval-lax
 
 notebooks-full: install
 	TFGAN_SMOKE=0 $(PY) -m pytest $(PYTEST_FLAGS) notebooks --nbval-lax

@@ -111,15 +111,51 @@ def plot_metrics(run_dir, axes=None, label=None, figsize=(10, 3)):
     return axes
 
 
-def show_sample_history(run_dir, max_grids=5, figsize=None):
+def show_images(images, titles=None, scale=1.0, gap=12):
+    """Show images side by side at ``scale`` times their pixel size (1.0: no resampling).
+
+    Each item is a PNG path or an (H, W[, C]) array, uint8 or floats in [0, 1]; sample grids from
+    :func:`image_grid` (e.g. with ``scale=2``) fit directly. Pixel-exact display keeps small
+    digits crisp and the notebooks' stored outputs small. Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    arrays = []
+    for item in images:
+        image = plt.imread(item) if isinstance(item, (str, os.PathLike)) else np.asarray(item)
+        if image.dtype == np.uint8:
+            image = image.astype(np.float32) / 255.0
+        if image.ndim == 3 and image.shape[-1] == 1:
+            image = image[..., 0]
+        arrays.append(image)
+    if not arrays:
+        raise ValueError("Expected at least one image or PNG path. Received: an empty list")
+    titles = list(titles) if titles is not None else [None] * len(arrays)
+    dpi = plt.rcParams["figure.dpi"]
+    title_px = 20 if any(titles) else 0
+    widths = [image.shape[1] * scale for image in arrays]
+    height = max(image.shape[0] for image in arrays) * scale
+    fig_w, fig_h = sum(widths) + gap * (len(arrays) - 1), height + title_px
+    fig = plt.figure(figsize=(fig_w / dpi, fig_h / dpi))
+    left = 0.0
+    for image, width, title in zip(arrays, widths, titles):
+        h = image.shape[0] * scale
+        ax = fig.add_axes([left / fig_w, (height - h) / fig_h, width / fig_w, h / fig_h])
+        ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_axis_off()
+        if title:
+            ax.set_title(title, fontsize="small", pad=3)
+        left += width + gap
+    return fig
+
+
+def show_sample_history(run_dir, max_grids=5, scale=1.0):
     """Show up to ``max_grids`` of a run's sample grids (``samples/step_*.png``), evenly spaced.
 
     Every grid of a run comes from the same fixed latent batch, so one cell of the grid follows
-    one z through training. Returns the axes.
+    one z through training. Returns the figure.
     """
     import glob
-
-    import matplotlib.pyplot as plt
 
     paths = sorted(glob.glob(os.path.join(run_dir, "samples", "step_*.png")))
     if not paths:
@@ -127,13 +163,5 @@ def show_sample_history(run_dir, max_grids=5, figsize=None):
     if len(paths) > max_grids:
         keep = np.unique(np.round(np.linspace(0, len(paths) - 1, max_grids)).astype(int))
         paths = [paths[i] for i in keep]
-    figsize = figsize or (3 * len(paths), 3.2)
-    _, axes = plt.subplots(1, len(paths), figsize=figsize, squeeze=False)
-    for ax, path in zip(axes[0], paths):
-        image = plt.imread(path)
-        ax.imshow(image.squeeze(-1) if image.ndim == 3 and image.shape[-1] == 1 else image,
-                  cmap="gray", vmin=0, vmax=1)
-        step = int(os.path.basename(path)[len("step_"):-len(".png")])
-        ax.set_title(f"step {step}")
-        ax.set_axis_off()
-    return axes[0]
+    steps = [int(os.path.basename(path)[len("step_"):-len(".png")]) for path in paths]
+    return show_images(paths, [f"step {step}" for step in steps], scale=scale)
