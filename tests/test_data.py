@@ -10,6 +10,7 @@ import gzip
 import os
 import shutil
 import socket
+import threading
 import struct
 import time
 from pathlib import Path
@@ -331,10 +332,17 @@ def test_connectivity_check_fails_fast_without_tfgan_offline(shared_data, monkey
 
 
 def test_connectivity_check_gives_up_on_a_hanging_lookup(monkeypatch):
-    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: time.sleep(10))
+    release = threading.Event()
+
+    def hanging_connect(*args, **kwargs):
+        release.wait(10)
+        raise OSError("lookup abandoned")
+
+    monkeypatch.setattr(socket, "create_connection", hanging_connect)
     start = time.monotonic()
     assert data._can_connect("example.invalid", 443, timeout=0.2) == "timed out"
     assert time.monotonic() - start < 2
+    release.set()  # let the abandoned daemon thread finish cleanly
 
 
 # --------------------------------------------------------------------------------------------
