@@ -153,6 +153,8 @@ def test_resume_restores_optimizers_and_step(tmp_path, data_dir):
     assert int(restored.d_optimizer.iterations.numpy()) == 4
     moments = [v for v in restored.g_optimizer.variables if "momentum" in v.path]
     assert moments and all(np.any(v.numpy() != 0) for v in moments)  # Adam state came back
+    fresh_state = train.models.get("dcgan").model_class(config).seed_generator.state.numpy()
+    assert not np.array_equal(restored.seed_generator.state.numpy(), fresh_state)  # noise continues
 
     result = train.run(config.replace(steps=6), progress=False)
     assert result.step == 6 and result.status == "completed"

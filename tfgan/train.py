@@ -85,10 +85,13 @@ def load_run_config(run_dir):
 
 
 def make_checkpoint(model):
-    """The checkpoint of a model: its networks, its optimizers and the step counter."""
+    """The checkpoint of a model: its networks, its optimizers, the step counter and the noise
+    generator's state (so a resumed run continues the noise stream instead of replaying it)."""
     import tensorflow as tf
 
-    return tf.train.Checkpoint(step=model.step_counter, **model.checkpoint_items())
+    return tf.train.Checkpoint(
+        step=model.step_counter, noise_seed=model.seed_generator.state, **model.checkpoint_items()
+    )
 
 
 def restore_latest(model, run_dir, expect_partial=False):
@@ -274,19 +277,6 @@ def run(config, progress=True, interrupt_after=None):
         check_compatible(load_run_config(run_dir), config)
 
     keras_seed(config.seed)
-    d_steps = getattr(config, "d_steps", 1)
-    try:
-        dataset = data.load(
-            config.dataset, split=config.split, batch_size=config.batch_size * d_steps,
-            image_size=tuple(config.image_shape[:2]), channels=config.image_shape[2],
-            data_dir=config.data_dir, shuffle=True, seed=config.seed, repeat=True,
-            with_labels=getattr(models.get(model_name).model_class, "uses_labels", False),
-        )
-        examples = len(data.load_arrays(config.dataset, config.split, data_dir=config.data_dir)[0])
-    except (data.DatasetNotFoundError, data.CorruptDatasetError, ValueError) as err:
-        raise RunError(str(err)) from None
-    end_step = total_steps(config, examples)
-
     model = models.get(model_name).model_class(config)
     model.compile(jit_compile=config.jit_compile)
     checkpoint = make_checkpoint(model)
@@ -294,6 +284,20 @@ def run(config, progress=True, interrupt_after=None):
     if manager.latest_checkpoint:
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
     start_step = int(model.step_counter.numpy())
+
+    d_steps = getattr(config, "d_steps", 1)
+    try:
+        dataset = data.load(
+            config.dataset, split=config.split, batch_size=config.batch_size * d_steps,
+            image_size=tuple(config.image_shape[:2]), channels=config.image_shape[2],
+            # A resumed run draws a new data order rather than replaying the first one.
+            data_dir=config.data_dir, shuffle=True, seed=config.seed + start_step, repeat=True,
+            with_labels=model.uses_labels,
+        )
+        examples = len(data.load_arrays(config.dataset, config.split, data_dir=config.data_dir)[0])
+    except (data.DatasetNotFoundError, data.CorruptDatasetError, ValueError) as err:
+        raise RunError(str(err)) from None
+    end_step = total_steps(config, examples)
     os.makedirs(run_dir, exist_ok=True)
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(config_to_dict(config), f, indent=2)
