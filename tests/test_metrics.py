@@ -1,0 +1,117 @@
+"""Inception score against a NumPy reference, hand-worked values and its properties."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from tfgan import metrics
+
+
+def reference_inception_score(probs, splits):
+    """The reference code of Salimans et al. 2016 (openai/improved-gan), written out again."""
+    scores = []
+    n = probs.shape[0]
+    for i in range(splits):
+        part = probs[i * n // splits : (i + 1) * n // splits]
+        kl = part * (np.log(part) - np.log(np.mean(part, 0, keepdims=True)))
+        scores.append(np.exp(np.mean(np.sum(kl, 1))))
+    return np.mean(scores), np.std(scores)
+
+
+def softmax64(logits):
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("splits", [1, 3, 10])
+def test_matches_reference_implementation(splits):
+    logits = np.random.default_rng(0).normal(scale=3.0, size=(103, 7))
+    expected = reference_inception_score(softmax64(logits), splits)
+    np.testing.assert_allclose(metrics.inception_score(logits, splits=splits), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        metrics.inception_score(softmax64(logits), splits=splits, from_probs=True), expected,
+        rtol=1e-12,
+    )
+
+
+def test_uniform_predictions_score_one():
+    # p(y|x) = p(y) for every x: every KL term is 0, IS = exp(0) = 1.
+    mean, std = metrics.inception_score(np.zeros((50, 10)), splits=5)
+    assert mean == pytest.approx(1.0, abs=1e-12)
+    assert std == pytest.approx(0.0, abs=1e-12)
+
+
+def test_identical_confident_predictions_score_one():
+    # Confident but all the same class: p(y) = p(y|x), IS = 1 (no diversity).
+    logits = np.tile([[50.0, 0, 0, 0]], (40, 1))
+    assert metrics.inception_score(logits, splits=4)[0] == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("k", [2, 5, 10])
+def test_one_hot_predictions_spread_evenly_score_k(k):
+    # p(y|x) one-hot, p(y) = 1/K: KL = log K for every x, IS = K.
+    probs = np.eye(k)[np.arange(20 * k) % k]
+    mean, std = metrics.inception_score(probs, splits=4, from_probs=True)
+    assert mean == pytest.approx(k, rel=1e-12)
+    assert std == pytest.approx(0.0, abs=1e-12)
+
+
+def test_one_hot_probs_need_no_warnings():
+    # log 0 appears in one-hot probabilities; 0 log 0 must count as 0 without a RuntimeWarning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        metrics.inception_score(np.eye(3)[[0, 1, 2, 0, 1, 2]], splits=2, from_probs=True)
+        metrics.inception_score(np.eye(3)[[0, 0, 1, 1]], splits=2, from_probs=True)  # p(y) = 0
+
+
+def test_large_logits_are_stable():
+    # Saturated logits are one-hot predictions: IS = K, no overflow from exp(1000).
+    logits = 1000.0 * np.eye(4)[np.arange(40) % 4]
+    assert metrics.inception_score(logits, splits=2)[0] == pytest.approx(4.0, rel=1e-9)
+
+
+def test_invariant_to_constant_added_to_logits():
+    logits = np.random.default_rng(1).normal(size=(60, 10))
+    base = metrics.inception_score(logits, splits=3)
+    shifted = metrics.inception_score(logits + 123.0, splits=3)
+    np.testing.assert_allclose(shifted, base, rtol=1e-10)
+
+
+def test_hand_worked_two_class_value():
+    # Two samples, p(y|x) = (3/4, 1/4) and (1/4, 3/4): p(y) = (1/2, 1/2) and
+    # KL = 3/4 log(3/2) + 1/4 log(1/2) for both, so IS = (3/2)^(3/4) * (1/2)^(1/4).
+    probs = np.array([[0.75, 0.25], [0.25, 0.75]])
+    expected = 1.5**0.75 * 0.5**0.25
+    assert metrics.inception_score(probs, splits=1, from_probs=True)[0] == pytest.approx(expected)
+
+
+def test_std_over_splits():
+    # Chunk 1: evenly spread one-hots (IS 2); chunk 2: all one class (IS 1). Mean 1.5, std 0.5.
+    probs = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    mean, std = metrics.inception_score(probs, splits=2, from_probs=True)
+    assert (mean, std) == (pytest.approx(1.5), pytest.approx(0.5))
+
+
+def test_returns_python_floats():
+    mean, std = metrics.inception_score(np.ones((4, 3), np.float32), splits=2)
+    assert type(mean) is float and type(std) is float
+
+
+@pytest.mark.parametrize(
+    "values, kwargs, match",
+    [
+        (np.zeros(10), {}, r"shape \(num_samples, num_classes\).*Received: shape=\(10,\)"),
+        (np.zeros((2, 3, 4)), {}, r"Received: shape=\(2, 3, 4\)"),
+        (np.zeros((5, 0)), {}, r"Received: shape=\(5, 0\)"),
+        (np.zeros((5, 3)), {"splits": 10}, r"num_samples=5, splits=10"),
+        (np.zeros((5, 3)), {"splits": 0}, r"splits=0"),
+        (np.zeros((5, 3)), {"splits": 2.0}, r"splits=2.0"),
+        (np.full((5, 3), np.nan), {"splits": 1}, r"NaN or inf"),
+        (np.full((5, 3), 0.5), {"splits": 1, "from_probs": True}, r"sum to 1"),
+        (np.array([[1.5, -0.5]]), {"splits": 1, "from_probs": True}, r"non-negative"),
+    ],
+)
+def test_bad_inputs_raise(values, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        metrics.inception_score(values, **kwargs)
