@@ -31,8 +31,8 @@ def test_one_sided_label_smoothing_matches_numpy():
 
 
 def test_label_smoothing_leaves_fake_term_alone():
-    # Changing a only moves the real term: with no real data influence the difference is
-    # the same for any fake logits.
+    # One-sided: changing a moves only the real term, so the change is the same whatever the
+    # fake logits are.
     fakes = [FAKE, FAKE * 3.0 - 1.0]
     deltas = [
         (losses.discriminator_loss(REAL, f, 0.2) - losses.discriminator_loss(REAL, f, 0.0)).numpy()

@@ -5,7 +5,8 @@ Label convention, used everywhere in tfgan: **real = 1, fake = 0**. Discriminato
 ``sigmoid_cross_entropy_with_logits`` instead of ``log(sigmoid(.))``, which underflows.
 
 Every loss is a minibatch mean. Formulas refer to Goodfellow et al. 2014, "Generative Adversarial
-Nets" (https://arxiv.org/abs/1406.2661), and to ``lectures/01_gan.md``.
+Nets" (https://arxiv.org/abs/1406.2661); "Lecture eq. N" is ``lectures/01_gan.md``, and
+``notebooks/01_gan_basics.ipynb`` plots the losses and their gradients.
 
 Variants (the ``loss`` setting of every adversarial model):
 
@@ -35,10 +36,10 @@ def _check_label_smoothing(label_smoothing):
 def discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
     """Discriminator loss, eq. 1 of Goodfellow et al. 2014 with one-sided label smoothing.
 
-    L_D = -E_x[(1 - a) log D(x) + a log(1 - D(x))] - E_z[log(1 - D(G(z)))]
+    L_D = -E_x[(1 - a) log D(x) + a log(1 - D(x))] - E_z[log(1 - D(G(z)))]      (Lecture eq. 7)
 
-    With ``a = label_smoothing = 0`` this is the negated value function V(D, G) of eq. 1, which D
-    maximizes. One-sided label smoothing (Salimans et al. 2016, "Improved Techniques for Training
+    With ``a = label_smoothing = 0`` this is the negated value function V(D, G) of eq. 1
+    (Lecture eq. 1), which D maximizes. One-sided label smoothing (Salimans et al. 2016, "Improved Techniques for Training
     GANs", section 3.4, https://arxiv.org/abs/1606.03498) replaces the real target 1 by ``1 - a``
     and keeps the fake target at 0: smoothing the fake target too would move the optimal
     discriminator towards the generator's own samples (see ``lectures/01_gan.md``).
@@ -79,7 +80,7 @@ def minimax_generator_loss(fake_logits):
     L_G = E_z[log(1 - D(G(z)))]            (minimized by G)
 
     Computed as ``-BCE(0, logit)`` = ``log(1 - sigmoid(logit))``. Its gradient with respect to the
-    logit is ``-D(G(z))``, which vanishes when D confidently rejects the samples (D(G(z)) -> 0),
+    logit is ``-D(G(z))`` (Lecture eq. 5), which vanishes when D confidently rejects the samples (D(G(z)) -> 0),
     the usual state early in training: the generator then learns slowly ("saturation").
     """
     fake_logits = tf.convert_to_tensor(fake_logits)
@@ -92,7 +93,7 @@ def non_saturating_generator_loss(fake_logits):
     L_G = -E_z[log D(G(z))]                (minimized by G)
 
     Same fixed point as the minimax loss, but its gradient with respect to the logit is
-    ``-(1 - D(G(z)))``, which is largest exactly when D rejects the samples.
+    ``-(1 - D(G(z)))`` (Lecture eq. 6), which is largest exactly when D rejects the samples.
     """
     fake_logits = tf.convert_to_tensor(fake_logits)
     return tf.reduce_mean(_bce(tf.ones_like(fake_logits), fake_logits))
