@@ -3,8 +3,10 @@
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -206,3 +208,27 @@ def test_partial_checkpoint_write_never_becomes_latest(tmp_path, data_dir):
     (ckpt_dir / "ckpt-3.index").write_bytes(b"garbage")
     assert tf.train.latest_checkpoint(str(ckpt_dir)).endswith("ckpt-2")
     assert train.run(config.replace(steps=3), progress=False).step == 3
+
+
+def test_real_sigint_saves_a_checkpoint_and_exits_130(tmp_path, data_dir):
+    run_dir = tmp_path / "sigint"
+    env = dict(os.environ, TFGAN_OFFLINE="1", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tfgan.train", "dcgan", *FAST, "--steps", "100000",
+         "--output-dir", str(run_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+    )
+    try:
+        for line in proc.stdout:  # wait until training has started
+            if line.startswith("Training dcgan"):
+                break
+        time.sleep(4)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, out
+    assert "Interrupted at step" in out and "checkpoint saved" in out
+    step = int(out.split("Interrupted at step ")[1].split(";")[0])
+    latest = tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    assert latest is not None and latest.endswith(f"ckpt-{step}")
