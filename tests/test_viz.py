@@ -26,3 +26,33 @@ def test_image_grid_layout_padding_and_scale(tmp_path):
 def test_image_grid_rejects_empty_batches():
     with pytest.raises(ValueError, match="Received shape"):
         viz.image_grid(np.zeros((0, 2, 2, 1)))
+
+
+def _fake_run(tmp_path):
+    run = tmp_path / "run"
+    (run / "samples").mkdir(parents=True)
+    (run / "metrics.csv").write_text(
+        "step,d_loss,g_loss,d_real,d_fake,d_gap,images_per_sec,elapsed_sec\n"
+        "50,1.2,0.8,0.6,0.4,0.2,900,3.5\n100,1.1,0.9,0.55,0.45,,950,7.0\n")
+    for step in (0, 50, 100):
+        viz.save_png(str(run / "samples" / f"step_{step:06d}.png"), np.full((8, 8, 1), step, np.uint8))
+    return run
+
+
+def test_read_metrics_parses_the_run_csv(tmp_path):
+    metrics = viz.read_metrics(str(_fake_run(tmp_path)))
+    np.testing.assert_array_equal(metrics["step"], [50, 100])
+    np.testing.assert_allclose(metrics["d_real"], [0.6, 0.55])
+    assert np.isnan(metrics["d_gap"][1])  # empty cells become NaN
+    with pytest.raises(FileNotFoundError, match="metrics.csv not found"):
+        viz.read_metrics(str(tmp_path))
+
+
+def test_plots_of_a_run_draw_without_error(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    run = str(_fake_run(tmp_path))
+    axes = viz.plot_metrics(run)
+    assert len(axes) >= 2 and axes[0].lines
+    assert viz.show_sample_history(run, max_grids=2) is not None
