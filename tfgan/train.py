@@ -418,8 +418,11 @@ def add_config_flags(parser, config_class, defaults=None):
         flag = "--" + f.name.replace("_", "-")
         default = defaults.get(f.name, f.default)
         help_text = f.metadata.get("help", "")
-        kwargs = {"dest": f.name, "default": argparse.SUPPRESS,
-                  "help": f"{help_text} (default: {default})"}
+        if "choices" in f.metadata:
+            help_text += f"; one of {', '.join(f.metadata['choices'])}"
+        if "default" not in help_text:
+            help_text += f" (default: {default})"
+        kwargs = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text}
         if hints[f.name] is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
         else:
