@@ -1,0 +1,177 @@
+"""tfgan.ops.transposed_conv: conv matrix, its transpose and zero insertion vs TF and Keras."""
+
+import zlib
+
+import numpy as np
+import pytest
+
+import keras
+import tensorflow as tf
+
+from tfgan.ops import (
+    conv2d_matrix,
+    conv2d_transpose_via_matmul,
+    conv2d_transpose_via_zero_insertion,
+)
+
+
+def _make_cases(count, seed):
+    """Seeded random (H, W, kh, kw, sh, sw, Cin, Cout, padding), alternating the padding."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    while len(cases) < count:
+        h, w = rng.choice([4, 5, 6, 7], size=2)
+        kh, kw = rng.choice([1, 2, 3, 4], size=2)
+        sh, sw = rng.choice([1, 2, 3], size=2)
+        cin, cout = rng.choice([1, 2, 3], size=2)
+        padding = ("valid", "same")[len(cases) % 2]
+        cases.append(tuple(int(v) for v in (h, w, kh, kw, sh, sw, cin, cout)) + (padding,))
+    return cases
+
+
+CASES = _make_cases(40, seed=0) + [
+    (5, 5, 3, 3, 2, 2, 1, 1, "same"),  # lecture example, symmetric padding
+    (6, 6, 4, 4, 2, 2, 2, 3, "same"),  # odd pad_total: the extra row goes to the bottom
+    (7, 4, 2, 1, 3, 3, 1, 2, "valid"),  # k < s: some output pixels are never written
+    (4, 6, 4, 2, 1, 2, 3, 1, "valid"),
+]
+
+
+def _case_id(case):
+    h, w, kh, kw, sh, sw, cin, cout, padding = case
+    return f"{h}x{w}-k{kh}x{kw}-s{sh}x{sw}-c{cin}to{cout}-{padding}"
+
+
+def _random(rng, case):
+    h, w, kh, kw, sh, sw, cin, cout, padding = case
+    x = rng.standard_normal((h, w, cin))
+    kernel = rng.standard_normal((kh, kw, cin, cout))
+    return x, kernel, (sh, sw), padding
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_matrix_and_transposes_match_tensorflow(case):
+    rng = np.random.default_rng(zlib.crc32(_case_id(case).encode()))
+    x, kernel, strides, padding = _random(rng, case)
+
+    m = conv2d_matrix(kernel, x.shape, strides, padding)
+    conv = tf.nn.conv2d(x[None], kernel, strides, padding.upper()).numpy()[0]
+    assert m.shape == (conv.size, x.size)
+    np.testing.assert_allclose(m @ x.reshape(-1), conv.reshape(-1), atol=1e-10)
+
+    y = rng.standard_normal((2,) + conv.shape)  # a batch of two
+    want = tf.nn.conv2d_transpose(y, kernel, (2,) + x.shape, strides, padding.upper()).numpy()
+    via_matmul = conv2d_transpose_via_matmul(y, kernel, x.shape, strides, padding)
+    via_zeros = conv2d_transpose_via_zero_insertion(y, kernel, x.shape, strides, padding)
+    np.testing.assert_allclose(via_matmul, want, atol=1e-10)
+    np.testing.assert_allclose(via_zeros, via_matmul, atol=1e-10)
+    # A single image gives the batch's first element.
+    np.testing.assert_allclose(
+        conv2d_transpose_via_zero_insertion(y[0], kernel, x.shape, strides, padding), want[0],
+        atol=1e-10,
+    )
+
+    # Adjoint: <M x, y> == <x, M^T y>.
+    lhs = np.dot(m @ x.reshape(-1), y[0].reshape(-1))
+    rhs = np.dot(x.reshape(-1), via_matmul[0].reshape(-1))
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-10)
+
+
+@pytest.mark.parametrize("case", CASES[:8] + CASES[-3:], ids=_case_id)
+def test_matches_keras_conv2d_transpose(case):
+    """Keras' kernel is (kh, kw, filters, in_channels): the forward conv's (kh, kw, Cin, Cout)."""
+    rng = np.random.default_rng(1)
+    _, _, kh, kw, sh, sw, cin, cout, padding = case
+    y = rng.standard_normal((2, 3, 2, cout)).astype("float32")
+    kernel = rng.standard_normal((kh, kw, cin, cout)).astype("float32")
+    layer = keras.layers.Conv2DTranspose(
+        cin, (kh, kw), strides=(sh, sw), padding=padding, use_bias=False
+    )
+    layer.build(y.shape)
+    assert tuple(layer.kernel.shape) == kernel.shape
+    layer.set_weights([kernel])
+    got = keras.ops.convert_to_numpy(layer(y))
+    # Keras picks the output size itself: (Ho - 1) * s + max(k, s) for valid, Ho * s for same.
+    ours = conv2d_transpose_via_matmul(y, kernel, got.shape[1:], (sh, sw), padding)
+    np.testing.assert_allclose(ours, got, atol=1e-4)
+
+
+def test_lecture_example_4x4_input_3x3_kernel_valid():
+    """Dumoulin & Visin 2016, Section 4.1: a 4x16 matrix whose rows are the shifted kernel."""
+    w = np.arange(1.0, 10.0).reshape(3, 3)
+    m = conv2d_matrix(w[:, :, None, None], (4, 4), strides=1, padding="valid")
+    assert m.shape == (4, 16)
+    first_row = np.zeros((4, 4))
+    first_row[:3, :3] = w
+    np.testing.assert_array_equal(m[0], first_row.reshape(-1))
+    last_row = np.zeros((4, 4))
+    last_row[1:, 1:] = w
+    np.testing.assert_array_equal(m[3], last_row.reshape(-1))
+    # The transpose maps 2x2 back to 4x4: the DCGAN upsampling direction.
+    up = conv2d_transpose_via_matmul(np.ones((2, 2, 1)), w[:, :, None, None], (4, 4, 1))
+    assert up.shape == (4, 4, 1)
+
+
+def test_lecture_example_5x5_input_3x3_kernel_stride2_same():
+    w = np.ones((3, 3, 1, 1))
+    m = conv2d_matrix(w, (5, 5, 1), strides=2, padding="same")
+    assert m.shape == (9, 25)
+    # pad_total = 2, one each side: the top-left output sees a 2x2 corner, the centre a full 3x3.
+    assert m[0].sum() == 4 and m[4].sum() == 9
+    np.testing.assert_array_equal(m[0].reshape(5, 5)[:2, :2], np.ones((2, 2)))
+
+
+def test_hand_worked_1x3_input_1x2_kernel():
+    """x = (x0, x1, x2), w = (1, 2): y0 = x0 + 2 x1, y1 = x1 + 2 x2."""
+    w = np.array([1.0, 2.0]).reshape(1, 2, 1, 1)
+    m = conv2d_matrix(w, (1, 3), strides=1, padding="valid")
+    np.testing.assert_array_equal(m, [[1, 2, 0], [0, 1, 2]])
+    y = np.array([1.0, 10.0]).reshape(1, 2, 1)
+    want = np.array([1.0, 12.0, 20.0]).reshape(1, 3, 1)  # M^T y = (1, 2*1 + 10, 2*10)
+    np.testing.assert_array_equal(conv2d_transpose_via_matmul(y, w, (1, 3, 1)), want)
+    np.testing.assert_array_equal(conv2d_transpose_via_zero_insertion(y, w, (1, 3, 1)), want)
+
+
+def test_hand_worked_stride2_stamps_the_kernel():
+    """Stride 2 = kernel size 2: each input pixel stamps a scaled copy of the kernel, no overlap."""
+    w = np.array([1.0, 2.0]).reshape(1, 2, 1, 1)
+    np.testing.assert_array_equal(conv2d_matrix(w, (1, 4), strides=2), [[1, 2, 0, 0], [0, 0, 1, 2]])
+    y = np.array([1.0, 10.0]).reshape(1, 2, 1)
+    want = np.array([1.0, 2.0, 10.0, 20.0]).reshape(1, 4, 1)
+    np.testing.assert_array_equal(conv2d_transpose_via_zero_insertion(y, w, (1, 4, 1), 2), want)
+
+
+def test_accepts_tensors():
+    kernel = tf.random.normal((3, 3, 2, 4), seed=0)
+    y = tf.random.normal((1, 3, 3, 4), seed=1)
+    got = conv2d_transpose_via_matmul(y, kernel, (6, 6, 2), 2, "same")
+    want = tf.nn.conv2d_transpose(y, kernel, (1, 6, 6, 2), 2, "SAME").numpy()
+    np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+ONES33 = np.ones((3, 3, 1, 1))
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: conv2d_matrix(ONES33, (5, 5), padding="full"), "padding='full'"),
+        (lambda: conv2d_matrix(np.ones((3, 3)), (5, 5)), r"kernel.shape=\(3, 3\)"),
+        (lambda: conv2d_matrix(np.ones((3, 3, 2, 1)), (5, 5, 3)), "Cin=2"),
+        (lambda: conv2d_matrix(ONES33, (5, 5), strides=0), "strides=0"),
+        (lambda: conv2d_matrix(ONES33, (5, 5), strides=(2, -1)), r"strides=\(2, -1\)"),
+        (lambda: conv2d_matrix(ONES33, (2, 2)), "input size 2, kernel size 3"),
+        (
+            lambda: conv2d_transpose_via_matmul(np.ones((2, 2, 3)), ONES33[..., [0, 0]], (4, 4, 1)),
+            "Cout=2",
+        ),
+        (
+            lambda: conv2d_transpose_via_zero_insertion(np.ones((3, 3, 1)), ONES33, (4, 4)),
+            r"maps \(4, 4\) to \(2, 2\)",
+        ),
+    ],
+)
+def test_errors_say_what_was_received(call, match):
+    with pytest.raises(ValueError, match="Received") as info:
+        call()
+    assert info.match(match)

@@ -1,0 +1,19 @@
+"""Teaching ops: small NumPy reference implementations of the layers the models use.
+
+``transposed_conv``: a convolution as a matrix, and the transposed convolution (DCGAN's upsampling
+layer) as that matrix's transpose and as "insert zeros, then slide".
+"""
+
+from tfgan.ops.transposed_conv import (
+    conv2d_matrix,
+    conv2d_output_size,
+    conv2d_transpose_via_matmul,
+    conv2d_transpose_via_zero_insertion,
+)
+
+__all__ = [
+    "conv2d_matrix",
+    "conv2d_output_size",
+    "conv2d_transpose_via_matmul",
+    "conv2d_transpose_via_zero_insertion",
+]
