@@ -115,3 +115,64 @@ def test_returns_python_floats():
 def test_bad_inputs_raise(values, kwargs, match):
     with pytest.raises(ValueError, match=match):
         metrics.inception_score(values, **kwargs)
+
+
+# -- Fréchet distance and conditional accuracy ---------------------------------------------------
+def _gaussian_samples(mean, cov, n, seed):
+    return np.random.default_rng(seed).multivariate_normal(mean, cov, size=n)
+
+
+def test_frechet_distance_closed_form_for_fitted_gaussians():
+    # The formula on the samples' own means and covariances, written independently: S_a S_b is
+    # similar to the symmetric S_a^1/2 S_b S_a^1/2, so Tr((S_a S_b)^1/2) = sum of sqrt(eigenvalues).
+    a = _gaussian_samples([0.0, 0.0, 0.0], np.diag([1.0, 2.0, 3.0]), 4000, 0)
+    b = _gaussian_samples([1.0, -1.0, 0.5], np.diag([2.0, 1.0, 0.5]), 4000, 1)
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    ca, cb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    w_a, v_a = np.linalg.eigh(ca)
+    sqrt_a = v_a @ np.diag(np.sqrt(w_a)) @ v_a.T
+    w = np.linalg.eigvalsh(sqrt_a @ cb @ sqrt_a)
+    expected = np.sum((mu_a - mu_b) ** 2) + np.trace(ca) + np.trace(cb) - 2 * np.sum(np.sqrt(w))
+    assert metrics.frechet_distance(a, b) == pytest.approx(expected, rel=1e-8)
+
+
+def test_frechet_distance_of_known_gaussians_approaches_closed_form():
+    # N(0, I) vs N(m, 4I) in d dims: ||m||^2 + d (1 + 4 - 2*2) = ||m||^2 + d.
+    d, m = 4, np.array([1.0, 0.0, 2.0, 0.0])
+    a = _gaussian_samples(np.zeros(d), np.eye(d), 20000, 2)
+    b = _gaussian_samples(m, 4 * np.eye(d), 20000, 3)
+    assert metrics.frechet_distance(a, b) == pytest.approx(np.sum(m**2) + d, rel=0.03)
+
+
+def test_frechet_distance_is_zero_for_identical_sets_and_symmetric():
+    a = _gaussian_samples([0.0, 1.0], [[1.0, 0.5], [0.5, 2.0]], 500, 4)
+    b = _gaussian_samples([0.5, 1.0], [[2.0, 0.1], [0.1, 1.0]], 500, 5)
+    assert abs(metrics.frechet_distance(a, a)) < 1e-6
+    assert metrics.frechet_distance(a, b) == pytest.approx(metrics.frechet_distance(b, a), rel=1e-6)
+
+
+def test_frechet_distance_survives_singular_covariances():
+    # Fewer samples than dimensions: both covariances are singular.
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(size=(5, 20)), rng.normal(size=(5, 20)) + 1.0
+    value = metrics.frechet_distance(a, b)
+    assert np.isfinite(value) and value > 0
+
+
+@pytest.mark.parametrize(
+    "a, b, match",
+    [
+        (np.zeros((1, 3)), np.zeros((5, 3)), "N >= 2"),
+        (np.zeros((5, 3)), np.zeros((5, 4)), "same dimension"),
+        (np.full((5, 2), np.nan), np.zeros((5, 2)), "finite"),
+    ],
+)
+def test_frechet_distance_bad_inputs(a, b, match):
+    with pytest.raises(ValueError, match=match):
+        metrics.frechet_distance(a, b)
+
+
+def test_conditional_accuracy():
+    assert metrics.conditional_accuracy([0, 1, 2, 2], [0, 1, 1, 2]) == 0.75
+    with pytest.raises(ValueError, match="same length"):
+        metrics.conditional_accuracy([0, 1], [0])

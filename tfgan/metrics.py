@@ -92,3 +92,76 @@ def inception_score(logits, splits=10, from_probs=False):
             terms = np.where(part_p > 0, part_p * (part_log_p - log_py), 0.0)
         scores.append(np.exp(np.mean(np.sum(terms, axis=1))))
     return float(np.mean(scores)), float(np.std(scores))
+
+
+def _check_features(name, features):
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim != 2 or len(features) < 2:
+        raise ValueError(
+            f"Expected {name} as a 2-D (N, D) array with N >= 2 to estimate a covariance. "
+            f"Received: shape={features.shape}."
+        )
+    if not np.all(np.isfinite(features)):
+        raise ValueError(f"Expected finite {name}. Received: an array with NaN or inf values.")
+    return features
+
+
+def frechet_distance(features_a, features_b, eps=1e-6):
+    """Fréchet distance between Gaussians fitted to two sets of features (the "FID" formula).
+
+    Heusel et al. 2017, "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash
+    Equilibrium", section 3 (https://arxiv.org/abs/1706.08500); the distance is Dowson and
+    Landau's 1982 closed form for two Gaussians N(mu_a, S_a), N(mu_b, S_b):
+
+        d^2 = ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))
+
+    With Inception-v3 pool features this is the FID; with a digit classifier's penultimate
+    features (:mod:`tfgan.classifier`) it is the classifier analogue used on MNIST.
+
+    The matrix square root uses ``scipy.linalg.sqrtm``. Covariances estimated from fewer samples
+    than dimensions are singular and ``sqrtm`` can then fail or return large imaginary parts; as
+    in the reference implementation (bioinf-jku/TTUR), ``eps`` is added to both diagonals when
+    the product's square root is not finite, and a negligible imaginary part is dropped.
+
+    Returns:
+        d^2 as a Python float (>= 0 up to rounding).
+    """
+    from scipy import linalg
+
+    a = _check_features("features_a", features_a)
+    b = _check_features("features_b", features_b)
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(
+            "Expected features of the same dimension. "
+            f"Received: features_a with {a.shape[1]}, features_b with {b.shape[1]} columns."
+        )
+    mu_a, mu_b = a.mean(axis=0), b.mean(axis=0)
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+    covmean = linalg.sqrtm(cov_a @ cov_b)
+    if not np.all(np.isfinite(covmean)):
+        offset = np.eye(len(cov_a)) * eps
+        covmean = linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
+    if np.iscomplexobj(covmean):
+        if not np.allclose(np.diagonal(covmean).imag, 0, atol=1e-3):
+            raise ValueError(
+                "The covariance product's square root has a large imaginary part "
+                f"({np.max(np.abs(covmean.imag)):.3g}); use more samples than feature dimensions."
+            )
+        covmean = covmean.real
+    diff = mu_a - mu_b
+    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(covmean))
+
+
+def conditional_accuracy(predicted_labels, requested_labels):
+    """Fraction of conditional samples that a classifier assigns to the class they were asked for.
+
+    For a class-conditional generator G(z, y): accuracy = mean[ classifier(G(z, y)) == y ].
+    """
+    predicted = np.asarray(predicted_labels).reshape(-1)
+    requested = np.asarray(requested_labels).reshape(-1)
+    if predicted.shape != requested.shape or predicted.size == 0:
+        raise ValueError(
+            "Expected two non-empty label arrays of the same length. "
+            f"Received: {predicted.size} predicted and {requested.size} requested labels."
+        )
+    return float(np.mean(predicted == requested))
