@@ -34,7 +34,8 @@ import numpy as np  # noqa: E402
 from tfgan import models  # noqa: E402
 
 METRIC_FIELDS = ("step", "d_loss", "g_loss", "d_real", "d_fake", "d_gap", "images_per_sec", "elapsed_sec")
-SAMPLE_SEED = 1234  # the fixed latent batch of every sample grid
+#: Short progress-bar names for some trackers.
+POSTFIX_NAMES = {"d_real": "D(x)", "d_fake": "D(G(z))"}
 EXIT_INTERRUPTED = 130
 
 
@@ -117,11 +118,18 @@ def load_model(run_dir):
 
 
 # -- the training run ----------------------------------------------------------------------------
-def total_steps(config, examples_per_epoch):
+def metric_fields(model):
+    """Columns of ``metrics.csv``: the step, the model's trackers (plus D's gap), speed and time."""
+    names = tuple(model.tracker_names)
+    gap = ("d_gap",) if {"d_real", "d_fake"} <= set(names) else ()
+    return ("step",) + names + gap + ("images_per_sec", "elapsed_sec")
+
+
+def total_steps(config, examples_per_epoch, per_step=None):
     """``--steps`` unless ``--epochs`` is given: epochs * examples / (batch_size * d_steps)."""
     if config.epochs is None:
         return config.steps
-    per_step = config.batch_size * getattr(config, "d_steps", 1)
+    per_step = per_step or config.batch_size * getattr(config, "d_steps", 1)
     return max(1, math.ceil(config.epochs * examples_per_epoch / per_step))
 
 
@@ -143,12 +151,12 @@ class _Monitor:
         self.model, self.config, self.run_dir, self.manager = model, config, run_dir, manager
         self.start_step, self.end_step, self.images_per_step = start_step, end_step, images_per_step
         self.step = start_step
-        self.fixed_z = model.latent(config.num_samples, seed=SAMPLE_SEED)
+        self.fields = metric_fields(model)
         self.writer = tf.summary.create_file_writer(os.path.join(run_dir, "tensorboard"))
         self.csv_path = os.path.join(run_dir, "metrics.csv")
         if not os.path.exists(self.csv_path):
             with open(self.csv_path, "w", newline="") as f:
-                csv.writer(f).writerow(METRIC_FIELDS)
+                csv.writer(f).writerow(self.fields)
         self.bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -177,14 +185,8 @@ class _Monitor:
         elapsed = time.perf_counter() - self.t_interval
         rate = self.steps_interval * self.images_per_step / max(elapsed, 1e-9)
         if self.bar is not None:
-            self.bar.set_postfix(
-                d_loss=f"{values.get('d_loss', float('nan')):.3f}",
-                g_loss=f"{values.get('g_loss', float('nan')):.3f}",
-                **{"D(x)": f"{values.get('d_real', float('nan')):.2f}",
-                   "D(G(z))": f"{values.get('d_fake', float('nan')):.2f}",
-                   "img/s": f"{rate:.0f}"},
-                refresh=False,
-            )
+            postfix = {POSTFIX_NAMES.get(k, k): f"{v:.3f}" for k, v in values.items()}
+            self.bar.set_postfix(postfix, **{"img/s": f"{rate:.0f}"}, refresh=False)
             self.bar.update(1)
         if self.step - self.start_step == 1:
             self.t_first = time.perf_counter()  # the first step includes tracing: leave it out
@@ -210,7 +212,7 @@ class _Monitor:
         if "d_real" in row and "d_fake" in row:
             row["d_gap"] = row["d_real"] - row["d_fake"]  # how far D is ahead of G
         with open(self.csv_path, "a", newline="") as f:
-            csv.writer(f).writerow([f"{row[k]:.6g}" if k in row else "" for k in METRIC_FIELDS])
+            csv.writer(f).writerow([f"{row[k]:.6g}" if k in row else "" for k in self.fields])
         with self.writer.as_default(step=self.step):
             for key, value in row.items():
                 if key != "step":
@@ -224,8 +226,7 @@ class _Monitor:
 
         from tfgan import viz
 
-        images = viz.to_uint8(self.model.sample(self.config.num_samples, z=self.fixed_z))
-        grid = viz.image_grid(images, scale=2 if images.shape[1] <= 32 else 1)
+        grid = self.model.preview_grid(self.config.num_samples)
         path = viz.save_png(os.path.join(self.run_dir, "samples", filename), grid)
         with self.writer.as_default(step=self.step):
             tf.summary.image("samples", grid[None])
@@ -285,19 +286,13 @@ def run(config, progress=True, interrupt_after=None):
         checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
     start_step = int(model.step_counter.numpy())
 
-    d_steps = getattr(config, "d_steps", 1)
     try:
-        dataset = data.load(
-            config.dataset, split=config.split, batch_size=config.batch_size * d_steps,
-            image_size=tuple(config.image_shape[:2]), channels=config.image_shape[2],
-            # A resumed run draws a new data order rather than replaying the first one.
-            data_dir=config.data_dir, shuffle=True, seed=config.seed + start_step, repeat=True,
-            with_labels=model.uses_labels,
-        )
-        examples = len(data.load_arrays(config.dataset, config.split, data_dir=config.data_dir)[0])
+        # A resumed run draws a new data order rather than replaying the first one.
+        dataset, examples = model.make_dataset(seed=config.seed + start_step)
     except (data.DatasetNotFoundError, data.CorruptDatasetError, ValueError) as err:
         raise RunError(str(err)) from None
-    end_step = total_steps(config, examples)
+    images_per_step = model.images_per_step
+    end_step = total_steps(config, examples, images_per_step)
     os.makedirs(run_dir, exist_ok=True)
     with open(os.path.join(run_dir, "config.json"), "w") as f:
         json.dump(config_to_dict(config), f, indent=2)
@@ -307,7 +302,6 @@ def run(config, progress=True, interrupt_after=None):
         print(f"{run_dir} already trained {start_step} of {end_step} steps; nothing to do "
               "(pass a larger --steps or --epochs to train longer).")
         return RunResult(run_dir, start_step, "already_done", 0.0)
-    images_per_step = config.batch_size * d_steps
     print(f"Training {model_name} on {config.dataset} ({config.split}, {examples} images) "
           f"into {run_dir}: steps {start_step} -> {end_step}, batch {images_per_step}"
           + (" (resumed)" if start_step else ""))
@@ -317,6 +311,7 @@ def run(config, progress=True, interrupt_after=None):
         callbacks.append(_interrupt_after(start_step + interrupt_after, monitor))
     status = "completed"
     try:
+        model.on_train_begin(start_step)
         if start_step == 0:
             monitor.save_grid("step_000000.png")
         model.fit(dataset, steps_per_epoch=end_step - start_step, epochs=1, verbose=0,

@@ -177,6 +177,42 @@ class AdversarialModel(keras.Model):
         """Everything a resumed run must restore besides the step counter."""
         return {**self.networks(), **self.optimizers()}
 
+    # -- hooks the training loop calls (override for models that are not z -> image) -----------
+    #: The seed of the fixed latent batch behind every sample grid.
+    preview_seed: ClassVar[int] = 1234
+
+    @property
+    def images_per_step(self):
+        """Real examples one ``train_step`` consumes (k D steps of one batch each)."""
+        return self.config.batch_size * getattr(self.config, "d_steps", 1)
+
+    def make_dataset(self, seed, repeat=True):
+        """``(dataset, examples_per_epoch)`` for ``fit``: batches of ``images_per_step`` images
+        (with labels for conditional models) in [-1, 1]. Raises the data layer's errors."""
+        from tfgan import data
+
+        cfg = self.config
+        dataset = data.load(
+            cfg.dataset, split=cfg.split, batch_size=self.images_per_step,
+            image_size=tuple(cfg.image_shape[:2]), channels=cfg.image_shape[2],
+            data_dir=cfg.data_dir, shuffle=True, seed=seed, repeat=repeat,
+            with_labels=self.uses_labels,
+        )
+        examples = len(data.load_arrays(cfg.dataset, cfg.split, data_dir=cfg.data_dir)[0])
+        return dataset, examples
+
+    def on_train_begin(self, start_step):
+        """Called once before ``fit`` (e.g. to initialize from another run when ``start_step == 0``)."""
+
+    def preview_grid(self, num):
+        """A uint8 HxWxC grid of ``num`` samples from a fixed latent batch (the run's sample PNGs)."""
+        from tfgan import viz
+
+        if getattr(self, "_preview_z", None) is None or self._preview_z.shape[0] != num:
+            self._preview_z = self.latent(num, seed=self.preview_seed)
+        images = viz.to_uint8(self.sample(num, z=self._preview_z))
+        return viz.image_grid(images, scale=2 if images.shape[1] <= 32 else 1)
+
     # -- sampling -----------------------------------------------------------------------------
     def latent(self, n, seed=None):
         """Draw ``n`` latent vectors z ~ N(0, I); ``seed`` makes the batch reproducible."""
