@@ -176,3 +176,18 @@ def test_conditional_accuracy():
     assert metrics.conditional_accuracy([0, 1, 2, 2], [0, 1, 1, 2]) == 0.75
     with pytest.raises(ValueError, match="same length"):
         metrics.conditional_accuracy([0, 1], [0])
+
+
+def test_class_histogram_counts_and_range():
+    np.testing.assert_array_equal(metrics.class_histogram([0, 2, 2, 9], 10), [1, 0, 2, 0, 0, 0, 0, 0, 0, 1])
+    with pytest.raises(ValueError, match="0..9"):
+        metrics.class_histogram([10], 10)
+
+
+def test_modes_covered_uses_a_tenth_of_the_fair_share():
+    # 1000 samples over 10 classes: the fair share is 100, the threshold 10.
+    hist = np.array([500, 300, 100, 50, 10, 9, 31, 0, 0, 0])
+    assert metrics.modes_covered(hist) == 6  # 500, 300, 100, 50, 10, 31
+    assert metrics.modes_covered(np.full(10, 100)) == 10
+    assert metrics.modes_covered([1000, 0, 0]) == 1
+    assert metrics.modes_covered(hist, min_share=1.0) == 3  # >= 100

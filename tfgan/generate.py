@@ -2,6 +2,11 @@
 
 Writes N uint8 images (array ``images``, N x H x W x C) from the run's latest checkpoint, and
 optionally a PNG grid (``--grid grid.png``). ``--seed`` fixes the latent batch.
+
+Conditional models (``cgan``) also take the classes to draw: ``--labels 0,1,2`` (one sample per
+label, in that order) or ``--per-class K`` (K samples of every class, class by class, the same K
+latent vectors in every class). The ``.npz`` then also holds ``labels``, and the grid has one row
+per requested class (``--per-class``) or one row of the requested labels.
 """
 
 from __future__ import annotations
@@ -15,18 +20,53 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from tfgan.train import RunError, _Parser, load_model  # noqa: E402
 
 
-def generate(run_dir, num, seed=0, batch_size=256):
-    """``num`` uint8 samples (NHWC) from the latest checkpoint of ``run_dir``."""
+def generate(run_dir, num, seed=0, batch_size=256, labels=None, model=None):
+    """``num`` uint8 samples (NHWC) from the latest checkpoint of ``run_dir``.
+
+    ``labels`` (conditional models only): the class of each sample; ``num`` is then ``len(labels)``.
+    """
     import numpy as np
 
     from tfgan import viz
 
-    model = load_model(run_dir)
+    model = model or load_model(run_dir)
+    conditional = getattr(model, "uses_labels", False)
+    if labels is not None and not conditional:
+        raise RunError(f"{run_dir} holds an unconditional model; --labels/--per-class need a cgan run")
+    if labels is not None:
+        try:
+            labels = model.check_labels(labels)
+        except ValueError as err:
+            raise RunError(str(err)) from None
+        num = len(labels)
     chunks = []
     for start in range(0, num, batch_size):
         n = min(batch_size, num - start)
-        chunks.append(viz.to_uint8(model.sample(n, seed=seed + start)))
+        kwargs = {"labels": labels[start:start + n]} if labels is not None else {}
+        chunks.append(viz.to_uint8(model.sample(n, seed=seed + start, **kwargs)))
     return np.concatenate(chunks)
+
+
+def generate_per_class(run_dir, per_class, seed=0, model=None):
+    """``(images, labels)``: ``per_class`` samples of every class, class by class, the same latent
+    vectors in every class (so a row of the grid is one class and a column one z)."""
+    from tfgan import viz
+
+    model = model or load_model(run_dir)
+    if not getattr(model, "uses_labels", False):
+        raise RunError(f"{run_dir} holds an unconditional model; --per-class needs a cgan run")
+    z, labels = model.class_grid_inputs(per_class, seed)
+    return viz.to_uint8(model.sample(len(labels), z=z, labels=labels)), labels
+
+
+def _label_list(text):
+    try:
+        labels = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated class numbers, e.g. 0,1,2; got {text!r}") from None
+    if not labels:
+        raise argparse.ArgumentTypeError("expected at least one class number")
+    return labels
 
 
 def _positive_int(text):
@@ -46,11 +86,24 @@ def main(argv=None):
     parser.add_argument("--output", default="samples.npz", help="output .npz file (default: samples.npz)")
     parser.add_argument("--grid", default=None, help="also write a PNG grid of the samples")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent batch (default: 0)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--labels", type=_label_list, default=None,
+                       help="conditional models: comma-separated classes, one sample each")
+    which.add_argument("--per-class", type=_positive_int, default=None,
+                       help="conditional models: K samples of every class, one grid row per class")
     args = parser.parse_args(argv)
     if not args.output.endswith(".npz"):
         parser.error(f"--output must end in .npz; got {args.output!r}")
+    labels, ncols = None, None
     try:
-        images = generate(args.run_dir, args.num, seed=args.seed)
+        if args.per_class:
+            images, labels = generate_per_class(args.run_dir, args.per_class, seed=args.seed)
+            ncols = args.per_class
+        else:
+            images = generate(args.run_dir, args.num, seed=args.seed, labels=args.labels)
+            if args.labels is not None:
+                labels = args.labels
+                ncols = len(labels) if len(labels) <= 16 else None
     except RunError as err:
         print(f"{parser.prog}: error: {err}", file=sys.stderr)
         return 2
@@ -59,10 +112,12 @@ def main(argv=None):
     from tfgan import viz
 
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    np.savez_compressed(args.output, images=images)
-    print(f"Wrote {len(images)} samples {images.shape[1:]} to {args.output}")
+    arrays = {"images": images} if labels is None else {"images": images, "labels": np.asarray(labels)}
+    np.savez_compressed(args.output, **arrays)
+    print(f"Wrote {len(images)} samples {images.shape[1:]}" + (" with labels" if labels is not None else "")
+          + f" to {args.output}")
     if args.grid:
-        viz.save_png(args.grid, viz.image_grid(images))
+        viz.save_png(args.grid, viz.image_grid(images, ncols=ncols))
         print(f"Wrote grid to {args.grid}")
     return 0
 

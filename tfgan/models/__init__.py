@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tfgan.models.base import AdversarialConfig, AdversarialModel, TrainConfig
+from tfgan.models.cgan import CGAN, CGANConfig
 from tfgan.models.dcgan import DCGAN, DCGANConfig
 from tfgan.models.gan import GAN, GANConfig
 
@@ -30,6 +31,7 @@ def register(name, model_class, default_dataset, description):
 
 register("gan", GAN, "mnist", "MLP GAN, Goodfellow et al. 2014")
 register("dcgan", DCGAN, "mnist", "deep convolutional GAN, Radford et al. 2015")
+register("cgan", CGAN, "mnist", "class-conditional DCGAN, Mirza and Osindero 2014")
 
 
 def get(name) -> ModelEntry:
@@ -48,5 +50,5 @@ def build(name, config=None, **overrides):
 
 __all__ = [
     "REGISTRY", "ModelEntry", "register", "get", "build", "TrainConfig", "AdversarialConfig",
-    "AdversarialModel", "GAN", "GANConfig", "DCGAN", "DCGANConfig",
+    "AdversarialModel", "GAN", "GANConfig", "DCGAN", "DCGANConfig", "CGAN", "CGANConfig",
 ]

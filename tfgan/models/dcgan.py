@@ -32,7 +32,7 @@ import keras
 from tfgan.models.base import AdversarialConfig
 from tfgan.models.gan import GAN
 
-NORMS = ("batch", "none")
+NORMS = ("batch", "virtual_batch", "none")
 
 
 @dataclass
@@ -43,10 +43,13 @@ class DCGANConfig(AdversarialConfig):
     d_filters: int = field(default=64, metadata={"help": "filters of D's first layer"})
     kernel_size: int = field(default=4, metadata={"help": "kernel size of every convolution"})
     norm: str = field(default="batch", metadata={"help": "normalization in G", "choices": NORMS})
+    vbn_reference_size: int = field(
+        default=64, metadata={"help": "latent vectors in the fixed reference batch of --norm virtual_batch"}
+    )
 
     def validate(self):
         super().validate()
-        for name in ("g_filters", "d_filters", "kernel_size"):
+        for name in ("g_filters", "d_filters", "kernel_size", "vbn_reference_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
         if self.norm not in NORMS:
@@ -73,17 +76,17 @@ def _init():
     return keras.initializers.RandomNormal(stddev=0.02)  # Radford et al., section 4
 
 
-def build_generator(cfg):
-    """z -> project to (s, s, g_filters * 2^(n-1)) -> n transposed convs, halving the filters."""
-    height, _, channels = cfg.image_shape
+def generator_head(cfg):
+    """(first map size, filters) of G's projection: s = H / 2^n, g_filters * 2^(n-1)."""
     n = num_stages(cfg.image_shape)
-    size, filters = height // 2**n, cfg.g_filters * 2 ** (n - 1)
-    use_bn = cfg.norm == "batch"
-    layers = [
-        keras.Input((cfg.latent_dim,)),
-        keras.layers.Dense(size * size * filters, use_bias=not use_bn, kernel_initializer=_init()),
-        keras.layers.Reshape((size, size, filters)),
-    ]
+    return cfg.image_shape[0] // 2**n, cfg.g_filters * 2 ** (n - 1)
+
+
+def upsampling_layers(cfg, filters):
+    """G's n stages after the projection: [BN], ReLU, stride-2 transposed conv halving the filters;
+    the last one outputs the image channels through tanh."""
+    n, channels, use_bn = num_stages(cfg.image_shape), cfg.image_shape[2], cfg.norm == "batch"
+    layers = []
     for stage in range(n):
         if use_bn:
             layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
@@ -101,14 +104,84 @@ def build_generator(cfg):
             )
         )
         filters //= 2
+    return layers
+
+
+def build_generator(cfg):
+    """z -> project to (s, s, g_filters * 2^(n-1)) -> n transposed convs, halving the filters."""
+    if cfg.norm == "virtual_batch":
+        return VirtualBatchGenerator(cfg)
+    size, filters = generator_head(cfg)
+    layers = [
+        keras.Input((cfg.latent_dim,)),
+        keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=_init()),
+        keras.layers.Reshape((size, size, filters)),
+        *upsampling_layers(cfg, filters),
+    ]
     return keras.Sequential(layers, name="generator")
 
 
-def build_discriminator(cfg):
-    """x -> n strided convs, doubling the filters (no BN on the first) -> flatten -> one logit."""
-    n = num_stages(cfg.image_shape)
-    layers = [keras.Input(tuple(cfg.image_shape))]
-    for stage in range(n):
+@keras.saving.register_keras_serializable(package="tfgan")
+class VirtualBatchGenerator(keras.Model):
+    """DCGAN's generator with virtual batch normalization (Salimans et al. 2016, section 3.4).
+
+    Same layers as :func:`build_generator` with every ``BatchNormalization`` replaced by
+    :class:`tfgan.layers.VirtualBatchNormalization`. The reference batch is a fixed batch of
+    latent vectors ``reference_z``, drawn once (from ``config.seed``) when the network is built and
+    stored as a non-trainable weight, so checkpoints keep it and a resumed run uses the same one.
+    Every call forwards ``reference_z`` next to ``z``: each VBN layer normalizes an example with the
+    statistics of {reference activations, that example}, so a sample never depends on the other
+    samples of its minibatch (at the price of a second forward pass of the reference batch).
+    """
+
+    def __init__(self, cfg, **kwargs):
+        super().__init__(name=kwargs.pop("name", "generator"), **kwargs)
+        from tfgan.layers import VirtualBatchNormalization
+
+        self.cfg = cfg
+        channels, n = cfg.image_shape[2], num_stages(cfg.image_shape)
+        size, filters = generator_head(cfg)
+        self.project = keras.layers.Dense(size * size * filters, use_bias=False, kernel_initializer=_init())
+        self.reshape = keras.layers.Reshape((size, size, filters))
+        self.norms, self.convs = [], []
+        for stage in range(n):
+            last = stage == n - 1
+            self.norms.append(VirtualBatchNormalization(epsilon=1e-5, name=f"vbn_{stage}"))
+            self.convs.append(keras.layers.Conv2DTranspose(
+                channels if last else filters // 2, cfg.kernel_size, strides=2, padding="same",
+                use_bias=last, activation="tanh" if last else None, kernel_initializer=_init(),
+            ))
+            filters //= 2
+        self.reference_z = self.add_weight(
+            shape=(cfg.vbn_reference_size, cfg.latent_dim), name="reference_z", trainable=False,
+            initializer=keras.initializers.RandomNormal(seed=cfg.seed + 7919),
+        )
+        self.build((None, cfg.latent_dim))
+
+    def build(self, input_shape):
+        z = keras.ops.zeros((1, self.cfg.latent_dim))
+        self._forward(z, self.reference_z)  # creates every layer's weights
+        self.built = True
+
+    def _forward(self, z, z_ref, training=False):
+        h, h_ref = self.reshape(self.project(z)), self.reshape(self.project(z_ref))
+        for norm, conv in zip(self.norms, self.convs):
+            h, h_ref = norm(h, h_ref)  # statistics of {reference batch, x_i}
+            h, h_ref = conv(keras.ops.relu(h)), conv(keras.ops.relu(h_ref))
+        return h
+
+    def call(self, z, training=False):
+        return self._forward(z, keras.ops.convert_to_tensor(self.reference_z), training)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self.cfg.image_shape)
+
+
+def downsampling_layers(cfg):
+    """D's n stages: stride-2 convs doubling the filters, BN except on the first, LeakyReLU 0.2,
+    then flatten and one logit."""
+    layers = []
+    for stage in range(num_stages(cfg.image_shape)):
         layers.append(
             keras.layers.Conv2D(
                 cfg.d_filters * 2**stage,
@@ -122,8 +195,12 @@ def build_discriminator(cfg):
         if stage > 0:
             layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
         layers.append(keras.layers.LeakyReLU(0.2))
-    layers += [keras.layers.Flatten(), keras.layers.Dense(1, kernel_initializer=_init())]
-    return keras.Sequential(layers, name="discriminator")
+    return layers + [keras.layers.Flatten(), keras.layers.Dense(1, kernel_initializer=_init())]
+
+
+def build_discriminator(cfg):
+    """x -> n strided convs, doubling the filters (no BN on the first) -> flatten -> one logit."""
+    return keras.Sequential([keras.Input(tuple(cfg.image_shape)), *downsampling_layers(cfg)], name="discriminator")
 
 
 class DCGAN(GAN):

@@ -1,0 +1,174 @@
+"""Conditional GAN: class labels given to both players.
+
+Mirza and Osindero 2014, "Conditional Generative Adversarial Nets", https://arxiv.org/abs/1411.1784.
+Lecture: ``lectures/05_evaluation.md`` (section "Conditional GANs"); notebook:
+``notebooks/05_conditional_gan_and_evaluation.ipynb``.
+
+The value function (the paper's equation 2, lecture equation 5.1) conditions both players on y:
+
+    min_G max_D  E_x[log D(x | y)] + E_z[log(1 - D(G(z | y) | y))]
+
+Paper -> code:
+
+=====================  ==============================================================
+y (one-hot class)      ``keras.ops.one_hot(labels, num_classes)``
+z                      ``self.latent(n)``
+G(z | y)               ``self.generator([z, y])``
+D(x | y)               ``sigmoid(self.discriminator([x, y]))`` (D outputs logits)
+losses                 ``tfgan.losses``: the same D and G losses as the unconditional GAN
+=====================  ==============================================================
+
+How y enters the networks, in the lecture's class-conditional DCGAN form: the one-hot label goes
+through a dense layer, is reshaped into ``label_maps`` feature maps of the size of the first maps,
+and is concatenated with them: in G with the projected z (s x s maps), in D with the input image
+(H x W maps). The rest is the DCGAN of :mod:`tfgan.models.dcgan`.
+
+Departures: the paper's MNIST model is an MLP with maxout units and separate hidden layers for z
+and y; we use the DCGAN backbone (convolutions learn digits in far fewer steps on a CPU). Fake
+examples in a training step use the labels of the real batch, so D sees the same label
+distribution for real and fake pairs; sampling and evaluation ask for any labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgan.models.dcgan import (
+    DCGAN, DCGANConfig, _init, downsampling_layers, generator_head, upsampling_layers,
+)
+
+
+@dataclass
+class CGANConfig(DCGANConfig):
+    """CGAN settings: DCGAN's plus the number of classes and of label feature maps."""
+
+    num_classes: int = field(default=10, metadata={"help": "number of classes y can take"})
+    label_maps: int = field(default=16, metadata={"help": "feature maps the one-hot label is turned into"})
+
+    def validate(self):
+        super().validate()
+        if self.num_classes < 2:
+            raise ValueError(f"--num-classes must be >= 2. Received: {self.num_classes}")
+        if self.label_maps < 1:
+            raise ValueError(f"--label-maps must be >= 1. Received: {self.label_maps}")
+        if self.norm == "virtual_batch":
+            raise ValueError("--norm virtual_batch is not available for cgan; use batch or none")
+
+
+def _label_maps(y, size, maps, name):
+    """One-hot y -> dense -> (size, size, maps) feature maps."""
+    h = keras.layers.Dense(size * size * maps, kernel_initializer=_init(), name=f"{name}_dense")(y)
+    return keras.layers.Reshape((size, size, maps), name=f"{name}_maps")(h)
+
+
+def build_conditional_generator(cfg):
+    """[z, y] -> projected z maps ++ label maps -> DCGAN's transposed-conv stages -> image."""
+    size, filters = generator_head(cfg)
+    z = keras.Input((cfg.latent_dim,), name="z")
+    y = keras.Input((cfg.num_classes,), name="y")
+    h = keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=_init())(z)
+    h = keras.layers.Reshape((size, size, filters))(h)
+    h = keras.layers.Concatenate()([h, _label_maps(y, size, cfg.label_maps, "g_label")])
+    for layer in upsampling_layers(cfg, filters):
+        h = layer(h)
+    return keras.Model([z, y], h, name="generator")
+
+
+def build_conditional_discriminator(cfg):
+    """[x, y] -> image ++ label maps -> DCGAN's strided-conv stages -> one logit."""
+    x = keras.Input(tuple(cfg.image_shape), name="x")
+    y = keras.Input((cfg.num_classes,), name="y")
+    h = keras.layers.Concatenate()([x, _label_maps(y, cfg.image_shape[0], cfg.label_maps, "d_label")])
+    for layer in downsampling_layers(cfg):
+        h = layer(h)
+    return keras.Model([x, y], h, name="discriminator")
+
+
+class CGAN(DCGAN):
+    """Class-conditional DCGAN (Mirza and Osindero 2014), trained on (images, labels) batches."""
+
+    config_class = CGANConfig
+    uses_labels = True
+
+    def build_networks(self):
+        return build_conditional_generator(self.config), build_conditional_discriminator(self.config)
+
+    def one_hot(self, labels):
+        return tf.one_hot(tf.cast(labels, tf.int32), self.config.num_classes)
+
+    # -- training ---------------------------------------------------------------------------------
+    def discriminator_step(self, real, y, fake=None):
+        """One ascent step for D on pairs (x, y) and (G(z | y), y)."""
+        if fake is None:
+            fake = self.generator([self.latent(tf.shape(real)[0]), y], training=True)  # G(z | y)
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator([real, y], training=True)  # logit of D(x | y)
+            fake_logits = self.discriminator([fake, y], training=True)  # logit of D(G(z | y) | y)
+            d_loss = self.d_loss_fn(real_logits, fake_logits, self.config.label_smoothing)
+        variables = self.discriminator.trainable_variables
+        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        return d_loss, real_logits, fake_logits
+
+    def train_step(self, data):
+        real, labels = data
+        y = self.one_hot(labels)
+        k = self.config.d_steps
+        reals, ys = (tf.split(real, k), tf.split(y, k)) if k > 1 else ([real], [y])
+        for real_k, y_k in zip(reals[:-1], ys[:-1]):
+            self.discriminator_step(real_k, y_k)
+        real, y = reals[-1], ys[-1]
+        batch = tf.shape(real)[0]
+        with tf.GradientTape() as g_tape:
+            fake = self.generator([self.latent(batch), y], training=True)  # G(z | y)
+            with g_tape.stop_recording():
+                d_loss, real_logits, fake_logits = self.discriminator_step(real, y, fake)
+            if not self.config.reuse_fake:
+                fake = self.generator([self.latent(batch), y], training=True)
+            g_loss = self.g_loss_fn(self.discriminator([fake, y], training=True))
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
+        return self.track(
+            d_loss=d_loss,
+            g_loss=g_loss,
+            d_real=tf.reduce_mean(tf.sigmoid(real_logits)),  # mean D(x | y)
+            d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)),  # mean D(G(z | y) | y)
+        )
+
+    # -- sampling ---------------------------------------------------------------------------------
+    def check_labels(self, labels):
+        labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+        bad = labels[(labels < 0) | (labels >= self.config.num_classes)]
+        if bad.size:
+            raise ValueError(
+                f"Labels must be in 0..{self.config.num_classes - 1}. Received: {sorted(set(bad.tolist()))}"
+            )
+        return labels
+
+    def sample(self, n, seed=None, z=None, labels=None):
+        """``n`` images of the given ``labels`` (default: 0, 1, ..., cycling over the classes)."""
+        n = int(n if z is None else len(z))
+        labels = np.arange(n) % self.config.num_classes if labels is None else self.check_labels(labels)
+        if len(labels) != n:
+            raise ValueError(f"Got {len(labels)} labels for {n} samples")
+        z = self.latent(n, seed) if z is None else tf.convert_to_tensor(z, tf.float32)
+        return self.generator([z, self.one_hot(labels)], training=False)
+
+    def class_grid_inputs(self, per_class, seed):
+        """Latents and labels of a class-by-row grid: row c is class c, column j shares z_j."""
+        z = self.latent(per_class, seed=seed)
+        z = tf.tile(z, [self.config.num_classes, 1])
+        labels = np.repeat(np.arange(self.config.num_classes), per_class)
+        return z, labels
+
+    def preview_grid(self, num):
+        """Class-by-row grid: one row per class, the same z down each column."""
+        from tfgan import viz
+
+        per_class = max(1, num // self.config.num_classes)
+        z, labels = self.class_grid_inputs(per_class, self.preview_seed)
+        images = viz.to_uint8(self.sample(len(labels), z=z, labels=labels))
+        return viz.image_grid(images, ncols=per_class, scale=2 if images.shape[1] <= 32 else 1)
