@@ -82,7 +82,7 @@ def test_cli_trains_writes_everything_then_resumes(tmp_path, data_dir):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["stylegan9"], "unknown model 'stylegan9'; valid choices: dcgan, gan"),
+        (["stylegan9"], "unknown model 'stylegan9'; valid choices: cgan, dcgan, gan"),
         (["dcgan", "--dataset", "imagenet"], "Expected one of ['fashion_mnist', 'mnist']"),
         (["dcgan", "--batch-size", "0"], "--batch-size must be >= 1. Received: 0"),
         (["dcgan", "--loss", "hinge"], "invalid choice: 'hinge'"),
