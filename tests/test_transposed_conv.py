@@ -263,3 +263,33 @@ def test_errors_say_what_was_received(call, match):
     with pytest.raises(ValueError, match="Received") as info:
         call()
     assert info.match(match)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("s", [2, 3])
+def test_resize_convolution_is_a_transposed_convolution(k, s):
+    """Eq. (18): UpSampling2D + 'same' Conv2D = transposed conv with v = rot180(w * box_s), cropped
+    at q = ceil((k - 1) / 2); every sub-kernel of v sums to sum(w), so Eq. (16) is flat."""
+    rng = np.random.default_rng(10 * k + s)
+    cy, cout = 2, 3
+    y = rng.standard_normal((1, 4, 5, cy)).astype("float32")
+    w = rng.standard_normal((k, k, cy, cout)).astype("float32")
+    conv = keras.layers.Conv2D(cout, k, padding="same", use_bias=False)
+    conv.build((None, 4 * s, 5 * s, cy))
+    conv.set_weights([w])
+    resize_conv = keras.ops.convert_to_numpy(conv(keras.layers.UpSampling2D(s)(y)))
+
+    big = k + s - 1
+    box = np.zeros((big, big, cy, cout))  # w convolved with an s x s box of ones
+    for t in range(s):
+        for u in range(s):
+            box[t : t + k, u : u + k] += w
+    v = box[::-1, ::-1].transpose(0, 1, 3, 2)  # rot180, channels swapped: (K, K, Cout, Cy)
+    full = tf.nn.conv2d_transpose(
+        y.astype("float64"), v, (1, 3 * s + big, 4 * s + big, cout), s, "VALID"
+    ).numpy()
+    q = k // 2  # = ceil((k - 1) / 2)
+    np.testing.assert_allclose(resize_conv, full[:, q : q + 4 * s, q : q + 5 * s], atol=1e-4)
+    for a in range(s):
+        for b in range(s):
+            np.testing.assert_allclose(v[a::s, b::s].sum((0, 1)), w.sum((0, 1)).T, atol=1e-5)
