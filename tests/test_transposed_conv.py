@@ -1,4 +1,5 @@
-"""tfgan.ops.transposed_conv: conv matrix, its transpose and zero insertion vs TF and Keras."""
+"""tfgan.ops.transposed_conv: conv matrix, its transpose, zero insertion and overlap counts vs TF
+and Keras. Equation numbers refer to lectures/03_transposed_convolution.md."""
 
 import zlib
 
@@ -12,6 +13,9 @@ from tfgan.ops import (
     conv2d_matrix,
     conv2d_transpose_via_matmul,
     conv2d_transpose_via_zero_insertion,
+    conv2d_output_size,
+    insert_zeros,
+    overlap_counts,
 )
 
 
@@ -149,6 +153,85 @@ def test_accepts_tensors():
     np.testing.assert_allclose(got, want, atol=1e-4)
 
 
+@pytest.mark.parametrize("case", CASES[::3] + CASES[-4:], ids=_case_id)
+def test_insert_zeros_then_flipped_conv_is_tensorflows_transpose(case):
+    """Eq. (14) with TensorFlow's own stride-1 conv: pad(zero-inserted y) * flipped kernel."""
+    rng = np.random.default_rng(zlib.crc32(_case_id(case).encode()) + 1)
+    h, w, kh, kw, sh, sw, cin, cout, padding = case
+    ho, _ = conv2d_output_size(h, kh, sh, padding)
+    wo, _ = conv2d_output_size(w, kw, sw, padding)
+    y = rng.standard_normal((2, ho, wo, cout))
+    kernel = rng.standard_normal((kh, kw, cin, cout))
+    padded = insert_zeros(y, (kh, kw), (h, w), (sh, sw), padding)
+    assert padded.shape == (2, h + kh - 1, w + kw - 1, cout)
+    assert np.count_nonzero(padded) == np.count_nonzero(y)  # only zeros were added
+    flipped = kernel[::-1, ::-1].transpose(0, 1, 3, 2)
+    got = tf.nn.conv2d(padded, flipped, 1, "VALID").numpy()
+    want = tf.nn.conv2d_transpose(y, kernel, (2, h, w, cin), (sh, sw), padding.upper()).numpy()
+    np.testing.assert_allclose(got, want, atol=1e-10)
+
+
+def test_insert_zeros_hand_worked():
+    y = np.array([[1.0, 2.0], [3.0, 4.0]])[..., None]
+    # 'valid', k = 3, s = 2: 2x2 -> 5x5. One zero between pixels, k - 1 = 2 zeros on every side.
+    want = np.zeros((7, 7))
+    want[2:5, 2:5] = [[1, 0, 2], [0, 0, 0], [3, 0, 4]]
+    np.testing.assert_array_equal(insert_zeros(y, 3, (5, 5), 2, "valid")[..., 0], want)
+    # 'same', k = 3, s = 2: 2x2 -> 4x4, pad_total = 1 = (0 top, 1 bottom) in the forward conv, so
+    # k - 1 - 0 = 2 zeros on top/left and only 1 on the bottom/right.
+    want = np.zeros((6, 6))
+    want[2:5, 2:5] = [[1, 0, 2], [0, 0, 0], [3, 0, 4]]
+    np.testing.assert_array_equal(insert_zeros(y, 3, (4, 4, 7), 2, "same")[..., 0], want)
+    # 'same', k = 4, s = 2: pad_total = 2 = (1, 1): 2 zeros on each side.
+    want = np.zeros((7, 7))
+    want[2:5, 2:5] = [[1, 0, 2], [0, 0, 0], [3, 0, 4]]
+    np.testing.assert_array_equal(insert_zeros(y, (4, 4), (4, 4), (2, 2), "same")[..., 0], want)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_overlap_counts_match_tensorflow_on_ones(case):
+    """Eq. (15): the counts are the transposed conv of all-ones input with an all-ones kernel."""
+    h, w, kh, kw, sh, sw, _, _, padding = case
+    ho, _ = conv2d_output_size(h, kh, sh, padding)
+    wo, _ = conv2d_output_size(w, kw, sw, padding)
+    ones = tf.nn.conv2d_transpose(
+        tf.ones((1, ho, wo, 1)), tf.ones((kh, kw, 1, 1)), (1, h, w, 1), (sh, sw), padding.upper()
+    )
+    counts = overlap_counts((kh, kw), (h, w), (sh, sw), padding)
+    assert counts.dtype == np.int64 and counts.shape == (h, w)
+    np.testing.assert_array_equal(counts, ones.numpy()[0, :, :, 0])
+
+
+def test_overlap_counts_hand_worked():
+    """Notebook 02's 2x2 example, and DCGAN-style 4x4 -> 8x8 upsampling with k = 3 and k = 4."""
+    np.testing.assert_array_equal(overlap_counts(3, (5, 5), 2)[2], [2, 2, 4, 2, 2])
+    np.testing.assert_array_equal(overlap_counts(3, (5, 5), 2)[0], [1, 1, 2, 1, 1])
+    k3 = overlap_counts(3, (8, 8), 2, "same")
+    np.testing.assert_array_equal(k3[:, 3], [1, 1, 2, 1, 2, 1, 2, 1])
+    np.testing.assert_array_equal(k3[2:6, 2:6], [[4, 2, 4, 2], [2, 1, 2, 1]] * 2)
+    k4 = overlap_counts(4, (8, 8), 2, "same")
+    np.testing.assert_array_equal(k4[1:-1, 1:-1], np.full((6, 6), 4))  # even away from the border
+    np.testing.assert_array_equal(k4[0], [1, 2, 2, 2, 2, 2, 2, 1])
+    # k < s: a 'valid' 1x1 kernel at stride 2 never writes between the input pixels.
+    np.testing.assert_array_equal(overlap_counts((3, 1), (3, 5), 2)[0], [1, 0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5, 6, 7])
+@pytest.mark.parametrize("s", [1, 2, 3])
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_overlap_counts_interior_closed_form(k, s, padding):
+    """Eq. (15): away from the border n(r) = ceil((k - m) / s), m = (r + pad_top) mod s, which is
+    the same for every r exactly when s divides k."""
+    n = 24 + k
+    n_in, (pt, _) = conv2d_output_size(n, k, s, padding)
+    counts = overlap_counts((k, 1), (n, 1), (s, 1), padding)[:, 0]
+    interior = np.arange(k - 1 - pt, (n_in - 1) * s - pt + 1)  # every tap of r lands on an input
+    assert len(interior) >= 2 * s
+    m = (interior + pt) % s
+    np.testing.assert_array_equal(counts[interior], -(-(k - m) // s))
+    assert (len(set(counts[interior])) == 1) == (k % s == 0)
+
+
 ONES33 = np.ones((3, 3, 1, 1))
 
 
@@ -169,9 +252,44 @@ ONES33 = np.ones((3, 3, 1, 1))
             lambda: conv2d_transpose_via_zero_insertion(np.ones((3, 3, 1)), ONES33, (4, 4)),
             r"maps \(4, 4\) to \(2, 2\)",
         ),
+        (lambda: overlap_counts(0, (8, 8), 2), "kernel_size=0"),
+        (lambda: overlap_counts((3, 3), (8,), 2), r"output_shape=\(8,\)"),
+        (lambda: overlap_counts(3, (8, 8), 2, "causal"), "padding='causal'"),
+        (lambda: insert_zeros(np.ones((3, 3)), 3, (5, 5), 2), r"y.shape=\(3, 3\)"),
+        (lambda: insert_zeros(np.ones((3, 3, 1)), 3, (5, 5), 2), r"maps \(5, 5\) to \(2, 2\)"),
     ],
 )
 def test_errors_say_what_was_received(call, match):
     with pytest.raises(ValueError, match="Received") as info:
         call()
     assert info.match(match)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("s", [2, 3])
+def test_resize_convolution_is_a_transposed_convolution(k, s):
+    """Eq. (18): UpSampling2D + 'same' Conv2D = transposed conv with v = rot180(w * box_s), cropped
+    at q = ceil((k - 1) / 2); every sub-kernel of v sums to sum(w), so Eq. (16) is flat."""
+    rng = np.random.default_rng(10 * k + s)
+    cy, cout = 2, 3
+    y = rng.standard_normal((1, 4, 5, cy)).astype("float32")
+    w = rng.standard_normal((k, k, cy, cout)).astype("float32")
+    conv = keras.layers.Conv2D(cout, k, padding="same", use_bias=False)
+    conv.build((None, 4 * s, 5 * s, cy))
+    conv.set_weights([w])
+    resize_conv = keras.ops.convert_to_numpy(conv(keras.layers.UpSampling2D(s)(y)))
+
+    big = k + s - 1
+    box = np.zeros((big, big, cy, cout))  # w convolved with an s x s box of ones
+    for t in range(s):
+        for u in range(s):
+            box[t : t + k, u : u + k] += w
+    v = box[::-1, ::-1].transpose(0, 1, 3, 2)  # rot180, channels swapped: (K, K, Cout, Cy)
+    full = tf.nn.conv2d_transpose(
+        y.astype("float64"), v, (1, 3 * s + big, 4 * s + big, cout), s, "VALID"
+    ).numpy()
+    q = k // 2  # = ceil((k - 1) / 2)
+    np.testing.assert_allclose(resize_conv, full[:, q : q + 4 * s, q : q + 5 * s], atol=1e-4)
+    for a in range(s):
+        for b in range(s):
+            np.testing.assert_allclose(v[a::s, b::s].sum((0, 1)), w.sum((0, 1)).T, atol=1e-5)

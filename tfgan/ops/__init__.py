@@ -1,7 +1,8 @@
 """Teaching ops: small NumPy reference implementations of the layers the models use.
 
 ``transposed_conv``: a convolution as a matrix, and the transposed convolution (DCGAN's upsampling
-layer) as that matrix's transpose and as "insert zeros, then slide".
+layer) as that matrix's transpose and as "insert zeros, then slide"; ``overlap_counts`` for its
+checkerboard artifacts.
 """
 
 from tfgan.ops.transposed_conv import (
@@ -9,6 +10,8 @@ from tfgan.ops.transposed_conv import (
     conv2d_output_size,
     conv2d_transpose_via_matmul,
     conv2d_transpose_via_zero_insertion,
+    insert_zeros,
+    overlap_counts,
 )
 
 __all__ = [
@@ -16,4 +19,6 @@ __all__ = [
     "conv2d_output_size",
     "conv2d_transpose_via_matmul",
     "conv2d_transpose_via_zero_insertion",
+    "insert_zeros",
+    "overlap_counts",
 ]
