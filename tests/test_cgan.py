@@ -16,13 +16,15 @@ def _changed(before, network):
 def test_cgan_pinned_parameter_counts_and_label_inputs():
     cfg = CGANConfig()
     model = CGAN(cfg)
-    # G: DCGAN's 760,065 + label dense 10 -> 7*7*16, then 16 more maps through the first BN
-    # (4 numbers each) and the first transposed conv (4x4 kernels to 64 filters).
-    label_g = 10 * 7 * 7 * 16 + 7 * 7 * 16
-    assert model.generator.count_params() == 760_065 + label_g + 4 * 16 + 4 * 4 * 16 * 64
-    # D: DCGAN's 138,945 + label dense 10 -> 28*28*16 + 16 extra input maps to the first conv.
-    label_d = 10 * 28 * 28 * 16 + 28 * 28 * 16
-    assert model.discriminator.count_params() == 138_945 + label_d + 4 * 4 * 16 * 64
+    # G: DCGAN's 760,065 + label dense 10 -> 7*7*1, then one more map through the first BN
+    # (4 numbers) and the first transposed conv (4x4 kernels to 64 filters).
+    label_g = 10 * 7 * 7 + 7 * 7
+    assert model.generator.count_params() == 760_065 + label_g + 4 + 4 * 4 * 64
+    # D: DCGAN's 138,945 + label dense 10 -> 28*28*1 + one extra input map to the first conv.
+    label_d = 10 * 28 * 28 + 28 * 28
+    assert model.discriminator.count_params() == 138_945 + label_d + 4 * 4 * 64
+    wide = CGAN(CGANConfig(label_maps=16))
+    assert wide.generator.count_params() == 760_065 + 16 * (10 * 49 + 49 + 4 + 4 * 4 * 64)
     images = model.sample(4, seed=0, labels=[0, 3, 3, 9])
     assert images.shape == (4, 28, 28, 1)
     y = model.one_hot([1, 2])
