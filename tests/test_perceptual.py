@@ -178,7 +178,7 @@ def test_imagenet_offline_fails_within_seconds(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     seconds, message = out.stdout.strip().split("\n", 1)
-    assert float(seconds) < 5, seconds
+    assert float(seconds) < 10, seconds  # no download attempt, no network timeout
     assert "not cached" in message and "TFGAN_OFFLINE is set" in message
     for alternative in ("weights=PATH", "weights='hed'", "tfgan[offline]", "weights=None"):
         assert alternative in message
