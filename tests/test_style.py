@@ -108,7 +108,7 @@ def test_several_styles_equal_the_weighted_sum_of_their_losses(extractor):
     assert got == pytest.approx(expected, rel=1e-4)
 
 
-# -- color (eqs. 9-10) -----------------------------------------------------------------------------
+# -- color (eqs. 10-11) ----------------------------------------------------------------------------
 
 
 def test_yiq_matches_tensorflow_and_round_trips():
@@ -272,3 +272,15 @@ def test_resize_max():
     assert gatys.resize_max(x, 40).shape == (40, 20, 3)
     assert gatys.resize_max(x, 400).shape == (100, 50, 3)  # never enlarges by default
     assert gatys.resize_max(x, 200, upscale=True).shape == (200, 100, 3)
+
+
+def test_sample_style_image_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("TFGAN_OFFLINE", "1")
+    image = gatys.sample_style_image("starry_night", max_size=64)  # from $TFGAN_DATA_DIR/images
+    assert image.shape == (51, 64, 3) and image.dtype == np.float32  # 640x507, aspect kept
+    monkeypatch.setenv("TFGAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("tfgan.data.REPO_DATA_DIR", tmp_path)
+    with pytest.raises(ImageError, match=r"No copy of starry_night.jpg.*TFGAN_OFFLINE is set.*\$TFGAN_DATA_DIR/images"):
+        gatys.sample_style_image("starry_night")
+    with pytest.raises(ValueError, match="Unknown sample style"):
+        gatys.sample_style_image("mona_lisa")

@@ -65,6 +65,7 @@ __all__ = [
     "reconstruct_content",
     "reconstruct_style",
     "resize_max",
+    "sample_style_image",
     "rgb_to_yiq",
     "style_loss",
     "stylize",
@@ -155,7 +156,7 @@ def _layer_weights(names, layer_weights):
 
 
 # --------------------------------------------------------------------------------------------
-# Color (lecture eqs. 9-10). NumPy on (H, W, 3) float arrays in [0, 255].
+# Color (lecture eqs. 10-11). NumPy on (H, W, 3) float arrays in [0, 255].
 
 #: RGB -> YIQ (NTSC 1953), the matrix tf.image.rgb_to_yiq uses. Y is the luminance.
 _YIQ = np.array([[0.299, 0.587, 0.114],
@@ -164,7 +165,7 @@ _YIQ = np.array([[0.299, 0.587, 0.114],
 
 
 def rgb_to_yiq(image):
-    """(..., 3) RGB -> YIQ: Y luminance in the RGB value range, I and Q chrominance (eq. 9)."""
+    """(..., 3) RGB -> YIQ: Y luminance in the RGB value range, I and Q chrominance (eq. 10)."""
     return np.asarray(image, np.float64) @ _YIQ.T
 
 
@@ -174,7 +175,7 @@ def yiq_to_rgb(image):
 
 
 def match_luminance(style_y, content_y):
-    """Luminance matching, eq. 9: shift and scale the style's luminance to the content's mean and
+    """Luminance matching, eq. 10: shift and scale the style's luminance to the content's mean and
     standard deviation, ``L_s' = sigma_c / sigma_s (L_s - mu_s) + mu_c`` (Gatys et al. 2016b)."""
     style_y, content_y = np.asarray(style_y, np.float64), np.asarray(content_y, np.float64)
     scale = content_y.std() / max(style_y.std(), 1e-6)
@@ -189,7 +190,7 @@ def _sqrtm_psd(cov, inverse=False):
 
 
 def match_color_histogram(style, content):
-    """Color histogram matching, eq. 10: an affine map of the style's RGB pixels
+    """Color histogram matching, eq. 11: an affine map of the style's RGB pixels
     ``p' = A (p - mu_s) + mu_c`` with ``A = Sigma_c^(1/2) Sigma_s^(-1/2)`` (symmetric square roots,
     the "image analogies" variant of Gatys et al. 2016b), so that the recolored style image has
     the content's mean color and color covariance. Returns floats clipped to [0, 255]."""
@@ -246,6 +247,49 @@ def _sniff(data: bytes) -> str | None:
     if data.startswith(b"BM"):
         return "BMP"
     return None
+
+
+#: Sample style images: file name under ``images/`` and a download URL (public domain works).
+SAMPLE_STYLES = {
+    "starry_night": (
+        "starry_night.jpg",
+        "https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
+        "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg/640px-Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg",
+    ),
+}
+
+
+def sample_style_image(name="starry_night", max_size=None) -> np.ndarray:
+    """A sample painting (float32 RGB) for notebooks: ``$TFGAN_DATA_DIR/images/<file>``, else the
+    repository's ``data/images/<file>``, else a download into Keras's cache when online.
+
+    Offline with no copy, raises :class:`ImageError` saying where to put the file.
+    """
+    if name not in SAMPLE_STYLES:
+        raise ValueError(f"Unknown sample style. Received: {name!r}. Expected one of {sorted(SAMPLE_STYLES)}.")
+    fname, url = SAMPLE_STYLES[name]
+    from tfgan import data
+
+    places = []
+    if os.environ.get("TFGAN_DATA_DIR"):
+        places.append(os.path.join(os.environ["TFGAN_DATA_DIR"], "images", fname))
+    places.append(os.path.join(str(data.REPO_DATA_DIR), "images", fname))
+    for path in places:
+        if os.path.isfile(path):
+            return load_image(path, max_size)
+    host = "upload.wikimedia.org"
+    reason = "TFGAN_OFFLINE is set" if data._offline() else data._can_connect(host, 443)
+    if reason is None:
+        import keras
+
+        try:
+            return load_image(keras.utils.get_file(fname, url, cache_subdir="datasets"), max_size)
+        except Exception as e:  # noqa: BLE001 - any download failure ends in the same advice
+            reason = f"download failed: {type(e).__name__}: {e}"
+    raise ImageError(
+        f"No copy of {fname} found (looked in {', '.join(places)}) and it cannot be downloaded "
+        f"({reason}). Put the image at $TFGAN_DATA_DIR/images/{fname}, or pass your own style image."
+    )
 
 
 def resize_max(image, max_size, upscale=False) -> np.ndarray:
@@ -431,7 +475,7 @@ def _optimize(objective, pixels, steps, optimizer, learning_rate, callback, prog
 
 
 def make_adam_step(objective, pixels, learning_rate, jit_compile=False):
-    """One compiled step (eq. 11): loss and gradient on a tape, an Adam update, clip to [0, 255].
+    """One compiled step (eq. 9): loss and gradient on a tape, an Adam update, clip to [0, 255].
 
     The image is the only variable; the extractor is frozen and its targets are constants, so the
     whole step is one ``tf.function`` call without Python work in between.
@@ -588,8 +632,8 @@ def stylize(
         style_layer_weights: w_l per style layer (eq. 5); equal weights summing to 1 by default.
         style_weights: v_s per style image (eq. 6), normalized to sum to 1.
         preserve_color: False; ``"luminance"`` (or True): transfer on the luminance channel only
-            and keep the content's chrominance (eq. 9); ``"histogram"``: recolor the style
-            image(s) to the content's color statistics first (eq. 10).
+            and keep the content's chrominance (eq. 10); ``"histogram"``: recolor the style
+            image(s) to the content's color statistics first (eq. 11).
         max_size: shrink the content so that its longer side is at most this (aspect kept);
             None keeps its size. Style images are resized so that their longer side is
             ``style_scale`` times the content's.
@@ -637,7 +681,7 @@ def stylize(
         styles = [match_color_histogram(s, content).astype(np.float32) for s in styles]
     content_yiq = rgb_to_yiq(content) if color == "luminance" else None
     if color == "luminance":
-        # Gray RGB images of the luminance (eq. 9): the style's matched to the content's.
+        # Gray RGB images of the luminance (eq. 10): the style's matched to the content's.
         gray = lambda y: np.repeat(y[..., None], 3, axis=-1).astype(np.float32)  # noqa: E731
         target_content = gray(content_yiq[..., 0])
         styles = [gray(match_luminance(rgb_to_yiq(s)[..., 0], content_yiq[..., 0])) for s in styles]
@@ -680,7 +724,7 @@ def _deepest(layers):
 
 
 def _render(pixels, content_yiq=None) -> np.ndarray:
-    """The variable as uint8 RGB; in luminance mode its Y with the content's I and Q (eq. 9)."""
+    """The variable as uint8 RGB; in luminance mode its Y with the content's I and Q (eq. 10)."""
     x = pixels.variable.numpy()[0].astype(np.float64)
     if content_yiq is not None:
         x = yiq_to_rgb(np.concatenate([x[..., :1], content_yiq[..., 1:]], axis=-1))

