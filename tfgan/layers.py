@@ -12,6 +12,8 @@ discriminators' ``HistoryPool`` (Shrivastava et al. 2017) and ``receptive_field`
 import numbers
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 
@@ -501,7 +503,7 @@ class UNetUp(keras.layers.Layer):
         return x if skip is None else ops.concatenate([x, skip], axis=-1)
 
     def compute_output_shape(self, inputs_shape, skip_shape=None):
-        shape = self.conv.compute_output_shape(tuple(inputs_shape))
+        shape = tuple(self.conv.compute_output_shape(tuple(inputs_shape)))
         if skip_shape is None:
             return shape
         return shape[:-1] + (shape[-1] + skip_shape[-1],)
@@ -528,14 +530,14 @@ class HistoryPool(keras.layers.Layer):
       and store the new image in its place; otherwise return the new image.
 
     ``call(images, training=True)`` does that and updates the pool; with ``training`` false, or
-    ``pool_size=0``, it returns ``images`` unchanged. The pool and the count are non-trainable
-    weights and the random stream is a seed generator of the layer, so checkpoints that include
-    the layer restore all of it.
+    ``pool_size=0``, it returns ``images`` unchanged. The pool, the fill count and the number of
+    random draws are non-trainable weights (the draws are stateless, seeded by ``(seed, draw)``),
+    so a checkpoint of the layer restores all of it, including where its random stream was.
 
     Args:
         pool_size: images kept (50 in CycleGAN).
         probability: chance that a full pool swaps an image (0.5).
-        seed: seed of the layer's random stream.
+        seed: int seed of the layer's random stream; None picks one at random.
     """
 
     def __init__(self, pool_size=50, probability=0.5, seed=None, **kwargs):
@@ -544,9 +546,11 @@ class HistoryPool(keras.layers.Layer):
         if (isinstance(probability, bool) or not isinstance(probability, numbers.Real)
                 or not 0 <= probability <= 1):
             raise ValueError(f"`probability` must be in [0, 1]. Received: probability={probability!r}")
+        if seed is not None:
+            seed = _check_int("seed", seed, 0)
         self.probability = float(probability)
         self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self._seed = seed if seed is not None else int(np.random.default_rng().integers(2**31 - 1))
 
     def build(self, input_shape):
         image_shape = tuple(input_shape[1:])
@@ -559,13 +563,19 @@ class HistoryPool(keras.layers.Layer):
                                       trainable=False, name="images")
         self.count = self.add_weight(shape=(), initializer="zeros", dtype="int32",
                                      trainable=False, name="count")
+        self.draws = self.add_weight(shape=(), initializer="zeros", dtype="int32",
+                                     trainable=False, name="draws")
 
     def call(self, images, training=None):
         if not training or self.pool_size == 0:
             return images
         batch = ops.shape(images)[0]
-        uniform = keras.random.uniform((batch,), seed=self.seed_generator)
-        slots = keras.random.randint((batch,), 0, self.pool_size, seed=self.seed_generator)
+        draw = ops.convert_to_tensor(self.draws) * 2
+        seed = ops.convert_to_tensor(self._seed, "int32")
+        uniform = tf.random.stateless_uniform((batch,), seed=tf.stack([seed, draw]))
+        slots = tf.random.stateless_uniform((batch,), seed=tf.stack([seed, draw + 1]), minval=0,
+                                            maxval=self.pool_size, dtype=tf.int32)
+        self.draws.assign_add(1)
         images = ops.cast(images, self.images.dtype)
 
         def body(i, pool, count, out):
