@@ -82,8 +82,8 @@ def test_cli_trains_writes_everything_then_resumes(tmp_path, data_dir):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["stylegan9"], "unknown model 'stylegan9'; valid choices: dcgan, gan"),
-        (["dcgan", "--dataset", "imagenet"], "Expected one of ['fashion_mnist', 'mnist']"),
+        (["stylegan9"], "unknown model 'stylegan9'; valid choices: cyclegan, dcgan, gan, pix2pix"),
+        (["dcgan", "--dataset", "imagenet"], "Expected one of ['cycle_gan/apple2orange', "),
         (["dcgan", "--batch-size", "0"], "--batch-size must be >= 1. Received: 0"),
         (["dcgan", "--loss", "hinge"], "invalid choice: 'hinge'"),
         (["dcgan", "--image-shape", "abc"], "expected comma-separated integers"),

@@ -39,11 +39,20 @@ def size_multiple(model):
     return 2**levels if levels else 4
 
 
-def _padded(image, multiple):
-    """Reflection-pad an (H, W, C) array on all sides to multiples of ``multiple``; returns the
-    padded array and the (top, left) offset of the original."""
+def min_size(model):
+    """The smallest height and width the generator takes: CycleGAN's residual blocks
+    reflection-pad a quarter-size map by 1, so it needs at least 8 px."""
+    return max(size_multiple(model), 8 if getattr(model.config, "n_blocks", None) else 1)
+
+
+def _padded(image, multiple, smallest=1):
+    """Reflection-pad an (H, W, C) array on all sides to multiples of ``multiple`` (and at least
+    ``smallest``); returns the padded array and the (top, left) offset of the original."""
     height, width = image.shape[:2]
-    extra_h, extra_w = -height % multiple, -width % multiple
+    extra_h = max(-height % multiple, smallest - height)
+    extra_w = max(-width % multiple, smallest - width)
+    extra_h += -(height + extra_h) % multiple
+    extra_w += -(width + extra_w) % multiple
     top, left = extra_h // 2, extra_w // 2
     pad = ((top, extra_h - top), (left, extra_w - left), (0, 0))
     return np.pad(image, pad, mode="reflect") if extra_h or extra_w else image, (top, left)
@@ -63,7 +72,7 @@ def translate_image(model, image, direction=None, resize=False):
         y = np.asarray(model.translate(x[None], direction))[0]
         y = tf.image.resize(y, (height, width), method="bilinear", antialias=True).numpy()
     else:
-        x, (top, left) = _padded(x, size_multiple(model))
+        x, (top, left) = _padded(x, size_multiple(model), min_size(model))
         y = np.asarray(model.translate(x[None], direction))[0][top : top + height, left : left + width]
     return viz.to_uint8(np.clip(y, -1.0, 1.0))
 
@@ -95,8 +104,8 @@ def translate(run_dir, inputs, output_dir, direction=None, resize=False, progres
             "pix2pix or cyclegan run (python -m tfgan.generate samples from the others)"
         )
     try:
-        model.translate(np.zeros((1, size_multiple(model), size_multiple(model), model.config.channels),
-                                 np.float32), direction)
+        side = min_size(model)
+        model.translate(np.zeros((1, side, side, model.config.channels), np.float32), direction)
     except ValueError as err:
         raise RunError(str(err)) from None
     files = [f for path in inputs for f in imageio.list_images(path)]

@@ -286,10 +286,18 @@ def classifier_features(classifier_model, images, batch_size=500):
         x = x.mean(axis=-1, keepdims=True) if channels == 1 else np.repeat(x, channels, axis=-1)
     if x.shape[1:3] != (height, width):
         x = tf.image.resize(x, (height, width), method="bilinear", antialias=True).numpy()
-    dense = [l for l in classifier_model.layers if isinstance(l, keras.layers.Dense)]
-    extractor = keras.Model(classifier_model.inputs, [dense[-2].output, classifier_model.outputs[0]])
-    features, logits = extractor.predict(x, batch_size=batch_size, verbose=0)
-    return np.asarray(features, np.float64), np.argmax(logits, axis=1)
+    extractor = _EXTRACTORS.get(id(classifier_model))
+    if extractor is None or extractor[0] is not classifier_model:
+        dense = [l for l in classifier_model.layers if isinstance(l, keras.layers.Dense)]
+        model = keras.Model(classifier_model.inputs, [dense[-2].output, classifier_model.outputs[0]])
+        extractor = _EXTRACTORS[id(classifier_model)] = (classifier_model, model)
+    outputs = [extractor[1](x[i : i + batch_size], training=False) for i in range(0, len(x), batch_size)]
+    features = np.concatenate([np.asarray(f) for f, _ in outputs])
+    logits = np.concatenate([np.asarray(l) for _, l in outputs])
+    return features.astype(np.float64), np.argmax(logits, axis=1)
+
+
+_EXTRACTORS = {}
 
 
 def fashion_evaluation_classifier(config, classifier_model=None):
