@@ -13,6 +13,18 @@ Measures images per second (real images consumed by D per second) of:
   tfgan_tut_bf16 tfgan_tut under Keras' ``mixed_bfloat16`` policy, D's logit layer in float32
                  (extra line: what bfloat16 arithmetic would buy on CPUs with AVX512_BF16/AMX)
 
+Image-to-image models (``--which pix2pix,cyclegan``, or the paper-sized ``pix2pix256``,
+``cyclegan256``), each through ``model.fit`` on its own ``make_dataset`` pipeline, as
+``tfgan.train`` runs it; images/s counts training examples per second (a pix2pix pair; one x and
+one y for CycleGAN):
+
+  pix2pix       ``Pix2PixConfig()``: fashion_edges2shoes, 32x32x1, U-Net of 5 levels, ngf 32, batch 16
+  cyclegan      ``CycleGANConfig()``: fashion_sneakers2boots, 32x32x1, 6 residual blocks, ngf 32, batch 16
+  pix2pix256    the paper's size: the same data resized to 256x256x3, 8-level U-Net, ngf 64, batch 1
+  cyclegan256   the paper's size: 256x256x3, 9 residual blocks, ngf 64, batch 1
+
+These need Fashion-MNIST (``TFGAN_DATA_DIR``); they are not in the default ``--which``.
+
 Every variant reads the same in-memory, repeated, shuffled ``tfgan.data.load`` pipeline that
 ``tfgan.train`` uses. Warm-up steps (tracing, first allocations) are excluded. The variants are
 measured in interleaved rounds (the order alternates between rounds) so that background load hits
@@ -49,9 +61,11 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfgan import data  # noqa: E402
-from tfgan.models import DCGAN, DCGANConfig  # noqa: E402
+from tfgan.models import DCGAN, CycleGAN, CycleGANConfig, DCGANConfig, Pix2Pix, Pix2PixConfig  # noqa: E402
 
-VARIANTS = ("dcgan", "tfgan_tut", "tutorial", "tfgan_tut_xla", "tfgan_tut_bf16")
+DEFAULT_VARIANTS = ("dcgan", "tfgan_tut", "tutorial", "tfgan_tut_xla", "tfgan_tut_bf16")
+TRANSLATION_VARIANTS = ("pix2pix", "cyclegan", "pix2pix256", "cyclegan256")
+VARIANTS = DEFAULT_VARIANTS + TRANSLATION_VARIANTS
 TUTORIAL_BATCH = 256
 NOISE_DIM = 100
 
@@ -147,7 +161,7 @@ class FitRunner:
 
     def __init__(self, name, model, dataset, jit_compile, steps_per_execution=1):
         self.name, self.model, self.dataset = name, model, dataset
-        self.batch_size = model.config.batch_size * model.config.d_steps
+        self.batch_size = model.images_per_step
         model.compile(jit_compile=jit_compile, steps_per_execution=steps_per_execution)
 
     def run(self, steps):
@@ -197,6 +211,11 @@ def make_runner(name, args):
         return FitRunner(name, model, make_dataset(args, TUTORIAL_BATCH), False)
     if name == "tutorial":
         return LoopRunner(name, make_dataset(args, TUTORIAL_BATCH), TUTORIAL_BATCH)
+    if name in TRANSLATION_VARIANTS:
+        model_class, config_class = (Pix2Pix, Pix2PixConfig) if name.startswith("pix2pix") else (CycleGAN, CycleGANConfig)
+        size = {"image_size": 256, "channels": 3} if name.endswith("256") else {}
+        model = model_class(config_class(**size))
+        return FitRunner(name, model, model.make_dataset(seed=0)[0], False)
     raise ValueError(name)
 
 
@@ -285,8 +304,9 @@ def profile(args):
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--which", default=",".join(VARIANTS),
-                        help=f"comma-separated variants to run, from {','.join(VARIANTS)} (default: all)")
+    parser.add_argument("--which", default=",".join(DEFAULT_VARIANTS),
+                        help=f"comma-separated variants to run, from {','.join(VARIANTS)} "
+                             f"(default: {','.join(DEFAULT_VARIANTS)})")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
     parser.add_argument("--steps", type=int, default=20,
                         help="timed training steps per variant per round (default 20)")

@@ -2,11 +2,18 @@
 
 ``VirtualBatchNormalization``: Salimans et al. 2016, "Improved Techniques for Training GANs",
 section 3.4, https://arxiv.org/abs/1606.03498.
+
+Image-to-image translation (``lectures/08_image_to_image.md``; pix2pix and CycleGAN):
+``instance_norm`` and ``normalization`` (Keras built-ins configured as the papers' code),
+``ReflectionPadding2D``, ``ResidualBlock``, the U-Net blocks ``UNetDown`` and ``UNetUp``, the
+discriminators' ``HistoryPool`` (Shrivastava et al. 2017) and ``receptive_field``.
 """
 
 import numbers
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 
@@ -178,3 +185,465 @@ class VirtualBatchNormalization(keras.layers.Layer):
             "gamma_constraint": keras.constraints.serialize(self.gamma_constraint),
         })
         return config
+
+
+# ---------------------------------------------------------------------------------------------
+# Image-to-image translation: normalization, padding and blocks (pix2pix, CycleGAN)
+
+#: Normalization kinds of the translation networks (the models' ``--norm`` flag).
+NORMS = ("batch", "instance", "none")
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"`{name}` must be one of {list(choices)}. Received: {name}={value!r}")
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}")
+    return int(value)
+
+
+def conv_init():
+    """Convolution weights ~ N(0, 0.02): ``init_weights(init_type="normal", init_gain=0.02)`` of
+    the authors' pix2pix/CycleGAN code (biases start at zero, the Keras default)."""
+    return keras.initializers.RandomNormal(mean=0.0, stddev=0.02)
+
+
+def instance_norm(epsilon=1e-5, affine=False, name=None):
+    """Instance normalization (Ulyanov et al. 2016, https://arxiv.org/abs/1607.08022) as the Keras
+    built-in ``GroupNormalization(groups=-1)``: one group per channel, so every example's channels
+    are normalized over their own spatial positions (lecture 08, Eq. 9)::
+
+        y[n, h, w, c] = (x[n, h, w, c] - mu[n, c]) / sqrt(var[n, c] + epsilon)
+
+    with mean and variance over (h, w) only. Nothing depends on the other examples of the batch,
+    and training and inference compute the same thing (no moving averages).
+
+    Settings, against the papers' code:
+
+    * ``epsilon=1e-5``: PyTorch's ``InstanceNorm2d`` default, which the authors' code
+      (junyanz/pytorch-CycleGAN-and-pix2pix, ``networks.get_norm_layer``) uses; Keras'
+      ``GroupNormalization`` default would be 1e-3.
+    * ``affine=False``: that code builds ``InstanceNorm2d(affine=False,
+      track_running_stats=False)``, with no learned scale or shift; the convolutions in front
+      keep their bias instead. Parameter counts then match the reference implementation.
+    * ``affine=True`` adds a learned scale ``gamma ~ N(1, 0.02)`` and shift ``beta = 0``, the
+      initializers of the TensorFlow tutorials' ``InstanceNormalization``
+      (``tensorflow_examples.models.pix2pix``) and of tensorflow-addons' replacement.
+    """
+    if not isinstance(affine, bool):
+        raise ValueError(f"`affine` must be True or False. Received: affine={affine!r}")
+    return keras.layers.GroupNormalization(
+        groups=-1, axis=-1, epsilon=epsilon, center=affine, scale=affine,
+        gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=0.02),
+        beta_initializer="zeros", name=name,
+    )
+
+
+def normalization(kind, name=None):
+    """The normalization layer of the translation networks: ``"batch"``, ``"instance"`` or
+    ``"none"`` (returns None).
+
+    Batch norm is set up as in the authors' code: epsilon 1e-5, running averages with momentum
+    0.9 (PyTorch's ``momentum=0.1`` counts the other way), ``gamma ~ N(1, 0.02)``, ``beta = 0``.
+    Instance norm is :func:`instance_norm`.
+    """
+    _check_choice("norm", kind, NORMS)
+    if kind == "batch":
+        return keras.layers.BatchNormalization(
+            momentum=0.9, epsilon=1e-5,
+            gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=0.02), name=name,
+        )
+    if kind == "instance":
+        return instance_norm(name=name)
+    return None
+
+
+def _bias_default(norm, use_bias):
+    """Convolutions followed by batch norm carry no bias (its shift beta would cancel it); with
+    instance norm without affine parameters, or no norm, they keep it (the authors' rule)."""
+    return norm != "batch" if use_bias is None else bool(use_bias)
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class ReflectionPadding2D(keras.layers.Layer):
+    """Pads height and width by mirroring the image at its border, without repeating the edge row.
+
+    ``[a b c d]`` padded by 2 becomes ``[c b a b c d c b]`` (``np.pad(mode="reflect")``,
+    PyTorch's ``ReflectionPad2d``). CycleGAN's ResNet generator pads this way before its 7x7 and
+    3x3 convolutions instead of with zeros, which keeps dark frames from appearing at the image
+    border (Johnson et al. 2016; Zhu et al. 2017, section 7.2).
+
+    Args:
+        padding: an int (same on all four sides), a pair ``(pad_h, pad_w)``, or
+            ``((top, bottom), (left, right))``, as ``keras.layers.ZeroPadding2D``. Each amount
+            must be smaller than the size of the axis it pads.
+    """
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = self._parse(padding)
+        self.input_spec = keras.layers.InputSpec(ndim=4)
+
+    @staticmethod
+    def _parse(padding):
+        def bad():
+            return ValueError(
+                "`padding` must be an int >= 0, a pair (pad_h, pad_w) or ((top, bottom), "
+                f"(left, right)). Received: padding={padding!r}"
+            )
+
+        def amount(v):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+                raise bad()
+            return int(v)
+
+        if isinstance(padding, numbers.Integral) and not isinstance(padding, bool):
+            p = amount(padding)
+            return ((p, p), (p, p))
+        if not isinstance(padding, (tuple, list)) or len(padding) != 2:
+            raise bad()
+        if all(isinstance(v, (tuple, list)) for v in padding):
+            if any(len(v) != 2 for v in padding):
+                raise bad()
+            return tuple((amount(v[0]), amount(v[1])) for v in padding)
+        h, w = amount(padding[0]), amount(padding[1])
+        return ((h, h), (w, w))
+
+    def build(self, input_shape):
+        for axis, (before, after) in zip((1, 2), self.padding):
+            size = input_shape[axis]
+            if size is not None and max(before, after) >= size:
+                raise ValueError(
+                    "Reflection padding must be smaller than the padded axis. Received: "
+                    f"padding={self.padding} for input shape {tuple(input_shape)}"
+                )
+
+    def call(self, inputs):
+        (top, bottom), (left, right) = self.padding
+        return ops.pad(inputs, [[0, 0], [top, bottom], [left, right], [0, 0]], mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        (top, bottom), (left, right) = self.padding
+        h, w = input_shape[1], input_shape[2]
+        return (
+            input_shape[0],
+            None if h is None else h + top + bottom,
+            None if w is None else w + left + right,
+            input_shape[3],
+        )
+
+    def get_config(self):
+        config = super().get_config()
+        config["padding"] = self.padding
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class ResidualBlock(keras.layers.Layer):
+    """The residual block of CycleGAN's generator (He et al. 2016, as adapted by Johnson et al.
+    2016 and Zhu et al. 2017, appendix 7.2: "R256"), keeping the number of channels::
+
+        y = x + norm(conv3x3(pad(relu(norm(conv3x3(pad(x)))))))          (lecture 08, Eq. 10)
+
+    ``pad`` is reflection padding by 1 (``padding="reflect"``) or zero padding inside the
+    convolution (``"zero"``). No activation follows the sum, as in the authors' ``ResnetBlock``.
+
+    Args:
+        norm: ``"instance"`` (CycleGAN), ``"batch"`` or ``"none"``.
+        padding: ``"reflect"`` or ``"zero"``.
+        dropout: dropout rate after the first ReLU (0: none, the authors' default).
+        use_bias: convolution bias; None: only when no batch norm follows (the authors' rule).
+    """
+
+    def __init__(self, norm="instance", padding="reflect", dropout=0.0, use_bias=None, **kwargs):
+        super().__init__(**kwargs)
+        _check_choice("norm", norm, NORMS)
+        _check_choice("padding", padding, ("reflect", "zero"))
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
+            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+        self.norm, self.padding, self.dropout = norm, padding, float(dropout)
+        self.use_bias = use_bias
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is None:
+            raise ValueError(f"The channel axis must be known. Received: input_shape={tuple(input_shape)}")
+        conv_padding = "same" if self.padding == "zero" else "valid"
+        bias = _bias_default(self.norm, self.use_bias)
+        self.pad1 = ReflectionPadding2D(1, name="pad1") if self.padding == "reflect" else None
+        self.pad2 = ReflectionPadding2D(1, name="pad2") if self.padding == "reflect" else None
+        self.conv1 = keras.layers.Conv2D(channels, 3, padding=conv_padding, use_bias=bias,
+                                         kernel_initializer=conv_init(), name="conv1")
+        self.conv2 = keras.layers.Conv2D(channels, 3, padding=conv_padding, use_bias=bias,
+                                         kernel_initializer=conv_init(), name="conv2")
+        self.norm1 = normalization(self.norm, name="norm1")
+        self.norm2 = normalization(self.norm, name="norm2")
+        self.drop = keras.layers.Dropout(self.dropout, name="dropout") if self.dropout else None
+        shape = tuple(input_shape)
+        padded = shape if self.pad1 is None else self.pad1.compute_output_shape(shape)
+        for conv, norm in ((self.conv1, self.norm1), (self.conv2, self.norm2)):
+            conv.build(padded)
+            if norm is not None:
+                norm.build(shape)
+
+    def call(self, inputs, training=None):
+        x = inputs if self.pad1 is None else self.pad1(inputs)
+        x = self.conv1(x)
+        if self.norm1 is not None:
+            x = self.norm1(x, training=training)
+        x = ops.relu(x)
+        if self.drop is not None:
+            x = self.drop(x, training=training)
+        if self.pad2 is not None:
+            x = self.pad2(x)
+        x = self.conv2(x)
+        if self.norm2 is not None:
+            x = self.norm2(x, training=training)
+        return inputs + x
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(norm=self.norm, padding=self.padding, dropout=self.dropout, use_bias=self.use_bias)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class UNetDown(keras.layers.Layer):
+    """One encoder step of pix2pix's U-Net, "Ck" (Isola et al. 2017, section 6.1.1): a 4x4
+    convolution with stride 2 (halving height and width), normalization, LeakyReLU(0.2).
+
+    Args:
+        filters: output channels k.
+        norm: ``"batch"`` (the paper), ``"instance"`` or ``"none"`` (the first layer, C64, and the
+            innermost one).
+        use_bias: None: only when no batch norm follows. The generator passes False for the
+            outermost and innermost layers to match the authors' code, whose convolutions have a
+            bias exactly when the network uses instance norm.
+        negative_slope: of the LeakyReLU ("All ReLUs in the encoder are leaky, with slope 0.2").
+    """
+
+    def __init__(self, filters, norm="batch", use_bias=None, negative_slope=0.2, kernel_size=4, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = _check_int("filters", filters, 1)
+        self.kernel_size = _check_int("kernel_size", kernel_size, 1)
+        _check_choice("norm", norm, NORMS)
+        self.norm, self.use_bias, self.negative_slope = norm, use_bias, float(negative_slope)
+        self.conv = keras.layers.Conv2D(
+            self.filters, self.kernel_size, strides=2, padding="same",
+            use_bias=_bias_default(norm, use_bias), kernel_initializer=conv_init(), name="conv",
+        )
+        self.norm_layer = normalization(norm, name="norm")
+
+    def build(self, input_shape):
+        self.conv.build(tuple(input_shape))
+        if self.norm_layer is not None:
+            self.norm_layer.build(self.conv.compute_output_shape(tuple(input_shape)))
+
+    def call(self, inputs, training=None):
+        x = self.conv(inputs)
+        if self.norm_layer is not None:
+            x = self.norm_layer(x, training=training)
+        return ops.leaky_relu(x, self.negative_slope)
+
+    def compute_output_shape(self, input_shape):
+        return self.conv.compute_output_shape(tuple(input_shape))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(filters=self.filters, norm=self.norm, use_bias=self.use_bias,
+                      negative_slope=self.negative_slope, kernel_size=self.kernel_size)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class UNetUp(keras.layers.Layer):
+    """One decoder step of pix2pix's U-Net, "Ck"/"CDk" (Isola et al. 2017, section 6.1.1): a 4x4
+    transposed convolution with stride 2 (doubling height and width), normalization, dropout
+    ("CD": rate 0.5 in the paper, the generator's only noise), ReLU; then the skip connection
+    concatenates the mirrored encoder layer's output along the channels::
+
+        y = concat(relu(dropout(norm(convT(x)))), skip)                  (lecture 08, Eq. 4)
+
+    ``call(x)`` without ``skip`` is the plain encoder-decoder of the paper's ablation.
+    """
+
+    def __init__(self, filters, norm="batch", dropout=0.0, use_bias=None, kernel_size=4, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = _check_int("filters", filters, 1)
+        self.kernel_size = _check_int("kernel_size", kernel_size, 1)
+        _check_choice("norm", norm, NORMS)
+        if isinstance(dropout, bool) or not isinstance(dropout, numbers.Real) or not 0 <= dropout < 1:
+            raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+        self.norm, self.dropout, self.use_bias = norm, float(dropout), use_bias
+        self.conv = keras.layers.Conv2DTranspose(
+            self.filters, self.kernel_size, strides=2, padding="same",
+            use_bias=_bias_default(norm, use_bias), kernel_initializer=conv_init(), name="conv",
+        )
+        self.norm_layer = normalization(norm, name="norm")
+        self.drop = keras.layers.Dropout(self.dropout, name="dropout") if self.dropout else None
+
+    def build(self, inputs_shape, skip_shape=None):
+        self.conv.build(tuple(inputs_shape))
+        if self.norm_layer is not None:
+            self.norm_layer.build(self.conv.compute_output_shape(tuple(inputs_shape)))
+
+    def call(self, inputs, skip=None, training=None):
+        x = self.conv(inputs)
+        if self.norm_layer is not None:
+            x = self.norm_layer(x, training=training)
+        if self.drop is not None:
+            x = self.drop(x, training=training)
+        x = ops.relu(x)
+        return x if skip is None else ops.concatenate([x, skip], axis=-1)
+
+    def compute_output_shape(self, inputs_shape, skip_shape=None):
+        shape = tuple(self.conv.compute_output_shape(tuple(inputs_shape)))
+        if skip_shape is None:
+            return shape
+        return shape[:-1] + (shape[-1] + skip_shape[-1],)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(filters=self.filters, norm=self.norm, dropout=self.dropout,
+                      use_bias=self.use_bias, kernel_size=self.kernel_size)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class HistoryPool(keras.layers.Layer):
+    """A buffer of earlier generated images for the discriminator (Shrivastava et al. 2017,
+    "Learning from Simulated and Unsupervised Images through Adversarial Training", section 2.3,
+    https://arxiv.org/abs/1612.07828; used by CycleGAN, Zhu et al. 2017, section 4).
+
+    D is updated on a mix of the newest generator outputs and older ones, so that it does not
+    forget what the generator used to produce and the two do not chase each other in circles.
+    For each image of the batch, in order (the authors' ``ImagePool.query``):
+
+    * while the pool holds fewer than ``pool_size`` images: store the image, return it;
+    * then, with probability ``probability``: return a stored image picked uniformly at random
+      and store the new image in its place; otherwise return the new image.
+
+    ``call(images, training=True)`` does that and updates the pool; with ``training`` false, or
+    ``pool_size=0``, it returns ``images`` unchanged. The pool, the fill count and the number of
+    random draws are non-trainable weights (the draws are stateless, seeded by ``(seed, draw)``),
+    so a checkpoint of the layer restores all of it, including where its random stream was.
+
+    Args:
+        pool_size: images kept (50 in CycleGAN).
+        probability: chance that a full pool swaps an image (0.5).
+        seed: int seed of the layer's random stream; None picks one at random.
+    """
+
+    def __init__(self, pool_size=50, probability=0.5, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = _check_int("pool_size", pool_size, 0)
+        if (isinstance(probability, bool) or not isinstance(probability, numbers.Real)
+                or not 0 <= probability <= 1):
+            raise ValueError(f"`probability` must be in [0, 1]. Received: probability={probability!r}")
+        if seed is not None:
+            seed = _check_int("seed", seed, 0)
+        self.probability = float(probability)
+        self.seed = seed
+        self._seed = seed if seed is not None else int(np.random.default_rng().integers(2**31 - 1))
+
+    def build(self, input_shape):
+        image_shape = tuple(input_shape[1:])
+        if len(image_shape) < 1 or any(d is None for d in image_shape):
+            raise ValueError(
+                "HistoryPool needs the image shape (all but the batch axis) to be known. "
+                f"Received: input_shape={tuple(input_shape)}"
+            )
+        self.images = self.add_weight(shape=(self.pool_size, *image_shape), initializer="zeros",
+                                      trainable=False, name="images")
+        self.count = self.add_weight(shape=(), initializer="zeros", dtype="int32",
+                                     trainable=False, name="count")
+        self.draws = self.add_weight(shape=(), initializer="zeros", dtype="int32",
+                                     trainable=False, name="draws")
+
+    def call(self, images, training=None):
+        if not training or self.pool_size == 0:
+            return images
+        batch = ops.shape(images)[0]
+        draw = ops.convert_to_tensor(self.draws) * 2
+        seed = ops.convert_to_tensor(self._seed, "int32")
+        uniform = tf.random.stateless_uniform((batch,), seed=tf.stack([seed, draw]))
+        slots = tf.random.stateless_uniform((batch,), seed=tf.stack([seed, draw + 1]), minval=0,
+                                            maxval=self.pool_size, dtype=tf.int32)
+        self.draws.assign_add(1)
+        images = ops.cast(images, self.images.dtype)
+
+        def body(i, pool, count, out):
+            image = images[i]
+            filling = count < self.pool_size
+            swap = ops.logical_and(ops.logical_not(filling), uniform[i] < self.probability)
+            slot = ops.where(filling, count, slots[i])
+            start = [slot] + [0] * len(image.shape)
+            old = ops.take(pool, slot, axis=0)
+            write = ops.logical_or(filling, swap)
+            pool = ops.where(write, ops.slice_update(pool, start, image[None]), pool)
+            out = ops.slice_update(out, [i] + [0] * len(image.shape), ops.where(swap, old, image)[None])
+            return i + 1, pool, count + ops.cast(filling, "int32"), out
+
+        _, pool, count, out = ops.while_loop(
+            lambda i, *_: i < batch, body,
+            (ops.convert_to_tensor(0, "int32"), ops.convert_to_tensor(self.images),
+             ops.convert_to_tensor(self.count), ops.zeros_like(images)),
+        )
+        self.images.assign(pool)
+        self.count.assign(count)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(pool_size=self.pool_size, probability=self.probability, seed=self.seed)
+        return config
+
+
+def receptive_field(layers):
+    """Side of the square input region that one output position of a stack of layers sees.
+
+    Walking from the input, with ``r`` the receptive field and ``j`` the distance in input pixels
+    between neighbouring positions of the current feature map (``r = j = 1`` at the input), a
+    layer with kernel ``k``, stride ``s`` and dilation ``d`` gives (lecture 08, Eq. 6)::
+
+        r <- r + (d (k - 1)) j,        j <- j s
+
+    Padding shifts where a window sits, not how large it is, and pointwise layers
+    (normalization, activations) change neither. For pix2pix's 70x70 PatchGAN (three 4x4
+    convolutions with stride 2, then two with stride 1): r = 1 + 3 + 6 + 12 + 24 + 24 = 70.
+
+    Args:
+        layers: a Keras model (its ``layers``) or a list of layers. Convolutions and pooling
+            layers count; transposed convolutions and nested models are refused.
+
+    Returns:
+        The receptive field in input pixels (an int; the height, for non-square kernels).
+    """
+    if hasattr(layers, "layers"):
+        layers = layers.layers
+    r, j = 1, 1
+    for layer in layers:
+        if isinstance(layer, (keras.layers.Conv2DTranspose, keras.Model)):
+            raise ValueError(
+                "receptive_field handles plain stacks of convolutions and pooling layers. "
+                f"Received: a {type(layer).__name__} ({layer.name})"
+            )
+        if hasattr(layer, "kernel_size"):
+            k, s = layer.kernel_size[0], layer.strides[0]
+            d = getattr(layer, "dilation_rate", (1,))[0]
+        elif hasattr(layer, "pool_size"):
+            k, s, d = layer.pool_size[0], layer.strides[0], 1
+        else:
+            continue
+        r += d * (k - 1) * j
+        j *= s
+    return r

@@ -108,3 +108,69 @@ def get_losses(variant):
     if variant not in table:
         raise ValueError(f"Unknown loss variant. Expected one of {list(table)}. Received: loss={variant!r}")
     return table[variant]
+
+
+# -- image-to-image translation (lecture 08) -----------------------------------------------------
+def least_squares_generator_loss(fake_logits):
+    """Least-squares (LSGAN) generator loss, as CycleGAN uses it (Zhu et al. 2017, section 4):
+
+    L_G = E_x[(D(G(x)) - 1)^2]                                        (lecture 08, Eq. 7)
+
+    Mao et al. 2017, "Least Squares Generative Adversarial Networks", eq. 2 with targets
+    a = 0 (fake), b = 1 (real), c = 1 (what G wants D to say), https://arxiv.org/abs/1611.04076,
+    without its factor 1/2 (as in the authors' CycleGAN code, ``nn.MSELoss``). ``fake_logits`` is
+    D's raw, unbounded output: no sigmoid. The quadratic keeps pushing fakes that D already calls
+    real but that lie far from the real data, where the log loss has flattened out.
+    """
+    fake_logits = tf.convert_to_tensor(fake_logits)
+    return tf.reduce_mean(tf.square(fake_logits - 1.0))
+
+
+def least_squares_discriminator_loss(real_logits, fake_logits):
+    """Least-squares (LSGAN) discriminator loss (Mao et al. 2017, eq. 2; Zhu et al. 2017, section 4):
+
+    L_D = E_y[(D(y) - 1)^2] + E_x[D(G(x))^2]                          (lecture 08, Eq. 8)
+
+    Targets 1 for real, 0 for fake, on D's raw outputs. CycleGAN halves this while optimizing D
+    ("we divide the objective by 2"); the model does that, not this function.
+    """
+    real_logits = tf.convert_to_tensor(real_logits)
+    fake_logits = tf.convert_to_tensor(fake_logits)
+    return tf.reduce_mean(tf.square(real_logits - 1.0)) + tf.reduce_mean(tf.square(fake_logits))
+
+
+def l1_reconstruction_loss(target, output):
+    """Mean absolute error between a target image and an output image, pix2pix's L1 term:
+
+    L_L1(G) = E_{x,y,z}[ ||y - G(x, z)||_1 ]                          (lecture 08, Eq. 2)
+
+    Isola et al. 2017, "Image-to-Image Translation with Conditional Adversarial Networks", eq. 3,
+    https://arxiv.org/abs/1611.07004. As in the authors' code (``nn.L1Loss``) the norm is averaged
+    over pixels and channels, not summed, so lambda = 100 weighs a mean error in [0, 2].
+    """
+    target = tf.convert_to_tensor(target)
+    output = tf.cast(tf.convert_to_tensor(output), target.dtype)
+    return tf.reduce_mean(tf.abs(target - output))
+
+
+def cycle_consistency_loss(real_x, reconstructed_x, real_y, reconstructed_y):
+    """CycleGAN's cycle-consistency loss, Zhu et al. 2017, eq. 2 (https://arxiv.org/abs/1703.10593):
+
+    L_cyc(G, F) = E_x[ ||F(G(x)) - x||_1 ] + E_y[ ||G(F(y)) - y||_1 ]   (lecture 08, Eq. 11)
+
+    Each term a mean absolute error over pixels (the authors' ``nn.L1Loss``); the model
+    multiplies the sum by lambda = 10.
+    """
+    return (l1_reconstruction_loss(real_x, reconstructed_x)
+            + l1_reconstruction_loss(real_y, reconstructed_y))
+
+
+def identity_loss(real_x, f_of_x, real_y, g_of_y):
+    """CycleGAN's identity-mapping loss, Zhu et al. 2017, section 5.2 (after Taigman et al. 2017):
+
+    L_identity(G, F) = E_y[ ||G(y) - y||_1 ] + E_x[ ||F(x) - x||_1 ]     (lecture 08, Eq. 12)
+
+    A generator fed an image of its own target domain should leave it alone; this keeps colour
+    composition from drifting (e.g. paintings <-> photos). Weighted by 0.5 lambda in the model.
+    """
+    return l1_reconstruction_loss(real_y, g_of_y) + l1_reconstruction_loss(real_x, f_of_x)

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from tfgan.models.base import AdversarialConfig, AdversarialModel, TrainConfig
 from tfgan.models.cgan import CGAN, CGANConfig
+from tfgan.models.cyclegan import CycleGAN, CycleGANConfig
 from tfgan.models.dcgan import DCGAN, DCGANConfig
 from tfgan.models.gan import GAN, GANConfig
+from tfgan.models.pix2pix import Pix2Pix, Pix2PixConfig
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ def register(name, model_class, default_dataset, description):
 register("gan", GAN, "mnist", "MLP GAN, Goodfellow et al. 2014")
 register("dcgan", DCGAN, "mnist", "deep convolutional GAN, Radford et al. 2015")
 register("cgan", CGAN, "mnist", "class-conditional DCGAN, Mirza and Osindero 2014")
+register("pix2pix", Pix2Pix, "fashion_edges2shoes", "paired image-to-image translation, Isola et al. 2017")
+register("cyclegan", CycleGAN, "fashion_sneakers2boots", "unpaired image-to-image translation, Zhu et al. 2017")
 
 
 def get(name) -> ModelEntry:
@@ -51,4 +55,5 @@ def build(name, config=None, **overrides):
 __all__ = [
     "REGISTRY", "ModelEntry", "register", "get", "build", "TrainConfig", "AdversarialConfig",
     "AdversarialModel", "GAN", "GANConfig", "DCGAN", "DCGANConfig", "CGAN", "CGANConfig",
+    "Pix2Pix", "Pix2PixConfig", "CycleGAN", "CycleGANConfig",
 ]

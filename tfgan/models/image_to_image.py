@@ -1,0 +1,317 @@
+"""What pix2pix and CycleGAN share: settings, data, preview grids and held-out evaluation.
+
+Lecture: ``lectures/08_image_to_image.md``; notebooks ``08_pix2pix.ipynb`` and ``09_cyclegan.ipynb``.
+The models themselves are in :mod:`tfgan.models.pix2pix` and :mod:`tfgan.models.cyclegan`.
+
+Sizes. The papers train at 256x256 (random crops of 286x286 resizes) with batch size 1 and 64
+filters in the first generator and discriminator layers; those are the defaults for tfds and
+folder datasets. The offline Fashion-MNIST tasks are 32x32, and at that size the defaults depart
+from the papers for CPU speed: batch 16 and 32 first-layer filters (pix2pix), or 16 in G and 32
+in D (CycleGAN, whose six generator passes per step dominate its cost; with 6 residual blocks,
+the paper's own choice below 256 px). Fields left at None ("auto") are resolved from
+the dataset when the config is made, and ``config.json`` records the resolved values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan import losses
+from tfgan.models.base import AdversarialModel, TrainConfig
+
+#: The adversarial loss of the translation models: (generator loss, discriminator loss).
+GAN_LOSSES = {
+    "non_saturating": (losses.non_saturating_generator_loss, losses.discriminator_loss),
+    "least_squares": (losses.least_squares_generator_loss, losses.least_squares_discriminator_loss),
+}
+
+#: The offline two-domain tasks built from Fashion-MNIST's shoes (see tfgan.data).
+FASHION_TASKS = ("fashion_edges2shoes", "fashion_sneakers2boots")
+
+#: PatchGAN receptive fields the discriminators offer (pix2pix, section 4.4): 1 is the PixelGAN.
+PATCH_SIZES = (1, 16, 34, 70, 142, 286)
+
+
+def _dataset_shape(name):
+    """The native (H, W, C) of a dataset, or None when it cannot be looked up (bad names are
+    reported later, by ``validate`` or the data layer, with their own messages)."""
+    from tfgan import data
+
+    try:
+        return tuple(data.info(name).image_shape)
+    except Exception:  # noqa: BLE001 - any lookup failure means "unknown"
+        return None
+
+
+@dataclass
+class ImageToImageConfig(TrainConfig):
+    """Settings shared by pix2pix and CycleGAN; None fields are resolved from the dataset."""
+
+    dataset: str = field(default="fashion_edges2shoes", metadata={"help": "two-domain dataset (see tfgan.data)"})
+    batch_size: int | None = field(
+        default=None,
+        metadata={"help": "images per step (default: auto, 1 as in the papers for images of 128 px "
+                          "or more, 16 for smaller ones)"},
+    )
+    image_size: int | None = field(
+        default=None,
+        metadata={"help": "side of the square training images (default: auto, 256 as in the "
+                          "papers, or the native size of smaller images: 32 for the Fashion-MNIST tasks)"},
+    )
+    channels: int | None = field(default=None, metadata={"help": "1 or 3 (default: auto, the dataset's)"})
+    jitter: bool = field(default=True, metadata={"help": "random jitter: resize to 286/256 of the size, crop back"})
+    mirror: bool = field(default=True, metadata={"help": "random left-right flips"})
+    ngf: int | None = field(
+        default=None,
+        metadata={"help": "generator filters in the first layer (default: auto, 64; at 64 px or "
+                          "less 32 in pix2pix, 16 in CycleGAN)"},
+    )
+    ndf: int | None = field(
+        default=None, metadata={"help": "discriminator filters in the first layer (default: auto, 64; 32 at 64 px or less)"}
+    )
+    patch_size: int = field(
+        default=70, metadata={"help": "PatchGAN receptive field: 1, 16, 34, 70, 142 or 286 (default: 70)"}
+    )
+
+    #: First-layer filters of G and D for images of 64 px or less (the "auto" of ngf and ndf).
+    small_filters: ClassVar[tuple[int, int]] = (32, 32)
+
+    def __post_init__(self):
+        self.resolve_auto()
+
+    def resolve_auto(self):
+        """Fill the None ("auto") fields from the dataset's native image shape."""
+        native = _dataset_shape(self.dataset) or (256, 256, 3)
+        if self.image_size is None:
+            self.image_size = 256 if native[0] >= 256 else int(native[0])
+        if self.channels is None:
+            self.channels = int(native[2]) if native[2] in (1, 3) else 3
+        small = self.image_size <= 64
+        if self.batch_size is None:
+            self.batch_size = 16 if small else 1
+        if self.ngf is None:
+            self.ngf = self.small_filters[0] if small else 64
+        if self.ndf is None:
+            self.ndf = self.small_filters[1] if small else 64
+
+    def validate(self):
+        super().validate()
+        for name in ("image_size", "ngf", "ndf"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
+        if self.channels not in (1, 3):
+            raise ValueError(f"--channels must be 1 or 3. Received: {self.channels}")
+        if self.patch_size not in PATCH_SIZES:
+            raise ValueError(
+                f"--patch-size must be one of {', '.join(map(str, PATCH_SIZES))} (PatchGAN receptive "
+                f"fields). Received: {self.patch_size}"
+            )
+        if patchgan_output_size(self.image_size, self.patch_size) < 1:
+            smallest = next(s for s in range(1, 4096) if patchgan_output_size(s, self.patch_size) >= 1)
+            raise ValueError(
+                f"--patch-size {self.patch_size} needs images of at least {smallest} px. Received: "
+                f"--image-size {self.image_size}; pass a smaller --patch-size or a larger --image-size"
+            )
+
+
+def patchgan_layers(patch_size):
+    """Number of stride-2 layers of a PatchGAN with this receptive field (0: PixelGAN, 1x1)."""
+    if patch_size not in PATCH_SIZES:
+        raise ValueError(f"patch_size must be one of {PATCH_SIZES}. Received: patch_size={patch_size!r}")
+    return PATCH_SIZES.index(patch_size)
+
+
+def patchgan_output_size(image_size, patch_size):
+    """Side of the PatchGAN's logit map: each 4x4 stride-2 convolution (padding 1) halves the
+    size, rounding down, and each of the two stride-1 ones takes 1 off."""
+    n = patchgan_layers(patch_size)
+    if n == 0:
+        return image_size
+    size = image_size
+    for _ in range(n):
+        size = (size + 2 - 4) // 2 + 1
+    return size - 2
+
+
+class ImageToImageModel(AdversarialModel):
+    """Base of the translation models: data from :func:`tfgan.data.load_translation`, preview
+    grids of a fixed held-out batch, :meth:`translate` and :meth:`evaluation`."""
+
+    config_class: ClassVar[type] = ImageToImageConfig
+    #: pix2pix needs aligned pairs; CycleGAN draws the two domains independently.
+    paired_data: ClassVar[bool] = True
+    #: Columns of the preview grids (a fixed held-out batch).
+    preview_columns: ClassVar[int] = 8
+
+    def __init__(self, config=None, **kwargs):
+        super().__init__(config, **kwargs)
+        self.g_loss_fn, self.d_loss_fn = GAN_LOSSES[self.config.gan_loss]
+        self._held_out = {}
+
+    @property
+    def image_shape(self):
+        cfg = self.config
+        return (cfg.image_size, cfg.image_size, cfg.channels)
+
+    @property
+    def data_direction(self):
+        return "a2b"
+
+    # -- data ------------------------------------------------------------------------------------
+    def make_dataset(self, seed, repeat=True):
+        """Training batches ``(source, target)`` with the papers' jitter and mirroring."""
+        from tfgan import data
+
+        cfg = self.config
+        dataset = data.load_translation(
+            cfg.dataset, split=cfg.split, batch_size=cfg.batch_size, image_size=cfg.image_size,
+            channels=cfg.channels, paired=self.paired_data, direction=self.data_direction,
+            jitter=cfg.jitter, mirror=cfg.mirror, shuffle=True, seed=seed, repeat=repeat,
+            data_dir=cfg.data_dir,
+        )
+        split = data.translation_data(cfg.dataset, cfg.split, cfg.data_dir)
+        examples = split.num_a if self.paired_data and split.paired else max(split.num_a, split.num_b)
+        self.on_examples_per_epoch(examples)
+        return dataset, examples
+
+    def on_examples_per_epoch(self, examples):
+        """Called by ``make_dataset`` once the epoch size is known (CycleGAN's schedule uses it)."""
+
+    def held_out_split(self):
+        from tfgan import data
+
+        splits = data.info(self.config.dataset).splits
+        return "test" if "test" in splits else self.config.split
+
+    def held_out(self, num=None):
+        """The first ``num`` (None: all) held-out examples as float32 NumPy ``(source, target)``,
+        resized to the training size, in a fixed order and without jitter. Unpaired datasets
+        give the first images of each domain (as many as the smaller domain holds, at most)."""
+        from tfgan import data
+
+        key = num
+        if key not in self._held_out:
+            cfg = self.config
+            split = self.held_out_split()
+            info = data.translation_data(cfg.dataset, split, cfg.data_dir)
+            available = min(info.num_a, info.num_b) if not info.paired else info.num_a
+            count = available if num is None else min(int(num), available)
+            if count < 1:
+                raise ValueError(f"Dataset {cfg.dataset!r} split {split!r} holds no held-out examples.")
+            ds = data.load_translation(
+                cfg.dataset, split=split, batch_size=count, image_size=cfg.image_size,
+                channels=cfg.channels, paired=self.paired_data, direction=self.data_direction,
+                shuffle=False, data_dir=cfg.data_dir,
+            )
+            source, target = next(iter(ds))
+            self._held_out[key] = (source.numpy(), target.numpy())
+        return self._held_out[key]
+
+    # -- inference -------------------------------------------------------------------------------
+    def translate(self, images, direction=None, training=False):
+        """Translate a batch of images in [-1, 1] (NHWC); subclasses pick the generator."""
+        raise NotImplementedError
+
+    def translate_batched(self, images, direction=None, batch_size=64):
+        """:meth:`translate` over a NumPy array in chunks; returns float32 NumPy."""
+        chunks = [
+            np.asarray(self.translate(images[i : i + batch_size], direction))
+            for i in range(0, len(images), batch_size)
+        ]
+        return np.concatenate(chunks) if chunks else np.zeros_like(images)
+
+    def preview_rows(self, source, target):
+        """The rows of a preview grid, each a batch of images."""
+        raise NotImplementedError
+
+    def preview_grid(self, num):
+        """Rows of a fixed held-out batch (e.g. input | output | target), at most 8 columns."""
+        from tfgan import viz
+
+        columns = max(1, min(int(num), self.preview_columns))
+        source, target = self.held_out(columns)
+        rows = [np.asarray(r) for r in self.preview_rows(source, target)]
+        scale = 2 if self.config.image_size <= 32 else 1
+        return viz.image_grid(np.concatenate(rows), ncols=len(source), scale=scale)
+
+
+# -- evaluation helpers --------------------------------------------------------------------------
+def psnr(images, targets):
+    """Peak signal-to-noise ratio in dB per image, for images in [-1, 1] (a range of 2):
+    10 log10(2^2 / MSE). Identical images give +inf."""
+    images, targets = np.asarray(images, np.float64), np.asarray(targets, np.float64)
+    mse = np.mean((images - targets) ** 2, axis=tuple(range(1, images.ndim)))
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(4.0 / mse)
+
+
+_FOOTWEAR = {}
+
+
+def footwear_classifier(data_dir=None, cache_dir=True):
+    """A small CNN (:func:`tfgan.classifier.build_classifier`) that tells Fashion-MNIST's sandals,
+    sneakers and ankle boots apart (classes 0, 1, 2), on 32x32 padded images.
+
+    Trained on 9,000 shoes of the train split for 2 epochs (about 95% on the test split's 3,000;
+    about 12 s on a 2-core CPU) and cached (``tfgan.classifier``'s weight cache). Its
+    penultimate layer (128 ReLU units) is the feature space of the Fréchet distances reported
+    by the models' ``evaluation`` on the offline tasks, in the place of Inception-v3 features.
+    """
+    key = (str(data_dir), str(cache_dir))
+    if key not in _FOOTWEAR:
+        from tfgan import classifier, data
+
+        images, labels = data.fashion_footwear("train", data_dir)
+        classes = np.searchsorted(sorted(data.FASHION_FOOTWEAR.values()), labels)
+        model, _ = classifier.train_classifier(
+            images[:9000], classes[:9000], epochs=2, seed=0, validation=0.1, num_classes=3,
+            cache_dir=cache_dir,
+        )
+        _FOOTWEAR[key] = model
+    return _FOOTWEAR[key]
+
+
+def classifier_features(classifier_model, images, batch_size=500):
+    """(penultimate-layer features, predicted classes) of images in [-1, 1], brought to the
+    classifier's input size and channels (grayscale by channel mean, bilinear resize)."""
+    import keras
+
+    x = np.asarray(images, np.float32)
+    height, width, channels = classifier_model.input_shape[1:]
+    if x.shape[-1] != channels:
+        x = x.mean(axis=-1, keepdims=True) if channels == 1 else np.repeat(x, channels, axis=-1)
+    if x.shape[1:3] != (height, width):
+        x = tf.image.resize(x, (height, width), method="bilinear", antialias=True).numpy()
+    extractor = _EXTRACTORS.get(id(classifier_model))
+    if extractor is None or extractor[0] is not classifier_model:
+        dense = [l for l in classifier_model.layers if isinstance(l, keras.layers.Dense)]
+        model = keras.Model(classifier_model.inputs, [dense[-2].output, classifier_model.outputs[0]])
+        extractor = _EXTRACTORS[id(classifier_model)] = (classifier_model, model)
+    outputs = [extractor[1](x[i : i + batch_size], training=False) for i in range(0, len(x), batch_size)]
+    features = np.concatenate([np.asarray(f) for f, _ in outputs])
+    logits = np.concatenate([np.asarray(l) for _, l in outputs])
+    return features.astype(np.float64), np.argmax(logits, axis=1)
+
+
+_EXTRACTORS = {}
+
+
+def fashion_evaluation_classifier(config, classifier_model=None):
+    """The classifier for feature-based metrics: the given one, the footwear classifier for the
+    Fashion-MNIST tasks, or None (no Fréchet distances) for other datasets."""
+    if classifier_model is not None:
+        return classifier_model
+    if config.dataset in FASHION_TASKS:
+        return footwear_classifier(config.data_dir)
+    return None
+
+
+__all__ = [
+    "ImageToImageConfig", "ImageToImageModel", "GAN_LOSSES", "PATCH_SIZES", "FASHION_TASKS",
+    "patchgan_layers", "patchgan_output_size", "psnr", "footwear_classifier",
+    "classifier_features", "fashion_evaluation_classifier",
+]
