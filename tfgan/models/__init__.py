@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from tfgan.models.base import AdversarialConfig, AdversarialModel, TrainConfig
 from tfgan.models.dcgan import DCGAN, DCGANConfig
 from tfgan.models.gan import GAN, GANConfig
+from tfgan.models.srgan import SRGAN, SRGANConfig, SRResNet, SRResNetConfig
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ def register(name, model_class, default_dataset, description):
 
 register("gan", GAN, "mnist", "MLP GAN, Goodfellow et al. 2014")
 register("dcgan", DCGAN, "mnist", "deep convolutional GAN, Radford et al. 2015")
+register("srresnet", SRResNet, "sr_photos", "super-resolution ResNet trained with MSE, Ledig et al. 2017")
+register("srgan", SRGAN, "sr_photos", "SRGAN: SRResNet fine-tuned with VGG + adversarial loss, Ledig et al. 2017")
 
 
 def get(name) -> ModelEntry:
@@ -49,4 +52,5 @@ def build(name, config=None, **overrides):
 __all__ = [
     "REGISTRY", "ModelEntry", "register", "get", "build", "TrainConfig", "AdversarialConfig",
     "AdversarialModel", "GAN", "GANConfig", "DCGAN", "DCGANConfig",
+    "SRResNet", "SRResNetConfig", "SRGAN", "SRGANConfig",
 ]
