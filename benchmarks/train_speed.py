@@ -12,6 +12,15 @@ Measures images per second (real images consumed by D per second) of:
   tfgan_tut_xla  tfgan_tut with ``jit_compile=True`` (extra line)
   tfgan_tut_bf16 tfgan_tut under Keras' ``mixed_bfloat16`` policy, D's logit layer in float32
                  (extra line: what bfloat16 arithmetic would buy on CPUs with AVX512_BF16/AMX)
+  srresnet      SRResNet's MSE phase, the paper's settings (x4, B = 16, 64 filters, 16 HR crops of
+                96x96), on the offline photos (``sr_photos``); images/s = HR crops per second
+  srgan         SRGAN's fine-tuning phase, same settings, D and the VGG19 phi_5,4 content loss
+                (random VGG weights: the speed does not depend on them)
+  srresnet_small, srgan_small  the same at the notebook's offline settings (B = 6, 32 filters,
+                64x64 crops; srgan_small uses VGG16 block5_conv3, the layer the offline weights have)
+
+The super-resolution variants are not in the default ``--which`` (they need minutes per round on a
+CPU): ``--which srresnet,srgan --rounds 3 --steps 5``.
 
 Every variant reads the same in-memory, repeated, shuffled ``tfgan.data.load`` pipeline that
 ``tfgan.train`` uses. Warm-up steps (tracing, first allocations) are excluded. The variants are
@@ -49,9 +58,12 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfgan import data  # noqa: E402
-from tfgan.models import DCGAN, DCGANConfig  # noqa: E402
+from tfgan.models import DCGAN, SRGAN, DCGANConfig, SRGANConfig, SRResNet, SRResNetConfig  # noqa: E402
 
 VARIANTS = ("dcgan", "tfgan_tut", "tutorial", "tfgan_tut_xla", "tfgan_tut_bf16")
+SR_VARIANTS = ("srresnet", "srgan", "srresnet_small", "srgan_small")
+#: The notebook's offline settings (notebooks/10_super_resolution.ipynb).
+SR_SMALL = dict(residual_blocks=6, filters=32, hr_size=64)
 TUTORIAL_BATCH = 256
 NOISE_DIM = 100
 
@@ -147,7 +159,7 @@ class FitRunner:
 
     def __init__(self, name, model, dataset, jit_compile, steps_per_execution=1):
         self.name, self.model, self.dataset = name, model, dataset
-        self.batch_size = model.config.batch_size * model.config.d_steps
+        self.batch_size = model.images_per_step
         model.compile(jit_compile=jit_compile, steps_per_execution=steps_per_execution)
 
     def run(self, steps):
@@ -197,6 +209,15 @@ def make_runner(name, args):
         return FitRunner(name, model, make_dataset(args, TUTORIAL_BATCH), False)
     if name == "tutorial":
         return LoopRunner(name, make_dataset(args, TUTORIAL_BATCH), TUTORIAL_BATCH)
+    if name in SR_VARIANTS:
+        small = SR_SMALL if name.endswith("_small") else {}
+        if name.startswith("srgan"):
+            vgg = dict(vgg_backbone="vgg16", content_layer="block5_conv3") if small else {}
+            model = SRGAN(SRGANConfig(dataset="sr_photos", vgg_weights="none", **small, **vgg))
+            model.on_train_begin(1)  # builds the VGG content network (no --init-from at step 1)
+        else:
+            model = SRResNet(SRResNetConfig(dataset="sr_photos", **small))
+        return FitRunner(name, model, model.make_dataset(seed=0)[0], False)
     raise ValueError(name)
 
 
@@ -286,7 +307,8 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--which", default=",".join(VARIANTS),
-                        help=f"comma-separated variants to run, from {','.join(VARIANTS)} (default: all)")
+                        help=f"comma-separated variants to run, from {','.join(VARIANTS + SR_VARIANTS)} "
+                             f"(default: {','.join(VARIANTS)})")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds (default 5)")
     parser.add_argument("--steps", type=int, default=20,
                         help="timed training steps per variant per round (default 20)")
@@ -301,9 +323,9 @@ def parse_args(argv=None):
     parser.add_argument("--json", default=None, metavar="PATH", help="also write the results here")
     args = parser.parse_args(argv)
     args.which = [w.strip() for w in args.which.split(",") if w.strip()]
-    bad = [w for w in args.which if w not in VARIANTS]
+    bad = [w for w in args.which if w not in VARIANTS + SR_VARIANTS]
     if bad or not args.which:
-        parser.error(f"--which: unknown variant(s) {bad}; choose from {','.join(VARIANTS)}")
+        parser.error(f"--which: unknown variant(s) {bad}; choose from {','.join(VARIANTS + SR_VARIANTS)}")
     for name in ("rounds", "steps"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be >= 1, got {getattr(args, name)}")
@@ -326,6 +348,10 @@ def main(argv=None):
     print("  dcgan: DCGANConfig() defaults, batch 64 | tfgan_tut / tfgan_tut_xla: tutorial "
           "networks in tfgan's DCGAN via model.fit, batch 256 | tutorial: the tutorial's "
           "@tf.function train_step loop, batch 256")
+    if set(args.which) & set(SR_VARIANTS):
+        print("  srresnet / srgan: the paper's x4 settings (B=16, 64 filters, 16 crops of 96x96) on "
+              "sr_photos, srgan with a random-weight VGG19 block5_conv4 | *_small: B=6, 32 filters, "
+              "64x64 crops (srgan_small: VGG16 block5_conv3); images/s = HR crops per second")
 
     runners = []
     for name in args.which:

@@ -133,7 +133,7 @@ def mse_content_loss(real_images, fake_images):
 
 
 def vgg_content_loss(real_features, fake_features, feature_scale=VGG_FEATURE_SCALE):
-    """VGG content loss, Ledig et al. 2017, eq. 5 (Lecture eq. 10.4), with the paper's rescaling.
+    """VGG content loss, Ledig et al. 2017, eq. 5 (Lecture eq. 10.6), with the paper's rescaling.
 
     l_VGG/i,j = 1/(W_ij H_ij) sum_x sum_y (s phi_ij(I^HR)_{x,y} - s phi_ij(G(I^LR))_{x,y})^2
 

@@ -213,7 +213,7 @@ def psnr(reference, test, data_range=255.0, border=0, y_channel=False):
     """Peak signal-to-noise ratio in dB: ``PSNR = 10 log10(R^2 / MSE)``.
 
     ``MSE`` is the mean squared difference over all pixels (and channels) and ``R`` the
-    ``data_range`` (255 for 8-bit images). Lecture ``10_super_resolution.md``, eq. 10.7. For the
+    ``data_range`` (255 for 8-bit images). Lecture ``10_super_resolution.md``, eq. 10.8. For the
     super-resolution convention pass ``y_channel=True, border=scale`` (see above). Identical images
     give ``inf``.
     """
@@ -223,7 +223,7 @@ def psnr(reference, test, data_range=255.0, border=0, y_channel=False):
 
 
 def ssim(reference, test, data_range=255.0, border=0, y_channel=False):
-    """Mean structural similarity (SSIM) of Wang et al. 2004, eq. 13 (lecture eq. 10.8).
+    """Mean structural similarity (SSIM) of Wang et al. 2004, eq. 13 (lecture eq. 10.9).
 
     "Image Quality Assessment: From Error Visibility to Structural Similarity", IEEE TIP 13(4):
 
