@@ -1,7 +1,6 @@
 """SRResNet and SRGAN: networks, pixel shuffle, HR/LR data, losses, PSNR/SSIM, train steps, --init-from."""
 
 import json
-import os
 import time
 
 import keras
@@ -340,10 +339,18 @@ def _tiny_run(tmp_path, name, **changes):
     return train.run(config_class(**values), progress=False)
 
 
-def test_cli_trains_srresnet_then_srgan_from_it_then_evaluates(tmp_path, capsys):
-    result = _tiny_run(tmp_path, "srresnet")
-    run_dir = tmp_path / "srresnet"
-    assert result.status == "completed" and (run_dir / "samples" / "final.png").exists()
+@pytest.fixture(scope="module")
+def srresnet_run(tmp_path_factory):
+    """A tiny srresnet run: two steps on the offline photos, checkpoint ckpt-2."""
+    root = tmp_path_factory.mktemp("runs")
+    result = _tiny_run(root, "srresnet")
+    assert result.status == "completed"
+    return root / "srresnet"
+
+
+def test_cli_trains_srresnet_then_srgan_from_it_then_evaluates(tmp_path, capsys, srresnet_run):
+    run_dir = srresnet_run
+    assert (run_dir / "samples" / "final.png").exists()
     header = (run_dir / "metrics.csv").read_text().splitlines()[0]
     assert header == "step,mse,psnr,images_per_sec,elapsed_sec"
     grid = np.asarray(Image.open(run_dir / "samples" / "final.png"))
@@ -370,11 +377,9 @@ def test_cli_trains_srresnet_then_srgan_from_it_then_evaluates(tmp_path, capsys)
     assert 20 < scores["bicubic_psnr"] < 35 and 0 < scores["bicubic_ssim"] < 1
 
 
-def test_init_from_loads_the_srresnet_generator_and_refuses_other_runs(tmp_path):
-    _tiny_run(tmp_path, "srresnet")
-    source = train.load_model(str(tmp_path / "srresnet"))
-    model = SRGAN(SRGANConfig(**TINY, d_filters=4, d_dense=8, content_loss="mse",
-                              init_from=str(tmp_path / "srresnet")))
+def test_init_from_loads_the_srresnet_generator_and_refuses_other_runs(tmp_path, srresnet_run):
+    source = train.load_model(str(srresnet_run))
+    model = SRGAN(SRGANConfig(**TINY, d_filters=4, d_dense=8, content_loss="mse", init_from=str(srresnet_run)))
     model.compile(jit_compile=False)
     model.on_train_begin(0)
     for a, b in zip(source.generator.weights, model.generator.weights):
@@ -387,9 +392,39 @@ def test_init_from_loads_the_srresnet_generator_and_refuses_other_runs(tmp_path)
         model.load_generator_from(str(other))
     wide = SRGAN(SRGANConfig(**{**TINY, "filters": 16}, d_filters=4, d_dense=8, content_loss="mse"))
     with pytest.raises(train.RunError, match="--filters 8, but this run has .*--filters 16"):
-        wide.load_generator_from(str(tmp_path / "srresnet"))
+        wide.load_generator_from(str(srresnet_run))
     with pytest.raises(train.RunError, match="not found"):
         model.load_generator_from(str(tmp_path / "nowhere"))
-    os.remove(tmp_path / "srresnet" / "checkpoints" / "checkpoint")
+    untrained = tmp_path / "untrained"
+    untrained.mkdir()
+    (untrained / "config.json").write_text((srresnet_run / "config.json").read_text())
     with pytest.raises(train.RunError, match="no checkpoint yet"):
-        model.load_generator_from(str(tmp_path / "srresnet"))
+        model.load_generator_from(str(untrained))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["srresnet", "--scale", "5"], "--scale must be one of \\[2, 3, 4, 8\\]. Received: 5"),
+        (["srresnet", "--dataset", "set14"], "Unknown image set.*Received: name='set14'"),
+        (["srresnet", "--dataset", "folder:{tmp}/nowhere"], "No such file or folder"),
+        (["srresnet", "--hr-size", "2048"], "smaller than --hr-size 2048"),
+        (["srgan", "--vgg-weights", "hed"], "--vgg-backbone vgg16 --content-layer block5_conv3"),
+        (["srgan", "--content-loss", "mse", "--init-from", "{tmp}/dcgan"], "is a dcgan run; expected an srresnet run"),
+        (["srgan", "--content-layer", "block1_conv1"] + ["--vgg-weights", "imagenet"],
+         "ImageNet weights for vgg19 are not cached.*TFGAN_OFFLINE is set"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(argv, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # no cached ImageNet weights
+    (tmp_path / "dcgan").mkdir()
+    (tmp_path / "dcgan" / "config.json").write_text(json.dumps(train.config_to_dict(models.DCGANConfig())))
+    small = ["--residual-blocks", "1", "--filters", "8", "--hr-size", "32", "--batch-size", "2", "--steps", "1"]
+    if "--hr-size" in argv:
+        small = small[:4] + small[6:]
+    argv = [a.format(tmp=tmp_path) for a in argv] + small + ["--output-dir", str(tmp_path / "run")]
+    code = train.main(argv)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert __import__("re").search(message, err), err

@@ -486,8 +486,14 @@ class SRGAN(SRResNet):
         )
 
     # -- starting from SRResNet ----------------------------------------------------------------------
-    def on_train_begin(self, start_step):
-        """Build VGG now (clear errors before tracing); at step 0 load G from ``--init-from``."""
+    def make_dataset(self, seed, repeat=True):
+        """As SRResNet's; first checks what training needs besides data (``tfgan.train`` calls this
+        before it starts the progress bar): the VGG weights and the ``--init-from`` run."""
+        self.check_training_inputs()
+        return super().make_dataset(seed, repeat)
+
+    def check_training_inputs(self):
+        """Build the VGG content network and check ``--init-from``; ``tfgan.train.RunError`` if not usable."""
         from tfgan import train
 
         if self.config.content_loss == "vgg":
@@ -497,6 +503,12 @@ class SRGAN(SRResNet):
                 self.content_extractor
             except perceptual.WeightsUnavailableError as err:
                 raise train.RunError(str(err)) from None
+        if self.config.init_from:
+            self._init_checkpoint(self.config.init_from)
+
+    def on_train_begin(self, start_step):
+        """At step 0, load G from ``--init-from`` (a resumed run keeps its own weights)."""
+        self.check_training_inputs()  # no-op when make_dataset ran it
         if start_step == 0 and self.config.init_from:
             path = self.load_generator_from(self.config.init_from)
             print(f"Initialized the generator from {path}")
@@ -510,6 +522,12 @@ class SRGAN(SRResNet):
         Raises ``tfgan.train.RunError`` when ``run_dir`` is not an SRResNet run with the same
         scale, residual blocks and filters, or has no checkpoint.
         """
+        latest = self._init_checkpoint(run_dir)
+        tf.train.Checkpoint(generator=self.generator).restore(latest).expect_partial().assert_existing_objects_matched()
+        return latest
+
+    def _init_checkpoint(self, run_dir):
+        """The latest checkpoint of a compatible SRResNet run, or ``RunError`` saying what is wrong."""
         import os
 
         from tfgan import train
@@ -533,5 +551,4 @@ class SRGAN(SRResNet):
         latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
         if latest is None:
             raise train.RunError(f"--init-from {run_dir} has no checkpoint yet; train it first")
-        tf.train.Checkpoint(generator=self.generator).restore(latest).expect_partial().assert_existing_objects_matched()
         return latest
