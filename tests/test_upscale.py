@@ -130,3 +130,10 @@ def test_bad_input_exits_2_with_one_line(args, message, tmp_path, run_dir, capsy
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert __import__("re").search(message, err), err
+
+
+def test_generate_points_sr_runs_to_upscale(run_dir, tmp_path, capsys):
+    from tfgan import generate
+
+    assert generate.main([str(run_dir), "--output", str(tmp_path / "s.npz")]) == 2
+    assert "use python -m tfgan.upscale RUN_DIR INPUT... --output DIR" in capsys.readouterr().err

@@ -383,6 +383,15 @@ class SRResNet(AdversarialModel):
     def scale(self):
         return self.config.scale
 
+    def sample(self, n, seed=None, z=None):
+        """SR models map LR images to HR ones; there is no latent space to sample (tfgan.generate)."""
+        from tfgan import train
+
+        raise train.RunError(
+            "srresnet and srgan runs upscale images instead of sampling from noise; use "
+            "python -m tfgan.upscale RUN_DIR INPUT... --output DIR"
+        )
+
     def upscale(self, image, tile=None, overlap=None, progress=False):
         """Upscale one uint8 (H, W, 3) photo by ``scale`` in tiles (see :func:`tfgan.upscale.upscale`).
 
