@@ -12,6 +12,15 @@ Measures images per second (real images consumed by D per second) of:
   tfgan_tut_xla  tfgan_tut with ``jit_compile=True`` (extra line)
   tfgan_tut_bf16 tfgan_tut under Keras' ``mixed_bfloat16`` policy, D's logit layer in float32
                  (extra line: what bfloat16 arithmetic would buy on CPUs with AVX512_BF16/AMX)
+  srresnet      SRResNet's MSE phase, the paper's settings (x4, B = 16, 64 filters, 16 HR crops of
+                96x96), on the offline photos (``sr_photos``); images/s = HR crops per second
+  srgan         SRGAN's fine-tuning phase, same settings, D and the VGG19 phi_5,4 content loss
+                (random VGG weights: the speed does not depend on them)
+  srresnet_small, srgan_small  the same at the notebook's offline settings (B = 6, 32 filters,
+                64x64 crops; srgan_small uses VGG16 block5_conv3, the layer the offline weights have)
+
+The super-resolution variants are not in the default ``--which`` (they need minutes per round on a
+CPU): ``--which srresnet,srgan --rounds 3 --steps 5``.
 
 Image-to-image models (``--which pix2pix,cyclegan``, or the paper-sized ``pix2pix256``,
 ``cyclegan256``), each through ``model.fit`` on its own ``make_dataset`` pipeline, as
@@ -61,11 +70,17 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfgan import data  # noqa: E402
-from tfgan.models import DCGAN, CycleGAN, CycleGANConfig, DCGANConfig, Pix2Pix, Pix2PixConfig  # noqa: E402
+from tfgan.models import (  # noqa: E402
+    DCGAN, SRGAN, CycleGAN, CycleGANConfig, DCGANConfig, Pix2Pix, Pix2PixConfig, SRGANConfig, SRResNet,
+    SRResNetConfig,
+)
 
 DEFAULT_VARIANTS = ("dcgan", "tfgan_tut", "tutorial", "tfgan_tut_xla", "tfgan_tut_bf16")
 TRANSLATION_VARIANTS = ("pix2pix", "cyclegan", "pix2pix256", "cyclegan256")
-VARIANTS = DEFAULT_VARIANTS + TRANSLATION_VARIANTS
+SR_VARIANTS = ("srresnet", "srgan", "srresnet_small", "srgan_small")
+VARIANTS = DEFAULT_VARIANTS + TRANSLATION_VARIANTS + SR_VARIANTS
+#: The notebook's offline settings (notebooks/10_super_resolution.ipynb).
+SR_SMALL = dict(residual_blocks=6, filters=32, hr_size=64)
 TUTORIAL_BATCH = 256
 NOISE_DIM = 100
 
@@ -216,6 +231,15 @@ def make_runner(name, args):
         size = {"image_size": 256, "channels": 3} if name.endswith("256") else {}
         model = model_class(config_class(**size))
         return FitRunner(name, model, model.make_dataset(seed=0)[0], False)
+    if name in SR_VARIANTS:
+        small = SR_SMALL if name.endswith("_small") else {}
+        if name.startswith("srgan"):
+            vgg = dict(vgg_backbone="vgg16", content_layer="block5_conv3") if small else {}
+            model = SRGAN(SRGANConfig(dataset="sr_photos", vgg_weights="none", **small, **vgg))
+            model.on_train_begin(1)  # builds the VGG content network (no --init-from at step 1)
+        else:
+            model = SRResNet(SRResNetConfig(dataset="sr_photos", **small))
+        return FitRunner(name, model, model.make_dataset(seed=0)[0], False)
     raise ValueError(name)
 
 
@@ -346,6 +370,10 @@ def main(argv=None):
     print("  dcgan: DCGANConfig() defaults, batch 64 | tfgan_tut / tfgan_tut_xla: tutorial "
           "networks in tfgan's DCGAN via model.fit, batch 256 | tutorial: the tutorial's "
           "@tf.function train_step loop, batch 256")
+    if set(args.which) & set(SR_VARIANTS):
+        print("  srresnet / srgan: the paper's x4 settings (B=16, 64 filters, 16 crops of 96x96) on "
+              "sr_photos, srgan with a random-weight VGG19 block5_conv4 | *_small: B=6, 32 filters, "
+              "64x64 crops (srgan_small: VGG16 block5_conv3); images/s = HR crops per second")
 
     runners = []
     for name in args.which:

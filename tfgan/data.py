@@ -1000,3 +1000,305 @@ def _folder_resolver(rest: str):
 
 
 register_prefix("folder", _folder_resolver)
+# Image sets: whole RGB photos of any size, for super-resolution
+#
+# Super-resolution trains on random crops of large photos and is evaluated on whole held-out
+# photos, so these sources return images of their native sizes instead of same-shaped arrays.
+# ``load_image_set(name, split)`` resolves, in this order: a registered image set (``sr_photos``,
+# ``div2k``), ``folder:PATH``, then any array dataset above (its images converted to RGB).
+
+#: The host tfds downloads div2k from (checked for connectivity first).
+DIV2K_HOST = ("data.vision.ee.ethz.ch", 443)
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageSet:
+    """The photos of one split: ``count`` RGB images of any size, in a fixed order.
+
+    ``sizes`` holds each image's (height, width) when known without decoding (None otherwise).
+    :meth:`dataset` reads them lazily as uint8 (H, W, 3) tensors; :meth:`numpy` decodes them.
+    """
+
+    name: str
+    split: str
+    count: int
+    make: Callable[..., tf.data.Dataset] = dataclasses.field(repr=False)
+    sizes: tuple[tuple[int, int], ...] | None = None
+    source: str = ""
+
+    def dataset(self, shuffle_seed: int | None = None, repeat: bool = False) -> tf.data.Dataset:
+        """uint8 (H, W, 3) images; ``shuffle_seed`` draws a new order each pass (None: fixed)."""
+        return self.make(shuffle_seed=shuffle_seed, repeat=repeat)
+
+    def numpy(self, num: int | None = None) -> list[np.ndarray]:
+        """The first ``num`` (default all) images as uint8 arrays, in the fixed order."""
+        ds = self.dataset()
+        if num is not None:
+            ds = ds.take(int(num))
+        return [np.asarray(image) for image in ds.as_numpy_iterator()]
+
+
+#: An image-set loader maps (split, data_dir) to an :class:`ImageSet`.
+ImageSetLoader = Callable[[str, "str | os.PathLike | None"], ImageSet]
+_IMAGE_SETS: dict[str, tuple[DatasetInfo, ImageSetLoader]] = {}
+
+
+def register_image_set(info: DatasetInfo, loader: ImageSetLoader | None = None, *, overwrite: bool = False):
+    """Registers ``loader(split, data_dir) -> ImageSet`` under ``info.name``; without a loader, a decorator."""
+    if loader is None:
+        return lambda fn: register_image_set(info, fn, overwrite=overwrite)
+    if info.name in _IMAGE_SETS and not overwrite:
+        raise ValueError(
+            f"An image set named {info.name!r} is already registered. "
+            "Pick another name, or pass overwrite=True to replace it."
+        )
+    _IMAGE_SETS[info.name] = (info, loader)
+    return loader
+
+
+def available_image_sets() -> list[str]:
+    """Names :func:`load_image_set` accepts: image sets, ``folder:<path>``, then array datasets."""
+    return sorted(_IMAGE_SETS) + ["folder:<path>"] + sorted(_REGISTRY)
+
+
+def load_image_set(name: str, split: str = "train", data_dir: str | os.PathLike | None = None) -> ImageSet:
+    """The photos of one split of an image set (see :func:`available_image_sets`).
+
+    Raises ``ValueError`` for an unknown name or split and :class:`DatasetNotFoundError` when no
+    source holds the data.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"Expected a dataset name string. Received: {name!r}.")
+    if name in _IMAGE_SETS:
+        ds_info, loader = _IMAGE_SETS[name]
+        _check_split(ds_info, split)
+        return loader(split, data_dir)
+    prefix, sep, rest = name.partition(":")
+    if sep and prefix == "folder":
+        return folder_image_set(rest, split)
+    if name in _REGISTRY:
+        return _arrays_image_set(name, split, data_dir)
+    raise ValueError(
+        f"Unknown image set. Received: name={name!r}. Expected one of {available_image_sets()}."
+    )
+
+
+def _list_image_set(name, split, images, source="") -> ImageSet:
+    """An :class:`ImageSet` over in-memory uint8 (H, W, 3) arrays."""
+    images = [np.asarray(image) for image in images]
+
+    def make(shuffle_seed=None, repeat=False):
+        def generate():
+            rng = np.random.default_rng(shuffle_seed)
+            while True:
+                order = rng.permutation(len(images)) if shuffle_seed is not None else range(len(images))
+                for i in order:
+                    yield images[i]
+                if not repeat:
+                    return
+
+        spec = tf.TensorSpec((None, None, 3), tf.uint8)
+        return tf.data.Dataset.from_generator(generate, output_signature=spec)
+
+    sizes = tuple((int(i.shape[0]), int(i.shape[1])) for i in images)
+    return ImageSet(name, split, len(images), make, sizes, source)
+
+
+def _arrays_image_set(name, split, data_dir) -> ImageSet:
+    images, _ = load_arrays(name, split, data_dir)
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    return _list_image_set(name, split, images, source=f"tfgan.data.load_arrays({name!r})")
+
+
+# -- folder:PATH ------------------------------------------------------------------------------
+#: The share of a folder's images (sorted by path, the last ones) held out as its test split.
+FOLDER_TEST_FRACTION = 0.1
+
+
+def folder_image_set(path: str | os.PathLike, split: str = "train") -> ImageSet:
+    """The images of a folder (searched recursively), sorted by path; ``split="test"`` is the last
+    10% (at least one image), ``"train"`` the rest. Files that are not readable images are skipped
+    with a warning.
+    """
+    from tfgan import imageio
+
+    if split not in ("train", "test"):
+        raise ValueError(f"Unknown split for folder:{path}. Received: split={split!r}. Expected one of ['train', 'test'].")
+    if not str(path):
+        raise ValueError("Expected folder:PATH with a folder after the colon. Received: 'folder:'.")
+    try:
+        files = imageio.list_images(path, recursive=True)
+    except imageio.ImageReadError as err:
+        raise DatasetNotFoundError(f"folder:{path}: {err}") from None
+    sizes, usable = [], []
+    for file in files:
+        size = _image_size(file)
+        if size is None:
+            logger.warning("folder:%s: skipping %s, which is not a readable image", path, file)
+        else:
+            usable.append(file)
+            sizes.append(size)
+    if len(usable) < 2:
+        raise DatasetNotFoundError(
+            f"folder:{path} holds {len(usable)} readable image(s); expected at least 2 "
+            f"(the last {FOLDER_TEST_FRACTION:.0%} by name are held out as the test split). Add images."
+        )
+    n_test = max(1, int(round(FOLDER_TEST_FRACTION * len(usable))))
+    cut = len(usable) - n_test
+    chosen = slice(cut, None) if split == "test" else slice(0, cut)
+    paths, sizes = usable[chosen], tuple(sizes[chosen])
+
+    def make(shuffle_seed=None, repeat=False):
+        ds = tf.data.Dataset.from_tensor_slices(paths)
+        if shuffle_seed is not None:
+            ds = ds.shuffle(len(paths), seed=shuffle_seed, reshuffle_each_iteration=True)
+        if repeat:
+            ds = ds.repeat()
+        decode = lambda p: tf.io.decode_image(tf.io.read_file(p), channels=3, expand_animations=False)
+        return ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+
+    return ImageSet(f"folder:{path}", split, len(paths), make, sizes, source=os.fspath(path))
+
+
+def _image_size(path) -> tuple[int, int] | None:
+    """(height, width) from the file header (Pillow, a matplotlib dependency), None if unreadable."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+        return int(height), int(width)
+    except Exception:  # noqa: BLE001 - any failure means "not an image we can use"
+        return None
+
+
+# -- sr_photos: real photos that ship with scikit-image and matplotlib ---------------------------
+#: (name, loader) of the photos: scikit-image's sample data (bundled with the package, no
+#: download) and matplotlib's sample Grace Hopper portrait. Grayscale photos become RGB.
+#: The test split holds whole photos that no training crop comes from.
+SR_PHOTOS = {
+    "train": (
+        "astronaut", "rocket", "motorcycle_left", "motorcycle_right", "hubble_deep_field",
+        "immunohistochemistry", "retina", "camera", "coins", "moon", "brick", "grass", "gravel",
+        "page",
+    ),
+    "test": ("chelsea", "coffee", "grace_hopper"),
+}
+
+
+def _sr_photo(name) -> np.ndarray:
+    import skimage.data
+
+    if name == "grace_hopper":
+        import matplotlib.cbook
+
+        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+            image = tf.io.decode_jpeg(f.read(), channels=3).numpy()
+    elif name in ("motorcycle_left", "motorcycle_right"):
+        left, right, _ = skimage.data.stereo_motorcycle()
+        image = left if name == "motorcycle_left" else right
+    else:
+        image = getattr(skimage.data, name)()
+    image = np.asarray(image, dtype=np.uint8)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    return np.ascontiguousarray(image[..., :3])
+
+
+@functools.lru_cache(maxsize=2)
+def _sr_photos(split) -> tuple[np.ndarray, ...]:
+    photos = []
+    for name in SR_PHOTOS[split]:
+        try:
+            photos.append(_sr_photo(name))
+        except Exception as e:  # noqa: BLE001 - a missing sample file names the photo
+            raise DatasetNotFoundError(
+                f"sr_photos: cannot load {name!r} ({type(e).__name__}: {e}). It ships with "
+                "scikit-image (skimage.data) or matplotlib; reinstall them from requirements.txt."
+            ) from None
+    return tuple(photos)
+
+
+def _load_sr_photos(split, data_dir=None) -> ImageSet:
+    del data_dir  # the photos come from installed packages
+    image_set = _list_image_set("sr_photos", split, _sr_photos(split), source="skimage.data, matplotlib")
+    return dataclasses.replace(image_set, source=", ".join(SR_PHOTOS[split]))
+
+
+register_image_set(
+    DatasetInfo(
+        name="sr_photos",
+        image_shape=(None, None, 3),
+        num_examples={split: len(names) for split, names in SR_PHOTOS.items()},
+        description="Real photos shipped with scikit-image and matplotlib (300x451 to 1411x1411), "
+        "RGB; test split: chelsea, coffee, grace_hopper. Works offline.",
+    ),
+    _load_sr_photos,
+)
+
+
+# -- div2k: tensorflow-datasets (online users) --------------------------------------------------
+def _load_div2k(split, data_dir=None) -> ImageSet:
+    """DIV2K's HR photos (Agustsson and Timofte 2017) from tfds; test = its validation split.
+
+    A copy prepared under ``data_dir`` / ``$TFDS_DATA_DIR`` / ~/tensorflow_datasets is used as is
+    (any ``div2k/<config>``: all configs share the HR images). Otherwise tfds downloads
+    ``div2k/bicubic_x4`` (about 4 GB) after a connectivity check, never when TFGAN_OFFLINE is set.
+    """
+    root = Path(data_dir).expanduser() if data_dir else _tfds_root()
+    tfds_split = "validation" if split == "test" else split
+    prepared = sorted(root.glob("div2k/*/*/dataset_info.json"))
+    looked = [f"tfds prepared copy: {root / 'div2k'} ({'found' if prepared else 'not prepared'})"]
+    builder = None
+    if prepared or not _offline():
+        import tensorflow_datasets as tfds  # slow to import: only when it can be used
+    for info_file in prepared:
+        candidate = tfds.builder(f"div2k/{info_file.parent.parent.name}", data_dir=str(root))
+        if candidate.is_prepared():
+            builder = candidate
+            break
+    if builder is None:
+        if _offline():
+            looked.append("tfds download: skipped because TFGAN_OFFLINE is set")
+        elif (reason := _can_connect(*DIV2K_HOST)) is not None:
+            looked.append(f"tfds download: skipped, cannot reach {DIV2K_HOST[0]} ({reason})")
+        else:
+            logger.warning("div2k: downloading about 4 GB with tfds into %s", root)
+            builder = tfds.builder("div2k/bicubic_x4", data_dir=str(root))
+            try:
+                builder.download_and_prepare()
+            except Exception as e:  # noqa: BLE001 - any download failure ends in the same advice
+                looked.append(f"tfds download into {root}: failed with {type(e).__name__}: {e}")
+                builder = None
+    if builder is None:
+        raise DatasetNotFoundError(
+            "Found no source for dataset 'div2k'. Go online (tensorflow-datasets downloads it), "
+            "or use --dataset folder:PATH with DIV2K's HR PNGs, or the offline set sr_photos. "
+            "Looked in:\n" + "\n".join(f"  - {entry}" for entry in looked)
+        )
+    count = builder.info.splits[tfds_split].num_examples
+
+    def make(shuffle_seed=None, repeat=False):
+        import tensorflow_datasets as tfds
+
+        read_config = tfds.ReadConfig(shuffle_seed=shuffle_seed)
+        ds = builder.as_dataset(split=tfds_split, shuffle_files=shuffle_seed is not None, read_config=read_config)
+        ds = ds.map(lambda example: example["hr"], num_parallel_calls=tf.data.AUTOTUNE)
+        if shuffle_seed is not None:
+            ds = ds.shuffle(16, seed=shuffle_seed)  # decoded 2K photos: a small buffer
+        return ds.repeat() if repeat else ds
+
+    return ImageSet("div2k", split, count, make, None, source=str(builder.data_dir))
+
+
+register_image_set(
+    DatasetInfo(
+        name="div2k",
+        image_shape=(None, None, 3),
+        num_examples={"train": 800, "test": 100},
+        description="DIV2K 2K-resolution photos (Agustsson and Timofte 2017) through "
+        "tensorflow-datasets; test = the 100 validation photos. Needs a download (about 4 GB).",
+    ),
+    _load_div2k,
+)

@@ -7,6 +7,10 @@ Image-to-image translation (``lectures/08_image_to_image.md``; pix2pix and Cycle
 ``instance_norm`` and ``normalization`` (Keras built-ins configured as the papers' code),
 ``ReflectionPadding2D``, ``ResidualBlock``, the U-Net blocks ``UNetDown`` and ``UNetUp``, the
 discriminators' ``HistoryPool`` (Shrivastava et al. 2017) and ``receptive_field``.
+
+``PixelShuffle``: Shi et al. 2016, "Real-Time Single Image and Video Super-Resolution Using an
+Efficient Sub-Pixel Convolutional Neural Network", https://arxiv.org/abs/1609.05158 (SRGAN's
+upsampling blocks).
 """
 
 import numbers
@@ -647,3 +651,42 @@ def receptive_field(layers):
         r += d * (k - 1) * j
         j *= s
     return r
+@keras.saving.register_keras_serializable(package="tfgan")
+class PixelShuffle(keras.layers.Layer):
+    """Sub-pixel rearrangement ("pixel shuffle", Shi et al. 2016, eq. 4; lecture 10, eq. 10.2).
+
+    (B, H, W, C r^2) -> (B, r H, r W, C): output pixel (r y + i, r x + j) of channel c is input
+    channel ``(i r + j) C + c`` at (y, x), i.e. ``tf.nn.depth_to_space(x, r)``. A convolution with
+    ``C r^2`` filters followed by this layer is a learned upsampling by ``r`` that does all its
+    arithmetic at the low resolution (an efficient stand-in for a stride-1/r convolution).
+
+    Args:
+        factor: the upscaling factor ``r``, an int >= 2.
+    """
+
+    def __init__(self, factor=2, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Integral) or factor < 2:
+            raise ValueError(f"`factor` must be an int >= 2. Received: factor={factor!r}")
+        self.factor = int(factor)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is None or channels % (self.factor**2):
+            raise ValueError(
+                f"PixelShuffle({self.factor}) needs a known channel count divisible by "
+                f"{self.factor ** 2}. Received: input_shape={input_shape}"
+            )
+
+    def call(self, inputs):
+        import tensorflow as tf
+
+        return tf.nn.depth_to_space(inputs, self.factor)
+
+    def compute_output_shape(self, input_shape):
+        r = self.factor
+        scale = lambda d: None if d is None else d * r
+        return (input_shape[0], scale(input_shape[1]), scale(input_shape[2]), input_shape[3] // r**2)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}

@@ -174,3 +174,39 @@ def identity_loss(real_x, f_of_x, real_y, g_of_y):
     composition from drifting (e.g. paintings <-> photos). Weighted by 0.5 lambda in the model.
     """
     return l1_reconstruction_loss(real_y, g_of_y) + l1_reconstruction_loss(real_x, f_of_x)
+# -- super-resolution content losses (Ledig et al. 2017, SRGAN) -----------------------------------
+# Ledig et al. 2017, "Photo-Realistic Single Image Super-Resolution Using a Generative Adversarial
+# Network", https://arxiv.org/abs/1609.04802. "Lecture eq. 10.N" is lectures/10_super_resolution.md.
+# SRGAN's adversarial part is :func:`non_saturating_generator_loss` (their eq. 6) and
+# :func:`discriminator_loss` (eq. 2); the content part is one of the two below.
+
+#: The paper's rescaling of VGG feature maps (section 3.2): "a factor of ~1/12.75 ... equivalent to
+#: multiplying Equation 5 with a rescaling factor of ~0.006" (1/12.75^2 = 0.00615).
+VGG_FEATURE_SCALE = 1.0 / 12.75
+
+
+def mse_content_loss(real_images, fake_images):
+    """Pixel-wise MSE content loss, Ledig et al. 2017, eq. 4 (Lecture eq. 10.3).
+
+    l_MSE = 1/(r^2 W H) sum_x sum_y (I^HR_{x,y} - G(I^LR)_{x,y})^2
+
+    Averaged over pixels, channels and the minibatch, on images in [-1, 1] as in the paper.
+    """
+    real_images = tf.convert_to_tensor(real_images)
+    return tf.reduce_mean(tf.square(real_images - tf.cast(fake_images, real_images.dtype)))
+
+
+def vgg_content_loss(real_features, fake_features, feature_scale=VGG_FEATURE_SCALE):
+    """VGG content loss, Ledig et al. 2017, eq. 5 (Lecture eq. 10.6), with the paper's rescaling.
+
+    l_VGG/i,j = 1/(W_ij H_ij) sum_x sum_y (s phi_ij(I^HR)_{x,y} - s phi_ij(G(I^LR))_{x,y})^2
+
+    ``phi_ij`` is the feature map of the j-th convolution (after its ReLU) before VGG19's i-th
+    max-pooling (phi_5,4 = ``block5_conv4`` by default in SRGAN), ``s = feature_scale`` = 1/12.75
+    as in the paper (section 3.2), so the loss is eq. 5 times s^2 = 0.00615. The squared distance
+    is averaged over positions, channels and the minibatch (the paper's 1/(W H) leaves the channel
+    sum implicit; the mean keeps the scale independent of the layer's width).
+    """
+    real_features = tf.convert_to_tensor(real_features)
+    fake_features = tf.cast(fake_features, real_features.dtype)
+    return tf.reduce_mean(tf.square(feature_scale * (real_features - fake_features)))

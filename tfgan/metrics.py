@@ -197,3 +197,100 @@ def modes_covered(histogram, min_share=0.1):
     if not 0 < min_share <= 1:
         raise ValueError(f"Expected min_share in (0, 1]. Received: {min_share}")
     return int(np.sum(histogram >= min_share * histogram.sum() / histogram.size))
+# -- image fidelity: PSNR and SSIM (super-resolution) ---------------------------------------------
+# The super-resolution convention (Ledig et al. 2017, section 3.1; Set5/Set14/BSD100 tables):
+# compare on the luma channel Y of ITU-R BT.601 YCbCr (what MATLAB's rgb2ycbcr returns, in
+# [16, 235] for RGB in [0, 255]), after removing a ``border`` of ``scale`` pixels on every side
+# (those pixels are extrapolated, not interpolated, by any upscaler). Y is kept in float, not
+# rounded to integers (as BasicSR does; MATLAB's uint8 output would round it).
+#: BT.601 luma weights for RGB in [0, 255] (MATLAB rgb2ycbcr, "studio swing").
+_Y_WEIGHTS = np.array([65.481, 128.553, 24.966]) / 255.0
+
+
+def rgb_to_y(images):
+    """ITU-R BT.601 luma ``Y = 16 + (65.481 R + 128.553 G + 24.966 B) / 255`` of RGB in [0, 255].
+
+    ``images`` is (..., 3), any numeric dtype; returns float64 (...) in [16, 235].
+    """
+    images = np.asarray(images, dtype=np.float64)
+    if images.shape[-1] != 3:
+        raise ValueError(f"Expected RGB images with 3 channels last. Received: shape={images.shape}.")
+    return 16.0 + images @ _Y_WEIGHTS
+
+
+def _fidelity_inputs(reference, test, border, y_channel):
+    """float64 (H, W) or (H, W, C) arrays, checked, optionally converted to Y, border removed."""
+    a, b = np.asarray(reference, dtype=np.float64), np.asarray(test, dtype=np.float64)
+    if a.shape != b.shape or a.ndim not in (2, 3):
+        raise ValueError(
+            "Expected two images of the same shape, (H, W) or (H, W, C). "
+            f"Received: reference {a.shape}, test {b.shape}."
+        )
+    if isinstance(border, bool) or not isinstance(border, (int, np.integer)) or border < 0:
+        raise ValueError(f"Expected border to be an int >= 0. Received: border={border!r}.")
+    if y_channel:
+        a, b = rgb_to_y(a), rgb_to_y(b)
+    if border:
+        if min(a.shape[:2]) <= 2 * border:
+            raise ValueError(
+                f"A border of {border} pixels leaves nothing of a {a.shape[0]}x{a.shape[1]} image."
+            )
+        a, b = a[border:-border, border:-border], b[border:-border, border:-border]
+    return a, b
+
+
+def psnr(reference, test, data_range=255.0, border=0, y_channel=False):
+    """Peak signal-to-noise ratio in dB: ``PSNR = 10 log10(R^2 / MSE)``.
+
+    ``MSE`` is the mean squared difference over all pixels (and channels) and ``R`` the
+    ``data_range`` (255 for 8-bit images). Lecture ``10_super_resolution.md``, eq. 10.8. For the
+    super-resolution convention pass ``y_channel=True, border=scale`` (see above). Identical images
+    give ``inf``.
+    """
+    a, b = _fidelity_inputs(reference, test, border, y_channel)
+    mse = np.mean((a - b) ** 2)
+    return float("inf") if mse == 0 else float(10.0 * np.log10(float(data_range) ** 2 / mse))
+
+
+def ssim(reference, test, data_range=255.0, border=0, y_channel=False):
+    """Mean structural similarity (SSIM) of Wang et al. 2004, eq. 13 (lecture eq. 10.9).
+
+    "Image Quality Assessment: From Error Visibility to Structural Similarity", IEEE TIP 13(4):
+
+        SSIM(x, y) = (2 mu_x mu_y + C1)(2 s_xy + C2) / ((mu_x^2 + mu_y^2 + C1)(s_x^2 + s_y^2 + C2))
+
+    with local statistics from an 11x11 Gaussian window (sigma 1.5, weights normalized),
+    ``C1 = (0.01 R)^2``, ``C2 = (0.03 R)^2``, averaged over the positions where the window fits
+    inside the image (the paper's MATLAB code, ``filter2(..., 'valid')``). Multi-channel images
+    average the per-channel values. This equals ``skimage.metrics.structural_similarity(...,
+    gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=R)``.
+    """
+    from scipy import ndimage
+
+    a, b = _fidelity_inputs(reference, test, border, y_channel)
+    if a.ndim == 3:
+        return float(np.mean([ssim(a[..., c], b[..., c], data_range) for c in range(a.shape[-1])]))
+    radius = 5  # int(3.5 * 1.5 + 0.5): an 11x11 window
+    if min(a.shape) < 2 * radius + 1:
+        raise ValueError(f"SSIM needs images of at least 11x11 pixels. Received: {a.shape}.")
+
+    def blur(x):
+        return ndimage.gaussian_filter(x, sigma=1.5, truncate=3.5)
+
+    c1, c2 = (0.01 * data_range) ** 2, (0.03 * data_range) ** 2
+    mu_a, mu_b = blur(a), blur(b)
+    var_a = blur(a * a) - mu_a**2
+    var_b = blur(b * b) - mu_b**2
+    cov = blur(a * b) - mu_a * mu_b
+    ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
+        (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+    )
+    return float(ssim_map[radius:-radius, radius:-radius].mean())
+
+
+def super_resolution_scores(reference, test, scale):
+    """``{"psnr", "ssim"}`` on Y with a ``scale``-pixel border removed (the SR convention)."""
+    return {
+        "psnr": psnr(reference, test, border=scale, y_channel=True),
+        "ssim": ssim(reference, test, border=scale, y_channel=True),
+    }

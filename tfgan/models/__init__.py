@@ -14,6 +14,7 @@ from tfgan.models.cyclegan import CycleGAN, CycleGANConfig
 from tfgan.models.dcgan import DCGAN, DCGANConfig
 from tfgan.models.gan import GAN, GANConfig
 from tfgan.models.pix2pix import Pix2Pix, Pix2PixConfig
+from tfgan.models.srgan import SRGAN, SRGANConfig, SRResNet, SRResNetConfig
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ register("dcgan", DCGAN, "mnist", "deep convolutional GAN, Radford et al. 2015")
 register("cgan", CGAN, "mnist", "class-conditional DCGAN, Mirza and Osindero 2014")
 register("pix2pix", Pix2Pix, "fashion_edges2shoes", "paired image-to-image translation, Isola et al. 2017")
 register("cyclegan", CycleGAN, "fashion_sneakers2boots", "unpaired image-to-image translation, Zhu et al. 2017")
+register("srresnet", SRResNet, "sr_photos", "super-resolution ResNet trained with MSE, Ledig et al. 2017")
+register("srgan", SRGAN, "sr_photos", "SRGAN: SRResNet fine-tuned with VGG + adversarial loss, Ledig et al. 2017")
 
 
 def get(name) -> ModelEntry:
@@ -56,4 +59,5 @@ __all__ = [
     "REGISTRY", "ModelEntry", "register", "get", "build", "TrainConfig", "AdversarialConfig",
     "AdversarialModel", "GAN", "GANConfig", "DCGAN", "DCGANConfig", "CGAN", "CGANConfig",
     "Pix2Pix", "Pix2PixConfig", "CycleGAN", "CycleGANConfig",
+    "SRResNet", "SRResNetConfig", "SRGAN", "SRGANConfig",
 ]

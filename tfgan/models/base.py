@@ -8,7 +8,8 @@ explicitly (Keras' ``"auto"`` picks differently on CPU and GPU).
 
 Subclasses implement ``build_networks`` and ``train_step``; models with more than one generator or
 discriminator (CycleGAN) override ``networks`` and ``optimizers`` so that checkpoints and the CLI
-see all of them.
+see all of them. A model whose ``discriminator`` is None (SRResNet, a generator trained alone) gets
+only the generator's optimizer.
 """
 
 from __future__ import annotations
@@ -147,9 +148,11 @@ class AdversarialModel(keras.Model):
         super().compile(jit_compile=jit_compile, **kwargs)
         cfg = self.config
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta1, beta_2=cfg.beta2)
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta1, beta_2=cfg.beta2)
         self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.d_optimizer = None
+        if self.discriminator is not None:  # None: a generator trained alone (SRResNet)
+            self.d_optimizer = d_optimizer or keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta1, beta_2=cfg.beta2)
+            self.d_optimizer.build(self.discriminator.trainable_variables)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -161,12 +164,14 @@ class AdversarialModel(keras.Model):
 
     # -- what checkpoints and the CLI need ------------------------------------------------------
     def networks(self):
-        """The trainable networks by name (checkpointed, counted, summarized)."""
-        return {"generator": self.generator, "discriminator": self.discriminator}
+        """The trainable networks by name (checkpointed, counted, summarized); no D if it is None."""
+        nets = {"generator": self.generator, "discriminator": self.discriminator}
+        return {name: net for name, net in nets.items() if net is not None}
 
     def optimizers(self):
         """The optimizers by name (checkpointed so a resumed run continues Adam's moments)."""
-        return {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
+        opts = {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
+        return {name: opt for name, opt in opts.items() if opt is not None}
 
     @property
     def step_counter(self):
