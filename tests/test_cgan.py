@@ -58,7 +58,7 @@ def test_cgan_train_step_updates_both_networks_with_labels():
 def test_cgan_learns_to_use_the_label_on_a_toy_problem():
     """Two classes whose images differ only in brightness: after a few hundred steps, G(z | y)
     must follow y (D sees the pair, so ignoring y is penalised)."""
-    cfg = CGANConfig(num_classes=2, image_shape=(8, 8, 1), g_filters=8, d_filters=8, latent_dim=4,
+    cfg = CGANConfig(num_classes=2, image_shape=(8, 8, 1), g_filters=8, d_filters=8, latent_dim=4, label_maps=4,
                      batch_size=32, g_lr=2e-3, d_lr=2e-3, seed=0)
     model = CGAN(cfg)
     model.compile()
