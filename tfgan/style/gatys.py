@@ -554,8 +554,10 @@ def _extractor(layers, extractor, weights, backbone, pooling, precision):
                 f"{list(extractor.output_layers)}. Build it with all content and style layers."
             )
         return extractor
+    if precision not in ("auto", "float32", "bfloat16"):
+        raise ValueError(f"Expected precision 'auto', 'float32' or 'bfloat16'. Received: {precision!r}.")
     return FeatureExtractor(layers, backbone=backbone, weights=weights, pooling=pooling,
-                            precision=_precision(precision))
+                            precision=precision)
 
 
 def _check_layers(layers, extractor, backbone, weights):
@@ -569,14 +571,6 @@ def _check_layers(layers, extractor, backbone, weights):
         raise ValueError(
             f"Unknown {backbone} layer(s). Received: {unknown}. Expected names from: {', '.join(valid)}."
         )
-
-
-def _precision(precision):
-    if precision == "auto":
-        return "bfloat16" if bfloat16_is_fast() else "float32"
-    if precision not in ("float32", "bfloat16"):
-        raise ValueError(f"Expected precision 'auto', 'float32' or 'bfloat16'. Received: {precision!r}.")
-    return precision
 
 
 def _check_choice(name, value, choices):

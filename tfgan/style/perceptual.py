@@ -212,7 +212,8 @@ class FeatureExtractor(keras.Model):
         pooling: ``"max"`` (VGG's own) or ``"avg"``: average pooling, which Gatys et al. 2016
             (section 2) found to give slightly smoother images. Both keep the pretrained weights.
         input_range: the value range of the input images; ``(0, 255)`` by default.
-        precision: ``"float32"`` or ``"bfloat16"`` compute (weights stay float32), see above.
+        precision: ``"float32"`` or ``"bfloat16"`` compute (weights stay float32), see above;
+            ``"auto"``: bfloat16 where :func:`bfloat16_is_fast`, else float32.
 
     Attributes: ``backbone``, ``weights_name`` (what was loaded), ``output_layers`` (in network
     order), ``min_size`` (:func:`min_input_size`), ``mean_bgr``.
@@ -238,9 +239,12 @@ class FeatureExtractor(keras.Model):
             raise ValueError(
                 f"Expected input_range=(low, high) with high > low. Received: {input_range!r}."
             )
+        if precision == "auto":
+            precision = "bfloat16" if bfloat16_is_fast() else "float32"
         if precision not in PRECISIONS:
             raise ValueError(
-                f"Expected precision='float32' or 'bfloat16'. Received: precision={precision!r}."
+                "Expected precision='float32', 'bfloat16' or 'auto'. "
+                f"Received: precision={precision!r}."
             )
         self.precision = precision
         self.backbone, self.pooling, self.input_range = backbone, pooling, (low, high)
