@@ -102,9 +102,9 @@ def build_parser():
                    help=f"comma-separated (default: {','.join(gatys.CONTENT_LAYERS)})")
     p.add_argument("--style-layers", type=_names, default=list(gatys.STYLE_LAYERS),
                    help=f"comma-separated (default: {','.join(gatys.STYLE_LAYERS)})")
-    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default="float32",
-                   help="compute precision of the VGG; auto picks bfloat16 on CPUs with native "
-                        "bfloat16 (default: float32)")
+    p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=d["precision"],
+                   help="compute precision of the VGG; auto: bfloat16 on CPU-only machines with native "
+                        f"bfloat16 (AVX512-BF16/AMX), else float32 (default: {d['precision']})")
     p.add_argument("--save-every", type=_positive_int, default=None, metavar="N",
                    help="also save the image every N steps beside --output")
     p.add_argument("--seed", type=int, default=0, help="seed of --init noise (default: 0)")

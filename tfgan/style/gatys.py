@@ -280,10 +280,10 @@ def sample_style_image(name="starry_night", max_size=None) -> np.ndarray:
     host = "upload.wikimedia.org"
     reason = "TFGAN_OFFLINE is set" if data._offline() else data._can_connect(host, 443)
     if reason is None:
-        import keras
+        from tfgan.style.perceptual import download
 
         try:
-            return load_image(keras.utils.get_file(fname, url, cache_subdir="datasets"), max_size)
+            return load_image(download(fname, url, "datasets"), max_size)
         except Exception as e:  # noqa: BLE001 - any download failure ends in the same advice
             reason = f"download failed: {type(e).__name__}: {e}"
     raise ImageError(
@@ -554,8 +554,10 @@ def _extractor(layers, extractor, weights, backbone, pooling, precision):
                 f"{list(extractor.output_layers)}. Build it with all content and style layers."
             )
         return extractor
+    if precision not in ("auto", "float32", "bfloat16"):
+        raise ValueError(f"Expected precision 'auto', 'float32' or 'bfloat16'. Received: {precision!r}.")
     return FeatureExtractor(layers, backbone=backbone, weights=weights, pooling=pooling,
-                            precision=_precision(precision))
+                            precision=precision)
 
 
 def _check_layers(layers, extractor, backbone, weights):
@@ -569,14 +571,6 @@ def _check_layers(layers, extractor, backbone, weights):
         raise ValueError(
             f"Unknown {backbone} layer(s). Received: {unknown}. Expected names from: {', '.join(valid)}."
         )
-
-
-def _precision(precision):
-    if precision == "auto":
-        return "bfloat16" if bfloat16_is_fast() else "float32"
-    if precision not in ("float32", "bfloat16"):
-        raise ValueError(f"Expected precision 'auto', 'float32' or 'bfloat16'. Received: {precision!r}.")
-    return precision
 
 
 def _check_choice(name, value, choices):
@@ -610,7 +604,7 @@ def stylize(
     weights="imagenet",
     backbone: str | None = None,
     pooling: str = "max",
-    precision: str = "float32",
+    precision: str = "auto",
     extractor: FeatureExtractor | None = None,
     callback: Callable[[Progress], None] | None = None,
     progress: bool = False,
@@ -638,7 +632,10 @@ def stylize(
             None keeps its size. Style images are resized so that their longer side is
             ``style_scale`` times the content's.
         weights, backbone, pooling, precision: the :class:`FeatureExtractor` to build (unless
-            ``extractor`` is given). ``precision="auto"`` picks bfloat16 where it is fast.
+            ``extractor`` is given). ``precision="auto"`` (default) runs the VGG in bfloat16 on
+            CPU-only machines with native bfloat16 (:func:`~tfgan.style.perceptual.bfloat16_is_fast`;
+            about half the CPU time per step, results within rounding of float32, see
+            benchmarks/README.md) and in float32 elsewhere; ``"float32"`` forces float32.
         callback: called with a :class:`Progress` after every step.
         progress: show a tqdm bar with the losses.
         seed: the noise of ``init="noise"``.

