@@ -213,8 +213,9 @@ class CycleGAN(ImageToImageModel):
         self.f = generator("generator_f")  # F: Y -> X
         self.d_x = patchgan_discriminator(shape, cfg.ndf, cfg.patch_size, cfg.norm, name="discriminator_x")
         self.d_y = patchgan_discriminator(shape, cfg.ndf, cfg.patch_size, cfg.norm, name="discriminator_y")
-        self.pool_x = layers.HistoryPool(cfg.pool_size, seed=cfg.seed, name="pool_x")  # old F(y)
-        self.pool_y = layers.HistoryPool(cfg.pool_size, seed=cfg.seed + 1, name="pool_y")  # old G(x)
+        seed = cfg.seed % (2**31 - 2)
+        self.pool_x = layers.HistoryPool(cfg.pool_size, seed=seed, name="pool_x")  # old F(y)
+        self.pool_y = layers.HistoryPool(cfg.pool_size, seed=seed + 1, name="pool_y")  # old G(x)
         self.pool_x.build((None, *shape))
         self.pool_y.build((None, *shape))
 
