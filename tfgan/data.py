@@ -927,8 +927,9 @@ def _cycle_gan_loader(config):
         for domain in "AB":
             part = f"{split}{domain}"
             ds = builder.as_dataset(split=part, decoders={"image": tfds.decode.SkipDecoding()})
-            domains.append((ds.map(lambda example: example["image"]),
-                            builder.info.splits[part].num_examples))
+            splits = builder.info.splits
+            count = splits[part].num_examples if part in splits else int(ds.cardinality())
+            domains.append((ds.map(lambda example: example["image"]), count))
         (a, num_a), (b, num_b) = domains
         return TranslationData(False, a, b, num_a, num_b, decode=_decode_image)
 
