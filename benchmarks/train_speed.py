@@ -324,6 +324,11 @@ def profile(args):
     return results
 
 
+def _rate(value):
+    """Images/s with two decimals below 10 (the 256-px translation models run below 1)."""
+    return f"{value:.0f}" if value >= 10 else f"{value:.2f}"
+
+
 # -- main -------------------------------------------------------------------------------------------
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
@@ -393,7 +398,7 @@ def main(argv=None):
             wall, cpu = runner.run(args.steps)
             rates[runner.name].append(args.steps * runner.batch_size / wall)
             cpu_ms[runner.name].append(cpu / args.steps * 1000.0)
-            cells[runner.name] = (f"{rates[runner.name][-1]:5.0f} img/s "
+            cells[runner.name] = (f"{_rate(rates[runner.name][-1]):>5s} img/s "
                                   f"({cpu_ms[runner.name][-1]:.0f} CPU ms/step)")
         print(f"round {round_ + 1}/{args.rounds}: "
               + "  ".join(f"{r.name}={cells[r.name]}" for r in runners), flush=True)
@@ -411,7 +416,7 @@ def main(argv=None):
             "ms_per_step": runner.batch_size / median * 1000.0,
             "cpu_ms_per_step": cpu, "cpu_ms_per_step_rounds": cpu_ms[runner.name],
         }
-        spread = f"{median:.0f} [{min(values):.0f}, {max(values):.0f}]"
+        spread = f"{_rate(median)} [{_rate(min(values))}, {_rate(max(values))}]"
         print(f"  {runner.name:15s} {runner.batch_size:5d} {spread:>22s} "
               f"{summary[runner.name]['ms_per_step']:8.0f} {cpu:12.0f}")
     result = {"settings": settings, "images_per_sec": summary, "ratios": {}}

@@ -188,6 +188,22 @@ def test_tfds_cycle_gan_offline_fails_fast_with_advice(tmp_path, monkeypatch, ca
     assert "cycle_gan/horse2zebra" in err and "TFGAN_OFFLINE" in err and "folder:PATH" in err
 
 
+def test_tfds_cycle_gan_loader_with_tfds_mock_data(tmp_path, monkeypatch):
+    """The online path (download, then decode the encoded images) against tfds' own mock data:
+    ``download_and_prepare`` and ``as_dataset`` are replaced by tfds.testing, nothing is fetched."""
+    import tensorflow_datasets as tfds
+
+    monkeypatch.setenv("TFGAN_OFFLINE", "0")
+    monkeypatch.setattr(data, "_can_connect", lambda *args, **kwargs: None)  # pretend to be online
+    with tfds.testing.mock_data(num_examples=5):
+        split = data.translation_data("cycle_gan/horse2zebra", "train", data_dir=tmp_path)
+        assert not split.paired and (split.num_a, split.num_b) == (5, 5)
+        a, b = next(iter(data.load_translation("cycle_gan/horse2zebra", batch_size=2, image_size=24,
+                                               jitter=True, mirror=True, seed=0, data_dir=tmp_path)))
+    assert a.shape == b.shape == (2, 24, 24, 3)
+    assert -1.0 <= float(tf.reduce_min(a)) and float(tf.reduce_max(a)) <= 1.0
+
+
 # -- checkpoints, evaluation, CLI -----------------------------------------------------------------------
 def test_run_checkpoints_the_pools_and_evaluates(tmp_path):
     config = tiny(dataset=f"folder:{unpaired_folder(tmp_path / 'sq')}", output_dir=str(tmp_path / "run"),

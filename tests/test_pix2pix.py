@@ -3,7 +3,6 @@ train step, evaluation and the CLI on tiny images."""
 
 import json
 import re
-from pathlib import Path
 
 import keras
 import numpy as np

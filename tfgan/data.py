@@ -796,11 +796,19 @@ def fashion_footwear(split="train", data_dir=None, classes=(5, 7, 9)):
     without resampling the original 28x28 pixels.
     """
     images, labels = load_arrays("fashion_mnist", split, data_dir)
-    keep = np.isin(labels, classes)
-    padded = np.pad(images[keep], ((0, 0), (2, 2), (2, 2), (0, 0)))
-    return padded, labels[keep]
+    # Keyed by the source array's memory (load_arrays returns new views of cached IDX data);
+    # the entry keeps that memory alive, so the address cannot be reused by another array.
+    key = (images.__array_interface__["data"][0], images.shape, tuple(classes))
+    cached = _FOOTWEAR_CACHE.get(key)
+    if cached is None:
+        keep = np.isin(labels, classes)
+        padded = np.pad(images[keep], ((0, 0), (2, 2), (2, 2), (0, 0)))
+        padded.flags.writeable = False
+        cached = _FOOTWEAR_CACHE[key] = (images, padded, labels[keep])
+    return cached[1], cached[2]
 
 
+_FOOTWEAR_CACHE: dict = {}
 _EDGE_CACHE: dict = {}
 
 
@@ -919,8 +927,9 @@ def _cycle_gan_loader(config):
         for domain in "AB":
             part = f"{split}{domain}"
             ds = builder.as_dataset(split=part, decoders={"image": tfds.decode.SkipDecoding()})
-            domains.append((ds.map(lambda example: example["image"]),
-                            builder.info.splits[part].num_examples))
+            splits = builder.info.splits
+            count = splits[part].num_examples if part in splits else int(ds.cardinality())
+            domains.append((ds.map(lambda example: example["image"]), count))
         (a, num_a), (b, num_b) = domains
         return TranslationData(False, a, b, num_a, num_b, decode=_decode_image)
 

@@ -218,7 +218,7 @@ def conv_init():
 def instance_norm(epsilon=1e-5, affine=False, name=None):
     """Instance normalization (Ulyanov et al. 2016, https://arxiv.org/abs/1607.08022) as the Keras
     built-in ``GroupNormalization(groups=-1)``: one group per channel, so every example's channels
-    are normalized over their own spatial positions (lecture 08, Eq. 9)::
+    are normalized over their own spatial positions (lecture 08, Eq. 12)::
 
         y[n, h, w, c] = (x[n, h, w, c] - mu[n, c]) / sqrt(var[n, c] + epsilon)
 
@@ -350,7 +350,7 @@ class ResidualBlock(keras.layers.Layer):
     """The residual block of CycleGAN's generator (He et al. 2016, as adapted by Johnson et al.
     2016 and Zhu et al. 2017, appendix 7.2: "R256"), keeping the number of channels::
 
-        y = x + norm(conv3x3(pad(relu(norm(conv3x3(pad(x)))))))          (lecture 08, Eq. 10)
+        y = x + norm(conv3x3(pad(relu(norm(conv3x3(pad(x)))))))          (lecture 08, Eq. 13)
 
     ``pad`` is reflection padding by 1 (``padding="reflect"``) or zero padding inside the
     convolution (``"zero"``). No activation follows the sum, as in the authors' ``ResnetBlock``.

@@ -114,7 +114,7 @@ def get_losses(variant):
 def least_squares_generator_loss(fake_logits):
     """Least-squares (LSGAN) generator loss, as CycleGAN uses it (Zhu et al. 2017, section 4):
 
-    L_G = E_x[(D(G(x)) - 1)^2]                                        (lecture 08, Eq. 7)
+    L_G = E_x[(D(G(x)) - 1)^2]                                        (lecture 08, Eq. 10)
 
     Mao et al. 2017, "Least Squares Generative Adversarial Networks", eq. 2 with targets
     a = 0 (fake), b = 1 (real), c = 1 (what G wants D to say), https://arxiv.org/abs/1611.04076,
@@ -129,7 +129,7 @@ def least_squares_generator_loss(fake_logits):
 def least_squares_discriminator_loss(real_logits, fake_logits):
     """Least-squares (LSGAN) discriminator loss (Mao et al. 2017, eq. 2; Zhu et al. 2017, section 4):
 
-    L_D = E_y[(D(y) - 1)^2] + E_x[D(G(x))^2]                          (lecture 08, Eq. 8)
+    L_D = E_y[(D(y) - 1)^2] + E_x[D(G(x))^2]                          (lecture 08, Eq. 11)
 
     Targets 1 for real, 0 for fake, on D's raw outputs. CycleGAN halves this while optimizing D
     ("we divide the objective by 2"); the model does that, not this function.
@@ -156,7 +156,7 @@ def l1_reconstruction_loss(target, output):
 def cycle_consistency_loss(real_x, reconstructed_x, real_y, reconstructed_y):
     """CycleGAN's cycle-consistency loss, Zhu et al. 2017, eq. 2 (https://arxiv.org/abs/1703.10593):
 
-    L_cyc(G, F) = E_x[ ||F(G(x)) - x||_1 ] + E_y[ ||G(F(y)) - y||_1 ]   (lecture 08, Eq. 11)
+    L_cyc(G, F) = E_x[ ||F(G(x)) - x||_1 ] + E_y[ ||G(F(y)) - y||_1 ]   (lecture 08, Eq. 7)
 
     Each term a mean absolute error over pixels (the authors' ``nn.L1Loss``); the model
     multiplies the sum by lambda = 10.
@@ -168,7 +168,7 @@ def cycle_consistency_loss(real_x, reconstructed_x, real_y, reconstructed_y):
 def identity_loss(real_x, f_of_x, real_y, g_of_y):
     """CycleGAN's identity-mapping loss, Zhu et al. 2017, section 5.2 (after Taigman et al. 2017):
 
-    L_identity(G, F) = E_y[ ||G(y) - y||_1 ] + E_x[ ||F(x) - x||_1 ]     (lecture 08, Eq. 12)
+    L_identity(G, F) = E_y[ ||G(y) - y||_1 ] + E_x[ ||F(x) - x||_1 ]     (lecture 08, Eq. 9)
 
     A generator fed an image of its own target domain should leave it alone; this keeps colour
     composition from drifting (e.g. paintings <-> photos). Weighted by 0.5 lambda in the model.

@@ -22,7 +22,6 @@ or a direction the model cannot do give exit code 2 and a one-line message.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 

@@ -14,10 +14,10 @@ Paper -> code:
 ===========================  =====================================================================
 G: X -> Y, F: Y -> X         ``self.g``, ``self.f``: ResNet generators (:func:`resnet_generator`)
 D_Y, D_X                     ``self.d_y``, ``self.d_x``: 70x70 PatchGANs, instance norm
-L_GAN(G, D_Y, X, Y), Eq. 1   least squares (section 4): ``tfgan.losses.least_squares_*``;
+L_GAN(G, D_Y, X, Y)          paper eq. 1, least squares (section 4): ``tfgan.losses.least_squares_*``;
                              D's loss halved ("we divide the objective by 2")
-L_cyc(G, F), Eq. 2           ``tfgan.losses.cycle_consistency_loss``
-lambda = 10, Eq. 3           ``config.lambda_cycle``
+L_cyc(G, F), paper eq. 2     ``tfgan.losses.cycle_consistency_loss``
+lambda = 10, paper eq. 3     ``config.lambda_cycle``
 L_identity (section 5.2)     ``tfgan.losses.identity_loss``, weight 0.5 lambda:
                              ``config.lambda_identity`` (a fraction of lambda, as in the code)
 history of 50 images         ``self.pool_x``, ``self.pool_y``: :class:`tfgan.layers.HistoryPool`
@@ -213,8 +213,9 @@ class CycleGAN(ImageToImageModel):
         self.f = generator("generator_f")  # F: Y -> X
         self.d_x = patchgan_discriminator(shape, cfg.ndf, cfg.patch_size, cfg.norm, name="discriminator_x")
         self.d_y = patchgan_discriminator(shape, cfg.ndf, cfg.patch_size, cfg.norm, name="discriminator_y")
-        self.pool_x = layers.HistoryPool(cfg.pool_size, seed=cfg.seed, name="pool_x")  # old F(y)
-        self.pool_y = layers.HistoryPool(cfg.pool_size, seed=cfg.seed + 1, name="pool_y")  # old G(x)
+        seed = cfg.seed % (2**31 - 2)
+        self.pool_x = layers.HistoryPool(cfg.pool_size, seed=seed, name="pool_x")  # old F(y)
+        self.pool_y = layers.HistoryPool(cfg.pool_size, seed=seed + 1, name="pool_y")  # old G(x)
         self.pool_x.build((None, *shape))
         self.pool_y.build((None, *shape))
 
@@ -279,7 +280,7 @@ class CycleGAN(ImageToImageModel):
                 )  # ||F(x) - x|| + ||G(y) - y||
             else:
                 identity = tf.constant(0.0)
-            g_loss = gan_g + gan_f + cfg.lambda_cycle * cycle + lambda_identity * identity  # Eq. 3
+            g_loss = gan_g + gan_f + cfg.lambda_cycle * cycle + lambda_identity * identity  # lecture Eq. 8 (+ Eq. 9)
         for network, optimizer in ((self.g, self.g_optimizer), (self.f, self.f_optimizer)):
             variables = network.trainable_variables
             optimizer.apply(tape.gradient(g_loss, variables), variables)

@@ -289,7 +289,7 @@ def classifier_features(classifier_model, images, batch_size=500):
     extractor = _EXTRACTORS.get(id(classifier_model))
     if extractor is None or extractor[0] is not classifier_model:
         dense = [l for l in classifier_model.layers if isinstance(l, keras.layers.Dense)]
-        model = keras.Model(classifier_model.inputs, [dense[-2].output, classifier_model.outputs[0]])
+        model = keras.Model(classifier_model.inputs[0], [dense[-2].output, classifier_model.outputs[0]])
         extractor = _EXTRACTORS[id(classifier_model)] = (classifier_model, model)
     outputs = [extractor[1](x[i : i + batch_size], training=False) for i in range(0, len(x), batch_size)]
     features = np.concatenate([np.asarray(f) for f, _ in outputs])

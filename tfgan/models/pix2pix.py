@@ -7,7 +7,7 @@ Networks", CVPR, https://arxiv.org/abs/1611.07004. Lecture: ``lectures/08_image_
 The generator maps an input image x to an output image; the discriminator sees the input
 *together with* an image (the real target y, or the generator's output) and says, for every
 patch, whether the pair is real. The generator minimizes the conditional GAN loss plus lambda
-times the L1 distance to the target (lecture Eq. 3).
+times the L1 distance to the target (lecture Eq. 3; the paper's eq. 4).
 
 Paper -> code:
 
@@ -15,9 +15,9 @@ Paper -> code:
 x (input), y (target)      the ``(source, target)`` batches of ``tfgan.data.load_translation``
 G(x, z)                    ``self.generator``: U-Net (:func:`unet_generator`); z is its dropout
 D(x, y)                    ``self.discriminator(concat([x, y]))``: a PatchGAN logit map
-L_cGAN(G, D), Eq. 1        ``tfgan.losses.discriminator_loss`` (D, halved) and
+L_cGAN(G, D), paper eq. 1  ``tfgan.losses.discriminator_loss`` (D, halved) and
                            ``non_saturating_generator_loss`` (G) on every patch's logit
-L_L1(G), Eq. 3             ``tfgan.losses.l1_reconstruction_loss``
+L_L1(G), paper eq. 3       ``tfgan.losses.l1_reconstruction_loss``
 lambda = 100               ``config.lambda_l1``
 Adam 2e-4, beta_1 0.5      ``config.g_lr``, ``d_lr``, ``beta1`` (the defaults)
 =========================  ========================================================================
@@ -227,7 +227,7 @@ class Pix2Pix(ImageToImageModel):
         return tf.reduce_mean(tf.sigmoid(logits) if self.config.gan_loss == "non_saturating" else logits)
 
     def discriminator_step(self, source, target, fake):
-        """One step on L_cGAN for D (Eq. 1), halved: real pairs (x, y) against (x, G(x, z))."""
+        """One step on L_cGAN for D (lecture Eq. 1), halved: real pairs (x, y) against (x, G(x, z))."""
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(tf.concat([source, target], -1), training=True)  # D(x, y)
             fake_logits = self.discriminator(tf.concat([source, fake], -1), training=True)  # D(x, G(x, z))
@@ -245,7 +245,7 @@ class Pix2Pix(ImageToImageModel):
                 d_loss, real_logits, fake_logits = self.discriminator_step(source, target, fake)
             g_gan = self.g_loss_fn(self.discriminator(tf.concat([source, fake], -1), training=True))
             g_l1 = losses.l1_reconstruction_loss(target, fake)  # ||y - G(x, z)||_1
-            g_loss = cfg.gan_weight * g_gan + cfg.lambda_l1 * g_l1  # Eq. 4
+            g_loss = cfg.gan_weight * g_gan + cfg.lambda_l1 * g_l1  # lecture Eq. 3
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
         return self.track(
