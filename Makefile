@@ -41,6 +41,7 @@ notebooks-full: install
 benchmarks: install
 	$(PY) benchmarks/train_speed.py
 	$(PY) benchmarks/time_to_quality.py
+	$(PY) benchmarks/style_speed.py --quality
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

