@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from tfgan import classifier, experiments, losses, train
-from tfgan.models import DCGAN, DCGANConfig, GAN, GANConfig
+from tfgan.models import CGAN, CGANConfig, DCGAN, DCGANConfig, GAN, GANConfig
 
 
 # -- the optimal discriminator, lecture 04 Eq. (3) --------------------------------------------------
@@ -106,6 +106,13 @@ def test_g_steps_updates_the_generator_more_often_and_keeps_the_step_count():
     assert any(not np.allclose(b, a.numpy()) for b, a in zip(before, after))
 
 
+def test_cgan_g_steps_counts_like_dcgan():
+    model = CGAN(CGANConfig(batch_size=4, g_filters=4, d_filters=4, g_steps=2))
+    model.compile(jit_compile=False)
+    model.train_step((tf.random.uniform((4, 28, 28, 1), -1, 1), tf.constant([0, 1, 2, 3])))
+    assert int(model.g_optimizer.iterations.numpy()) == 2 and int(model.step_counter.numpy()) == 1
+
+
 def test_g_steps_run_resumes_at_the_right_step(tmp_path, data_dir):
     config = DCGANConfig(split="test", data_dir=data_dir, steps=3, batch_size=8, g_filters=4,
                          d_filters=4, g_steps=2, log_every=1, sample_every=100, checkpoint_every=100,
@@ -136,11 +143,15 @@ def test_preset_configs_validate_and_match_their_cli_flags(name, monkeypatch):
     assert from_cli == config  # `python -m tfgan.experiments` prints commands for the same runs
 
 
-def test_presets_differ_where_the_lecture_says():
+def test_presets_pull_the_levers_the_lecture_names():
+    default = DCGANConfig()
     balanced, strong, collapse = (experiments.preset(n) for n in ("balanced", "strong_d", "collapse"))
-    assert balanced.loss == "non_saturating" and strong.loss == "minimax"
-    for field in ("g_steps", "g_lr", "d_lr", "d_steps", "g_filters", "d_filters", "loss"):
-        assert getattr(balanced, field) == getattr(DCGANConfig(), field) or field.endswith("filters")
+    for field in ("loss", "g_lr", "d_lr", "d_steps", "g_steps", "label_smoothing", "norm", "latent_dim"):
+        assert getattr(balanced, field) == getattr(default, field), field  # tfgan's defaults
+    assert strong.loss == "minimax"  # the saturating loss, lecture 01 Eq. (5)
+    assert strong.d_filters == 4 * strong.g_filters and strong.d_lr == 5 * strong.g_lr
+    assert collapse.g_steps == 10 and collapse.g_lr == 4 * collapse.d_lr  # lecture 04 Eq. (12)
+    assert collapse.loss == "non_saturating"
 
 
 def test_preset_overrides_smoke_steps_and_errors(monkeypatch):
@@ -159,9 +170,10 @@ def test_preset_overrides_smoke_steps_and_errors(monkeypatch):
 def test_run_preset_trains_and_measures(name, tmp_path, data_dir):
     clf = classifier.build_classifier((28, 28, 1), 10)  # untrained: only the code path is tested
     result = experiments.run_preset(
-        name, output_dir=str(tmp_path / name), classifier=clf, num_eval=40, data_dir=data_dir,
-        steps=4, log_every=2, batch_size=8,
+        name, output_dir=str(tmp_path / name), classifier=clf, num_eval=40, label=f"my {name}",
+        data_dir=data_dir, steps=4, log_every=2, batch_size=8,
     )
+    assert result.name == f"my {name}" and result.run_dir == str(tmp_path / name)
     saved = json.loads((tmp_path / name / "config.json").read_text())["config"]
     expected = dataclasses.asdict(experiments.preset(name, steps=4, log_every=2, batch_size=8,
                                                      data_dir=data_dir, output_dir=str(tmp_path / name)))
