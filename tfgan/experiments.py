@@ -68,21 +68,24 @@ _register(
     "balanced", 1500,
     "tfgan's default DCGAN settings: D(x) and D(G(z)) separate early, then keep a steady gap; "
     "samples of all ten digits",
-    "RELIABILITY_BALANCED",
+    "seeds 0-2: 10 of 10 classes covered, classifier IS 5.05-5.57, D(x) 0.75-0.78 and D(G(z)) "
+    "0.22-0.25 over the last 20% of training",
 )
 _register(
     "strong_d", 600,
     "D overpowers G: the saturating minimax loss, a D 4x wider than G and a 5x higher D learning rate; "
-    "D(x) -> 1 and D(G(z)) -> 0 within ~50 steps, G's gradient vanishes, samples stay blobs",
-    "RELIABILITY_STRONG_D",
+    "D(x) -> 1 and D(G(z)) -> 0 within ~50 steps, G's gradient vanishes, samples stay noise",
+    "seeds 0-3: D(x) > 0.99999 and D(G(z)) < 7e-6 over the last 20% of training, classifier IS "
+    "1.004-1.009 (a constant prediction gives 1)",
     loss="minimax", g_filters=16, d_filters=64, d_lr=1e-3,
 )
 _register(
     "collapse", 500,
     "mode collapse: 10 G steps per D step and a 4x slower D, so G keeps climbing a D that barely "
     "moves (lecture 04, Eq. 12); every z gives nearly the same image",
-    "RELIABILITY_COLLAPSE",
-    g_steps=10, d_lr=5e-5,
+    "seeds 0-3: 1-2 of 10 classes covered, 78-99% of 1,000 samples in one class, classifier IS "
+    "1.03-1.09",
+    g_steps=10, d_lr=5e-5, sample_every=50,  # grids every 50 steps follow the collapsed image
 )
 
 

@@ -12,6 +12,9 @@ Variants (the ``loss`` setting of every adversarial model):
 
 * ``"minimax"``: the generator minimizes eq. 1 directly (saturates early in training).
 * ``"non_saturating"``: the generator maximizes log D(G(z)) instead (Goodfellow 2014, section 3).
+
+:func:`optimal_discriminator` is the theory behind label smoothing: the D that minimizes the
+smoothed loss at every point (``lectures/04_training_tricks.md``, ``notebooks/04_training_tricks.ipynb``).
 """
 
 from __future__ import annotations
