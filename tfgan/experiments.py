@@ -1,23 +1,24 @@
 """Reproducible training experiments: a balanced game, a discriminator that overpowers its
 generator, and mode collapse, each as a named preset.
 
-Lecture: ``lectures/04_training_tricks.md`` (sections 4 and 5); notebook:
+Lecture: ``lectures/04_training_tricks.md`` (sections 3 and 4); notebook:
 ``notebooks/04_training_tricks.ipynb``.
 
 A preset is a DCGAN config on MNIST with the knobs of lecture 04 set so that one phenomenon shows
 up on purpose within a couple of CPU minutes::
 
-    from tfgan import experiments
+    from tfgan import evaluate, experiments
     config = experiments.preset("strong_d", output_dir="runs/strong_d")   # a DCGANConfig
-    result = experiments.run_preset("collapse", output_dir="runs/collapse")
+    clf, _ = evaluate.load_dataset_classifier("mnist")
+    result = experiments.run_preset("collapse", output_dir="runs/collapse", classifier=clf)
     result.summary()   # final D(x), D(G(z)), classes covered, classifier Inception score
 
-or, from the command line, the same settings as flags (``python -m tfgan.experiments`` prints
-them): ``python -m tfgan.train dcgan --split test --loss minimax --d-steps 2 ...``.
+or from the command line with the same settings as flags: ``python -m tfgan.experiments`` prints
+each preset as a ``python -m tfgan.train dcgan ...`` command.
 
 The presets train on MNIST's *test* split because that is the split every offline copy has, and
-the reliability figures in ``PRESETS`` were measured on it; pass ``split="train"`` to use the
-larger split when you have it (the phenomena do not depend on it, the figures were not re-measured).
+the reliability figures in ``PRESETS`` were measured on it; ``split="train"`` uses the larger
+split when you have it (not measured there).
 """
 
 from __future__ import annotations
