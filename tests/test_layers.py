@@ -1,4 +1,4 @@
-"""VirtualBatchNormalization (Salimans et al. 2016, section 3.4) against NumPy and Keras BN."""
+"""VirtualBatchNormalization (Salimans et al. 2016, section 3.5) against NumPy and Keras BN."""
 
 import keras
 import numpy as np

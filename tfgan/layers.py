@@ -1,7 +1,7 @@
 """Keras layers the GAN models share.
 
 ``VirtualBatchNormalization``: Salimans et al. 2016, "Improved Techniques for Training GANs",
-section 3.4, https://arxiv.org/abs/1606.03498.
+section 3.5, https://arxiv.org/abs/1606.03498.
 
 Image-to-image translation (``lectures/08_image_to_image.md``; pix2pix and CycleGAN):
 ``instance_norm`` and ``normalization`` (Keras built-ins configured as the papers' code),
@@ -23,7 +23,7 @@ from keras import ops
 
 @keras.saving.register_keras_serializable(package="tfgan")
 class VirtualBatchNormalization(keras.layers.Layer):
-    """Virtual batch normalization (VBN), Salimans et al. 2016, section 3.4.
+    """Virtual batch normalization (VBN), Salimans et al. 2016, section 3.5.
 
     https://arxiv.org/abs/1606.03498
 
@@ -34,8 +34,9 @@ class VirtualBatchNormalization(keras.layers.Layer):
     neighbours. The cost is an extra forward pass of the reference batch through the network
     at every step (the reference activations at each VBN layer are needed).
 
-    Formula, per channel (``axis=-1``), with a reference batch of N examples and the mean over
-    batch and spatial axes written E[.]:
+    Formula (``lectures/04_training_tricks.md``, Eqs. 8-9; demonstrated in
+    ``notebooks/04_training_tricks.ipynb``), per channel (``axis=-1``), with a reference batch of N
+    examples and the mean over batch and spatial axes written E[.]:
 
         mu_ref  = E_ref[r],               s_ref = E_ref[r^2]
         m_i     = spatial mean of x_i,    q_i   = spatial mean of x_i^2   (x_i itself for (B, C))
@@ -46,7 +47,7 @@ class VirtualBatchNormalization(keras.layers.Layer):
 
     These are exactly the batch-norm statistics of the "virtual batch" {reference..., x_i}.
     The reference batch itself is normalized with its own statistics alone (mu_ref, s_ref - mu_ref^2),
-    as in TF-GAN's ``VBN``.
+    as in the paper and TF-GAN's ``VBN``.
 
     Design: ``call(inputs, reference)`` returns ``(normalized_inputs, normalized_reference)``.
     A generator forwards its fixed reference batch (e.g. a fixed latent batch) alongside the

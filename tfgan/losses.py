@@ -12,10 +12,14 @@ Variants (the ``loss`` setting of every adversarial model):
 
 * ``"minimax"``: the generator minimizes eq. 1 directly (saturates early in training).
 * ``"non_saturating"``: the generator maximizes log D(G(z)) instead (Goodfellow 2014, section 3).
+
+:func:`optimal_discriminator` is the theory behind label smoothing: the D that minimizes the
+smoothed loss at every point (``lectures/04_training_tricks.md``, ``notebooks/04_training_tricks.ipynb``).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 LOSS_VARIANTS = ("minimax", "non_saturating")
@@ -38,11 +42,15 @@ def discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
 
     L_D = -E_x[(1 - a) log D(x) + a log(1 - D(x))] - E_z[log(1 - D(G(z)))]      (Lecture eq. 7)
 
+    This is Lecture 04 eq. 1 with real target alpha = 1 - a and fake target beta = 0; its pointwise
+    minimizer is :func:`optimal_discriminator` (Lecture 04 eq. 3).
+
     With ``a = label_smoothing = 0`` this is the negated value function V(D, G) of eq. 1
     (Lecture eq. 1), which D maximizes. One-sided label smoothing (Salimans et al. 2016, "Improved Techniques for Training
     GANs", section 3.4, https://arxiv.org/abs/1606.03498) replaces the real target 1 by ``1 - a``
     and keeps the fake target at 0: smoothing the fake target too would move the optimal
-    discriminator towards the generator's own samples (see ``lectures/01_gan.md``).
+    discriminator towards the generator's own samples and flatten its logit where the generator's
+    mistakes are (``lectures/01_gan.md`` eq. 9, ``lectures/04_training_tricks.md`` eqs. 5-6).
 
     Args:
         real_logits: D's logits on real data, any shape.
@@ -97,6 +105,43 @@ def non_saturating_generator_loss(fake_logits):
     """
     fake_logits = tf.convert_to_tensor(fake_logits)
     return tf.reduce_mean(_bce(tf.ones_like(fake_logits), fake_logits))
+
+
+def optimal_discriminator(p_data, p_model, alpha=1.0, beta=0.0):
+    """The discriminator that minimizes the label-smoothed D loss, point by point.
+
+    D*(x) = (alpha p_data(x) + beta p_model(x)) / (p_data(x) + p_model(x))     (Lecture 04 eq. 3)
+
+    for real targets ``alpha`` and fake targets ``beta`` (Salimans et al. 2016, section 3.4,
+    https://arxiv.org/abs/1606.03498). tfgan's one-sided smoothing is ``alpha = 1 -
+    label_smoothing``, ``beta = 0`` (Lecture 01 eq. 8); ``alpha = 1, beta = 0`` is Goodfellow et
+    al.'s D* (Lecture 01 eq. 2). With ``beta > 0``, D* tends to ``beta`` wherever p_data is
+    negligible next to p_model, and its logit stops pointing G's samples towards the data
+    (Lecture 04 eqs. 5-6): the reason tfgan never smooths the fake target. Unlike the losses above
+    this works on densities, not logits: it is the theory the losses are checked against
+    (``notebooks/04_training_tricks.ipynb`` plots it).
+
+    Args:
+        p_data, p_model: densities (arrays of the same shape, or broadcastable), >= 0.
+        alpha: real target in [0, 1].
+        beta: fake target in [0, 1].
+
+    Returns:
+        float64 array of D*; NaN where both densities are 0 (D* is undefined there).
+    """
+    for name, value in (("alpha", alpha), ("beta", beta)):
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"{name} is a target probability and must be in [0, 1]. Received: {name}={value}")
+    p_data = np.asarray(p_data, dtype=np.float64)
+    p_model = np.asarray(p_model, dtype=np.float64)
+    if np.any(p_data < 0) or np.any(p_model < 0):
+        raise ValueError(
+            "Densities must be >= 0. Received: p_data min "
+            f"{p_data.min():.4g}, p_model min {p_model.min():.4g}"
+        )
+    total = p_data + p_model
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (alpha * p_data + beta * p_model) / total, np.nan)
 
 
 def get_losses(variant):

@@ -93,6 +93,11 @@ class AdversarialConfig(TrainConfig):
     d_steps: int = field(
         default=1, metadata={"help": "discriminator steps k per generator step (Algorithm 1)"}
     )
+    g_steps: int = field(
+        default=1,
+        metadata={"help": "generator steps per discriminator phase (> 1 trains G against a fixed D, "
+                          "which invites mode collapse; lecture 04)"},
+    )
     reuse_fake: bool = field(
         default=True,
         metadata={"help": "G's step reuses G(z) of D's last step (False: fresh z, strict Algorithm 1)"},
@@ -107,6 +112,8 @@ class AdversarialConfig(TrainConfig):
             raise ValueError(f"--latent-dim must be >= 1. Received: {self.latent_dim}")
         if self.d_steps < 1:
             raise ValueError(f"--d-steps must be >= 1. Received: {self.d_steps}")
+        if self.g_steps < 1:
+            raise ValueError(f"--g-steps must be >= 1. Received: {self.g_steps}")
         if not 0 <= self.label_smoothing < 1:
             raise ValueError(f"--label-smoothing must be in [0, 1). Received: {self.label_smoothing}")
         losses.get_losses(self.loss)

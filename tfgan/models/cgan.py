@@ -119,6 +119,15 @@ class CGAN(DCGAN):
         self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
         return d_loss, real_logits, fake_logits
 
+    def generator_step(self, batch, y):
+        """One descent step for G(z | y) on fresh noise against the current D; returns its loss."""
+        with tf.GradientTape() as tape:
+            fake = self.generator([self.latent(batch), y], training=True)
+            g_loss = self.g_loss_fn(self.discriminator([fake, y], training=True))
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply(tape.gradient(g_loss, variables), variables)
+        return g_loss
+
     def train_step(self, data):
         real, labels = data
         y = self.one_hot(labels)
@@ -137,6 +146,10 @@ class CGAN(DCGAN):
             g_loss = self.g_loss_fn(self.discriminator([fake, y], training=True))
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
+        for _ in range(self.config.g_steps - 1):  # more G steps against the same D (lecture 04)
+            g_loss = self.generator_step(batch, y)
+        if self._train_steps is not None:
+            self._train_steps.assign_add(1)
         return self.track(
             d_loss=d_loss,
             g_loss=g_loss,

@@ -123,7 +123,7 @@ def build_generator(cfg):
 
 @keras.saving.register_keras_serializable(package="tfgan")
 class VirtualBatchGenerator(keras.Model):
-    """DCGAN's generator with virtual batch normalization (Salimans et al. 2016, section 3.4).
+    """DCGAN's generator with virtual batch normalization (Salimans et al. 2016, section 3.5).
 
     Same layers as :func:`build_generator` with every ``BatchNormalization`` replaced by
     :class:`tfgan.layers.VirtualBatchNormalization`. The reference batch is a fixed batch of

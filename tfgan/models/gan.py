@@ -57,7 +57,9 @@ class GAN(AdversarialModel):
     discriminator updates, each on its own slice of the real batch and fresh noise, then one
     generator update through the updated D (on the last D step's G(z), or on fresh noise with
     ``reuse_fake=False``). The input batch therefore holds ``k * batch_size`` images
-    (``tfgan.train`` batches the data that way).
+    (``tfgan.train`` batches the data that way). ``g_steps > 1`` adds generator updates on fresh
+    noise against the same D, a departure from Algorithm 1 that lecture 04 uses to provoke mode
+    collapse (G trained "too much without updating D", Goodfellow et al. 2014, section 6).
     """
 
     config_class = GANConfig
@@ -69,6 +71,12 @@ class GAN(AdversarialModel):
             generator, discriminator = generator or built_g, discriminator or built_d
         self.generator, self.discriminator = generator, discriminator
         self.g_loss_fn, self.d_loss_fn = losses.get_losses(self.config.loss)
+        # With g_steps > 1 the G optimizer's update count is no longer the step count: keep one.
+        self._train_steps = tf.Variable(0, dtype=tf.int64, trainable=False) if self.config.g_steps > 1 else None
+
+    @property
+    def step_counter(self):
+        return self._train_steps if self._train_steps is not None else super().step_counter
 
     def build_networks(self):
         cfg = self.config
@@ -114,6 +122,14 @@ class GAN(AdversarialModel):
         self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
         return d_loss, real_logits, fake_logits
 
+    def generator_step(self, batch):
+        """One descent step for G on fresh noise against the current D; returns its loss."""
+        with tf.GradientTape() as tape:
+            g_loss = self.g_loss_fn(self.discriminator(self.generator(self.latent(batch), training=True), training=True))
+        variables = self.generator.trainable_variables
+        self.g_optimizer.apply(tape.gradient(g_loss, variables), variables)
+        return g_loss
+
     def train_step(self, data):
         real = data[0] if isinstance(data, (tuple, list)) else data
         k = self.config.d_steps
@@ -130,6 +146,10 @@ class GAN(AdversarialModel):
             g_loss = self.g_loss_fn(self.discriminator(fake, training=True))  # D already updated
         variables = self.generator.trainable_variables
         self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
+        for _ in range(self.config.g_steps - 1):  # more G steps against the same D (lecture 04)
+            g_loss = self.generator_step(batch)
+        if self._train_steps is not None:
+            self._train_steps.assign_add(1)
         return self.track(
             d_loss=d_loss,
             g_loss=g_loss,
