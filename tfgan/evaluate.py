@@ -130,12 +130,20 @@ def logits_and_features(clf, images, batch_size=500):
     return np.asarray(logits, np.float64), np.asarray(features, np.float64)
 
 
-def score_images(images, clf, real_images, requested_labels=None, splits=10):
-    """All classifier-based figures of a set of generated (or real) images, as a dict."""
+def score_images(images, clf, real_images, requested_labels=None, splits=10, real_features=None):
+    """All classifier-based figures of a set of generated (or real) images, as a dict.
+
+    ``real_features``: the penultimate features of ``real_images`` if already computed (from
+    :func:`logits_and_features`), so that scoring several sets against the same real images runs
+    the classifier over them once; ``real_images`` may then be None.
+    """
     from tfgan import metrics
 
     logits, features = logits_and_features(clf, images)
-    _, real_features = logits_and_features(clf, real_images)
+    if real_features is None:
+        if real_images is None:
+            raise ValueError("Expected real_images or real_features for the Fréchet distance. Received neither.")
+        _, real_features = logits_and_features(clf, real_images)
     num_classes = logits.shape[1]
     predicted = np.argmax(logits, axis=1)
     hist = metrics.class_histogram(predicted, num_classes)
