@@ -168,7 +168,7 @@ def conditional_accuracy(predicted_labels, requested_labels):
     """Fraction of conditional samples that a classifier assigns to the class they were asked for.
 
     For a class-conditional generator G(z, y): accuracy = mean[ classifier(G(z, y)) == y ]
-    (Lecture Eq. (13)). Its ceiling is the classifier's own accuracy on real held-out images.
+    (Lecture Eq. (13)). Compare it with the classifier's own accuracy on real held-out images.
     """
     predicted = np.asarray(predicted_labels).reshape(-1)
     requested = np.asarray(requested_labels).reshape(-1)
