@@ -92,6 +92,8 @@ def test_augment_compares_real_only_and_real_plus_generated(mnist_classifier, cg
     assert result["held_out"] == 2000 and result["real"] == 100
     assert result["change"] == pytest.approx(result["accuracy_real_plus_generated"] - result["accuracy_real_only"])
     assert "change" in capsys.readouterr().out
+    with pytest.raises(train.RunError, match=r"no checkpoint 1; kept steps: \[2\]"):
+        evaluate.augmentation_test(cgan_run, real=100, generated=100, checkpoint=1)
 
 
 def test_bad_inputs_exit_2(tmp_path, capsys, mnist_classifier, data_dir):

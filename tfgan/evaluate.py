@@ -264,12 +264,16 @@ def evaluate_run(run_dir, num=10_000, seed=0, classifier=None, data_dir=None, in
     return result
 
 
-def augmentation_test(run_dir, real=500, generated=5000, seed=0, epochs=CLASSIFIER_EPOCHS, data_dir=None):
+def augmentation_test(run_dir, real=500, generated=5000, seed=0, epochs=CLASSIFIER_EPOCHS, data_dir=None,
+                      checkpoint=None):
     """Held-out accuracy of a classifier trained on ``real`` real images, then on the same images
-    plus ``generated`` labelled samples of a conditional run (the lecture's last method)."""
+    plus ``generated`` labelled samples of a conditional run (the lecture's last method).
+
+    ``checkpoint``: a kept checkpoint (step or path) instead of the latest one.
+    """
     from tfgan import classifier
 
-    model = load_model(run_dir)
+    model = load_model(run_dir, checkpoint)
     if not getattr(model, "uses_labels", False):
         raise RunError(f"{run_dir} is not a conditional run; augment needs labelled samples (train a cgan)")
     x_train, y_train, x_val, y_val, _ = classifier_data(model.config.dataset, data_dir or model.config.data_dir)
