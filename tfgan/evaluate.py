@@ -125,9 +125,13 @@ def logits_and_features(clf, images, batch_size=500):
 
     from tfgan.classifier import to_classifier_input
 
-    both = keras.Model(clf.inputs, [clf.outputs[0], feature_model(clf).outputs[0]])
-    logits, features = both.predict(to_classifier_input(images), batch_size=batch_size, verbose=0)
-    return np.asarray(logits, np.float64), np.asarray(features, np.float64)
+    both = keras.Model(clf.inputs[0], [clf.outputs[0], feature_model(clf).outputs[0]])
+    x = to_classifier_input(images)
+    # Plain calls rather than ``predict``: a new ``both`` per call would retrace predict's function.
+    outputs = [both(x[i:i + batch_size], training=False) for i in range(0, len(x), batch_size)]
+    logits = np.concatenate([np.asarray(out[0]) for out in outputs])
+    features = np.concatenate([np.asarray(out[1]) for out in outputs])
+    return logits.astype(np.float64), features.astype(np.float64)
 
 
 def score_images(images, clf, real_images, requested_labels=None, splits=10, real_features=None):
