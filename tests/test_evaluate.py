@@ -54,6 +54,20 @@ def test_scores_tell_real_digits_from_noise_and_from_a_collapsed_set(mnist_class
     assert real["frechet_distance"] < 0.1 * min(bad["frechet_distance"], collapsed["frechet_distance"])
 
 
+
+def test_score_images_reuses_precomputed_real_features(mnist_classifier, data_dir):
+    clf, _ = mnist_classifier
+    x, y = data.load_arrays("mnist", "test")
+    real_b = x[9000:9500]
+    _, real_features = evaluate.logits_and_features(clf, real_b)
+    assert real_features.shape == (500, 128)
+    direct = evaluate.score_images(x[8000:8300], clf, real_b, requested_labels=y[8000:8300])
+    reused = evaluate.score_images(x[8000:8300], clf, None, y[8000:8300], real_features=real_features)
+    assert reused == direct  # (real_images=None: only the given features can have been used)
+    with pytest.raises(ValueError, match="real_images or real_features"):
+        evaluate.score_images(x[:20], clf, None)
+
+
 @pytest.fixture(scope="module")
 def cgan_run(tmp_path_factory, data_dir):
     run_dir = str(tmp_path_factory.mktemp("eval") / "cgan")
@@ -78,6 +92,8 @@ def test_augment_compares_real_only_and_real_plus_generated(mnist_classifier, cg
     assert result["held_out"] == 2000 and result["real"] == 100
     assert result["change"] == pytest.approx(result["accuracy_real_plus_generated"] - result["accuracy_real_only"])
     assert "change" in capsys.readouterr().out
+    with pytest.raises(train.RunError, match=r"no checkpoint 1; kept steps: \[2\]"):
+        evaluate.augmentation_test(cgan_run, real=100, generated=100, checkpoint=1)
 
 
 def test_bad_inputs_exit_2(tmp_path, capsys, mnist_classifier, data_dir):

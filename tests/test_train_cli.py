@@ -165,6 +165,23 @@ def test_resume_restores_optimizers_and_step(tmp_path, data_dir):
     assert train.run(config.replace(steps=6), progress=False).status == "already_done"
 
 
+def test_load_model_restores_any_kept_checkpoint(tmp_path, data_dir):
+    config = _tiny(tmp_path)  # 4 steps, a checkpoint every 2
+    train.run(config, progress=False)
+    kept = train.list_checkpoints(config.output_dir)
+    assert [step for step, _ in kept] == [2, 4] and kept[0][1].endswith("ckpt-2")
+    early = train.load_model(config.output_dir, checkpoint=2)
+    by_path = train.load_model(config.output_dir, checkpoint=kept[0][1])
+    latest = train.load_model(config.output_dir)
+    assert [int(m.step_counter.numpy()) for m in (early, by_path, latest)] == [2, 2, 4]
+    z = latest.latent(3, seed=0)
+    np.testing.assert_allclose(early.sample(3, z=z), by_path.sample(3, z=z))
+    assert not np.allclose(early.sample(3, z=z), latest.sample(3, z=z))
+    with pytest.raises(train.RunError, match=r"no checkpoint 3; kept steps: \[2, 4\]"):
+        train.load_model(config.output_dir, checkpoint=3)
+    assert train.list_checkpoints(str(tmp_path / "nowhere")) == []
+
+
 def test_resume_refuses_different_architecture(tmp_path, data_dir, capsys):
     config = _tiny(tmp_path, steps=2)
     train.run(config, progress=False)

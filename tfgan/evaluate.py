@@ -125,17 +125,29 @@ def logits_and_features(clf, images, batch_size=500):
 
     from tfgan.classifier import to_classifier_input
 
-    both = keras.Model(clf.inputs, [clf.outputs[0], feature_model(clf).outputs[0]])
-    logits, features = both.predict(to_classifier_input(images), batch_size=batch_size, verbose=0)
-    return np.asarray(logits, np.float64), np.asarray(features, np.float64)
+    both = keras.Model(clf.inputs[0], [clf.outputs[0], feature_model(clf).outputs[0]])
+    x = to_classifier_input(images)
+    # Plain calls rather than ``predict``: a new ``both`` per call would retrace predict's function.
+    outputs = [both(x[i:i + batch_size], training=False) for i in range(0, len(x), batch_size)]
+    logits = np.concatenate([np.asarray(out[0]) for out in outputs])
+    features = np.concatenate([np.asarray(out[1]) for out in outputs])
+    return logits.astype(np.float64), features.astype(np.float64)
 
 
-def score_images(images, clf, real_images, requested_labels=None, splits=10):
-    """All classifier-based figures of a set of generated (or real) images, as a dict."""
+def score_images(images, clf, real_images, requested_labels=None, splits=10, real_features=None):
+    """All classifier-based figures of a set of generated (or real) images, as a dict.
+
+    ``real_features``: the penultimate features of ``real_images`` if already computed (from
+    :func:`logits_and_features`), so that scoring several sets against the same real images runs
+    the classifier over them once; ``real_images`` may then be None.
+    """
     from tfgan import metrics
 
     logits, features = logits_and_features(clf, images)
-    _, real_features = logits_and_features(clf, real_images)
+    if real_features is None:
+        if real_images is None:
+            raise ValueError("Expected real_images or real_features for the Fréchet distance. Received neither.")
+        _, real_features = logits_and_features(clf, real_images)
     num_classes = logits.shape[1]
     predicted = np.argmax(logits, axis=1)
     hist = metrics.class_histogram(predicted, num_classes)
@@ -256,12 +268,16 @@ def evaluate_run(run_dir, num=10_000, seed=0, classifier=None, data_dir=None, in
     return result
 
 
-def augmentation_test(run_dir, real=500, generated=5000, seed=0, epochs=CLASSIFIER_EPOCHS, data_dir=None):
+def augmentation_test(run_dir, real=500, generated=5000, seed=0, epochs=CLASSIFIER_EPOCHS, data_dir=None,
+                      checkpoint=None):
     """Held-out accuracy of a classifier trained on ``real`` real images, then on the same images
-    plus ``generated`` labelled samples of a conditional run (the lecture's last method)."""
+    plus ``generated`` labelled samples of a conditional run (the lecture's last method).
+
+    ``checkpoint``: a kept checkpoint (step or path) instead of the latest one.
+    """
     from tfgan import classifier
 
-    model = load_model(run_dir)
+    model = load_model(run_dir, checkpoint)
     if not getattr(model, "uses_labels", False):
         raise RunError(f"{run_dir} is not a conditional run; augment needs labelled samples (train a cgan)")
     x_train, y_train, x_val, y_val, _ = classifier_data(model.config.dataset, data_dir or model.config.data_dir)

@@ -107,13 +107,33 @@ def restore_latest(model, run_dir, expect_partial=False):
     return latest
 
 
-def load_model(run_dir):
-    """Rebuild the model of a run directory and restore its latest checkpoint (for inference)."""
+def list_checkpoints(run_dir):
+    """``[(step, path), ...]`` of the checkpoints kept in ``run_dir``, oldest first."""
+    import tensorflow as tf
+
+    state = tf.train.get_checkpoint_state(os.path.join(run_dir, "checkpoints"))
+    paths = list(state.all_model_checkpoint_paths) if state else []
+    return sorted((int(path.rsplit("-", 1)[1]), path) for path in paths)
+
+
+def load_model(run_dir, checkpoint=None):
+    """Rebuild the model of a run directory and restore its latest checkpoint (for inference).
+
+    ``checkpoint``: another kept checkpoint instead, as a path or a step (see :func:`list_checkpoints`).
+    """
     config = load_run_config(run_dir)
     model = models.get(model_name_of(config)).model_class(config)
     model.compile(jit_compile=False)
-    if restore_latest(model, run_dir, expect_partial=True) is None:
-        raise RunError(f"{run_dir} has no checkpoint yet (checkpoints/ is empty)")
+    if checkpoint is None:
+        if restore_latest(model, run_dir, expect_partial=True) is None:
+            raise RunError(f"{run_dir} has no checkpoint yet (checkpoints/ is empty)")
+        return model
+    kept = list_checkpoints(run_dir)
+    by_step = dict(kept)
+    path = by_step.get(checkpoint) if isinstance(checkpoint, (int, np.integer)) else str(checkpoint)
+    if path not in by_step.values():
+        raise RunError(f"{run_dir} has no checkpoint {checkpoint!r}; kept steps: {[step for step, _ in kept]}")
+    make_checkpoint(model).restore(path).expect_partial()
     return model
 
 

@@ -165,3 +165,114 @@ def show_sample_history(run_dir, max_grids=5, scale=1.0):
         paths = [paths[i] for i in keep]
     steps = [int(os.path.basename(path)[len("step_"):-len(".png")]) for path in paths]
     return show_images(paths, [f"step {step}" for step in steps], scale=scale)
+
+
+# -- evaluation (lecture 05) -----------------------------------------------------------------------
+def _named_histograms(histograms):
+    """One histogram, a list of them or a dict name -> histogram, as a dict."""
+    if isinstance(histograms, dict):
+        sets = dict(histograms)
+    elif isinstance(histograms, (list, tuple)) and histograms and np.ndim(histograms[0]) >= 1:
+        sets = {f"set {i}": h for i, h in enumerate(histograms)}
+    else:
+        sets = {"": histograms}
+    if not sets:
+        raise ValueError("Expected at least one histogram. Received: an empty dict")
+    return sets
+
+
+def plot_class_histogram(histograms, ax=None, class_names=None, min_share=0.1, figsize=(8, 3)):
+    """Grouped bars of class histograms (:func:`tfgan.metrics.class_histogram`), as shares.
+
+    ``histograms`` is one histogram, a list of them, or a dict name -> histogram (e.g. real
+    digits, an untrained and a trained generator). Each set is divided by its own total, so sets
+    of different sizes compare; a dashed line marks the uniform share 1/K and a dotted one the
+    coverage threshold ``min_share / K`` of :func:`tfgan.metrics.modes_covered` (lecture 05,
+    Eqs. (14)-(15)). Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    sets = _named_histograms(histograms)
+    arrays = {}
+    for name, hist in sets.items():
+        hist = np.asarray(hist, dtype=np.float64)
+        if hist.ndim != 1 or hist.size < 1 or np.any(hist < 0) or hist.sum() <= 0:
+            raise ValueError(
+                f"Expected each histogram to be a 1-D array of non-negative counts with a positive "
+                f"total. Received for {name or 'the histogram'!r}: shape {hist.shape}, "
+                f"total {hist.sum():g}."
+            )
+        arrays[name] = hist
+    sizes = {len(h) for h in arrays.values()}
+    if len(sizes) != 1:
+        raise ValueError(
+            f"Expected histograms with the same number of classes. Received lengths: {sorted(sizes)}"
+        )
+    k = sizes.pop()
+    names = list(class_names) if class_names is not None else [str(c) for c in range(k)]
+    if len(names) != k:
+        raise ValueError(f"Expected {k} class names. Received: {len(names)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    width = 0.8 / len(arrays)
+    x = np.arange(k)
+    for i, (name, hist) in enumerate(arrays.items()):
+        ax.bar(x + (i - (len(arrays) - 1) / 2) * width, hist / hist.sum(), width, label=name or None)
+    ax.axhline(1.0 / k, color="black", linestyle="--", linewidth=1, label="uniform share 1/K")
+    ax.axhline(min_share / k, color="gray", linestyle=":", linewidth=1,
+               label=f"covered above {min_share:g}/K")
+    ax.set(xticks=x, xlabel="class predicted by the classifier", ylabel="share of the samples")
+    ax.set_xticklabels(names)
+    ax.legend(fontsize="small")
+    return ax
+
+
+#: Axis titles of :func:`plot_scores` for the keys of :func:`tfgan.evaluate.score_images`.
+SCORE_TITLES = {
+    "inception_score": "Inception score (higher is better)",
+    "frechet_distance": "Fréchet distance (lower is better)",
+    "conditional_accuracy": "conditional accuracy",
+    "classes_covered": "classes covered",
+}
+
+
+def plot_scores(results, keys=("inception_score", "frechet_distance"), axes=None, figsize=None):
+    """Bar charts comparing score dicts (e.g. from :func:`tfgan.evaluate.score_images`).
+
+    ``results`` maps a set's name to its dict of scores; one panel per key, one bar per set, the
+    value written on the bar, and ``<key>_std`` (the Inception score's spread over splits) as an
+    error bar when present. A set without a key (e.g. no conditional accuracy for real digits)
+    gets no bar in that panel. Returns the axes.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(results, dict) or not results:
+        raise ValueError(
+            f"Expected a non-empty dict name -> scores. Received: {type(results).__name__} {results!r:.60}"
+        )
+    keys = [keys] if isinstance(keys, str) else list(keys)
+    missing = [key for key in keys if not any(key in scores for scores in results.values())]
+    if missing:
+        available = sorted(set().union(*results.values()))
+        raise ValueError(f"No set has the scores {missing}. Available: {available}")
+    if axes is None:
+        _, axes = plt.subplots(1, len(keys), figsize=figsize or (4.5 * len(keys), 3), squeeze=False)
+        axes = axes[0]
+    names = list(results)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, key in zip(axes, keys):
+        for i, name in enumerate(names):
+            scores = results[name]
+            if key not in scores:
+                continue
+            value = float(scores[key])
+            err = scores.get(f"{key}_std")
+            ax.bar(i, value, 0.7, yerr=err, capsize=4 if err is not None else 0,
+                   color=colors[i % len(colors)])
+            ax.annotate(f"{value:.3g}", (i, value), xytext=(0, 3), textcoords="offset points",
+                        ha="center", va="bottom", fontsize="small")
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, rotation=20, ha="right", fontsize="small")
+        ax.set_title(SCORE_TITLES.get(key, key), fontsize="medium")
+        ax.margins(y=0.15)
+    return axes
