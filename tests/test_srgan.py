@@ -428,3 +428,16 @@ def test_cli_bad_input_exits_2_with_one_line(argv, message, tmp_path, capsys, mo
     assert code == 2, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert __import__("re").search(message, err), err
+
+
+def test_tfgan_evaluate_dispatches_to_the_sr_model_and_writes_eval_json(srresnet_run, capsys):
+    import json
+
+    from tfgan import evaluate
+
+    assert evaluate.main([str(srresnet_run)]) == 0
+    out = capsys.readouterr().out
+    result = json.loads((srresnet_run / "eval.json").read_text())
+    assert {"psnr", "ssim", "bicubic_psnr", "bicubic_ssim"} <= set(result)
+    assert result["step"] == 2 and 0 < result["ssim"] <= 1
+    assert "psnr" in out and "bicubic_psnr" in out
