@@ -22,6 +22,7 @@ import dataclasses
 import json
 import math
 import os
+import signal
 import sys
 import time
 import typing
@@ -188,6 +189,7 @@ class _Monitor:
         self.t0 = self.t_interval = time.perf_counter()
         self.steps_interval = 0
         self.nonfinite = None
+        self.interrupted = False  # set by the Ctrl-C handler; the run stops after the current step
         self.estimated = False
 
     def write(self, message):
@@ -196,6 +198,8 @@ class _Monitor:
     def on_batch_end(self, batch, logs):
         self.step += 1
         self.steps_interval += 1
+        if self.interrupted:
+            self.model.stop_training = True
         values = {k: float(v) for k, v in (logs or {}).items()}
         bad = [k for k, v in values.items() if not math.isfinite(v)]
         if bad:
@@ -330,6 +334,7 @@ def run(config, progress=True, interrupt_after=None):
     if interrupt_after is not None:
         callbacks.append(_interrupt_after(start_step + interrupt_after, monitor))
     status = "completed"
+    previous_handler = _catch_ctrl_c(monitor)
     try:
         model.on_train_begin(start_step)
         if start_step == 0:
@@ -340,6 +345,10 @@ def run(config, progress=True, interrupt_after=None):
         status = "interrupted"
     finally:
         monitor.close()
+        if previous_handler is not None:
+            signal.signal(signal.SIGINT, previous_handler)
+    if monitor.interrupted:
+        status = "interrupted"
     if monitor.nonfinite:
         step, bad = monitor.nonfinite
         raise NonFiniteLossError(
@@ -358,6 +367,24 @@ def run(config, progress=True, interrupt_after=None):
     else:
         print(f"Interrupted at step {step}; checkpoint saved. Run the same command to resume.")
     return RunResult(run_dir, step, status, seconds)
+
+
+def _catch_ctrl_c(monitor):
+    """First Ctrl-C: finish the current step, then stop and checkpoint (a KeyboardInterrupt raised
+    inside TensorFlow's tracing can be lost); a second Ctrl-C interrupts at once. Returns the
+    previous handler, or None outside the main thread."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        if monitor.interrupted:
+            raise KeyboardInterrupt
+        monitor.interrupted = True
+        monitor.write("Ctrl-C: stopping after this step and saving a checkpoint (Ctrl-C again to quit now)")
+
+    return signal.signal(signal.SIGINT, handler)
 
 
 def _interrupt_after(step, monitor):
