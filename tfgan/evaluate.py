@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import time
 from pathlib import Path
@@ -37,7 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from tfgan.train import RunError, _Parser, load_model, load_run_config  # noqa: E402
+from tfgan.train import RunError, _Parser, load_model, load_run_config, positive_int  # noqa: E402
 
 #: Offline (no train split) the classifier trains on test[:OFFLINE_TRAIN] and is checked on the rest.
 OFFLINE_TRAIN = 8000
@@ -165,14 +164,11 @@ def score_images(images, clf, real_images, requested_labels=None, splits=10, rea
 
 
 # -- ImageNet InceptionV3 -------------------------------------------------------------------------
-def _online(timeout=3.0):
-    if os.environ.get("TFGAN_OFFLINE", "") not in ("", "0"):
-        return False
-    try:
-        socket.create_connection(("storage.googleapis.com", 443), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
+def _online():
+    """The data layer's check: False under TFGAN_OFFLINE, else a bounded TCP connect (DNS included)."""
+    from tfgan import data
+
+    return not data._offline() and data._can_connect("storage.googleapis.com", 443) is None
 
 
 def inception_v3(weights="imagenet"):
@@ -227,15 +223,10 @@ def inception_scores(images, real_images, model, batch_size=50, splits=10):
 # -- evaluating a run -----------------------------------------------------------------------------
 def sample_run(model, num, seed=0, batch_size=500):
     """``(images uint8, requested labels or None)``: ``num`` samples, labels cycling 0..K-1."""
-    from tfgan import viz
+    from tfgan.generate import generate
 
     labels = np.arange(num) % model.config.num_classes if getattr(model, "uses_labels", False) else None
-    chunks = []
-    for start in range(0, num, batch_size):
-        n = min(batch_size, num - start)
-        kwargs = {"labels": labels[start:start + n]} if labels is not None else {}
-        chunks.append(viz.to_uint8(model.sample(n, seed=seed + start, **kwargs)))
-    return np.concatenate(chunks), labels
+    return generate(None, num, seed=seed, batch_size=batch_size, labels=labels, model=model), labels
 
 
 def evaluate_run(run_dir, num=10_000, seed=0, classifier=None, data_dir=None, inception=False,
@@ -325,12 +316,6 @@ def format_result(result):
     return "\n".join(lines)
 
 
-def _positive_int(text):
-    from tfgan.generate import _positive_int as parse
-
-    return parse(text)
-
-
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     prog = "python -m tfgan.evaluate"
@@ -341,7 +326,7 @@ def main(argv=None):
             parser.add_argument("--dataset", default="mnist")
             parser.add_argument("--data-dir", default=None)
             parser.add_argument("--output", default=None, help="weights file (default: the tfgan cache)")
-            parser.add_argument("--epochs", type=_positive_int, default=CLASSIFIER_EPOCHS)
+            parser.add_argument("--epochs", type=positive_int, default=CLASSIFIER_EPOCHS)
             args = parser.parse_args(argv[1:])
             _, info = train_dataset_classifier(args.dataset, args.data_dir, args.output, args.epochs)
             print(f"Classifier for {args.dataset}: held-out accuracy {info['accuracy']:.4f} "
@@ -350,9 +335,9 @@ def main(argv=None):
         if command == "augment":
             parser = _Parser(prog=f"{prog} augment", description="Retrain the classifier with generated samples.")
             parser.add_argument("run_dir")
-            parser.add_argument("--real", type=_positive_int, default=500)
-            parser.add_argument("--generated", type=_positive_int, default=5000)
-            parser.add_argument("--epochs", type=_positive_int, default=CLASSIFIER_EPOCHS)
+            parser.add_argument("--real", type=positive_int, default=500)
+            parser.add_argument("--generated", type=positive_int, default=5000)
+            parser.add_argument("--epochs", type=positive_int, default=CLASSIFIER_EPOCHS)
             parser.add_argument("--seed", type=int, default=0)
             args = parser.parse_args(argv[1:])
             result = augmentation_test(args.run_dir, args.real, args.generated, args.seed, args.epochs)
@@ -364,7 +349,7 @@ def main(argv=None):
         parser = _Parser(prog=prog, description="Evaluate a trained run; writes RUN_DIR/eval.json. "
                          "Other commands: train-classifier, augment.")
         parser.add_argument("run_dir", help="a run directory, or 'train-classifier' / 'augment'")
-        parser.add_argument("--num", type=_positive_int, default=10_000, help="samples to score (default: 10000)")
+        parser.add_argument("--num", type=positive_int, default=10_000, help="samples to score (default: 10000)")
         parser.add_argument("--seed", type=int, default=0)
         parser.add_argument("--classifier", default=None, help="classifier weights (default: the tfgan cache)")
         parser.add_argument("--inception", action="store_true", help="also ImageNet InceptionV3 scores")

@@ -17,7 +17,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tfgan.train import RunError, _Parser, load_model  # noqa: E402
+from tfgan.train import RunError, _Parser, load_model, positive_int  # noqa: E402
 
 
 def generate(run_dir, num, seed=0, batch_size=256, labels=None, model=None):
@@ -69,27 +69,17 @@ def _label_list(text):
     return labels
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
-
-
 def main(argv=None):
     parser = _Parser(prog="python -m tfgan.generate", description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", help="a run directory written by python -m tfgan.train")
-    parser.add_argument("--num", type=_positive_int, default=64, help="number of samples (default: 64)")
+    parser.add_argument("--num", type=positive_int, default=64, help="number of samples (default: 64)")
     parser.add_argument("--output", default="samples.npz", help="output .npz file (default: samples.npz)")
     parser.add_argument("--grid", default=None, help="also write a PNG grid of the samples")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent batch (default: 0)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--labels", type=_label_list, default=None,
                        help="conditional models: comma-separated classes, one sample each")
-    which.add_argument("--per-class", type=_positive_int, default=None,
+    which.add_argument("--per-class", type=positive_int, default=None,
                        help="conditional models: K samples of every class, one grid row per class")
     args = parser.parse_args(argv)
     if not args.output.endswith(".npz"):

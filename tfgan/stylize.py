@@ -21,19 +21,9 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tfgan.train import _format_duration, _Parser  # noqa: E402
+from tfgan.train import _format_duration, _Parser, positive_int  # noqa: E402
 
 OUTPUT_FORMATS = (".png", ".jpg", ".jpeg")
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def _non_negative_float(text):
@@ -76,8 +66,8 @@ def build_parser():
     p.add_argument("content", help="the photo (PNG, JPEG, GIF or BMP)")
     p.add_argument("style", nargs="+", help="one or more style images")
     p.add_argument("--output", "-o", default="stylized.png", help="output image, .png or .jpg (default: stylized.png)")
-    p.add_argument("--steps", type=_positive_int, default=d["steps"], help=f"optimizer steps (default: {d['steps']})")
-    p.add_argument("--size", type=_positive_int, default=d["max_size"],
+    p.add_argument("--steps", type=positive_int, default=d["steps"], help=f"optimizer steps (default: {d['steps']})")
+    p.add_argument("--size", type=positive_int, default=d["max_size"],
                    help=f"longer side of the result in pixels; the content is shrunk to it, aspect kept (default: {d['max_size']})")
     p.add_argument("--optimizer", choices=gatys.OPTIMIZERS, default="adam", help="adam or lbfgs (default: adam)")
     p.add_argument("--learning-rate", type=float, default=d["learning_rate"],
@@ -105,7 +95,7 @@ def build_parser():
     p.add_argument("--precision", choices=("auto", "float32", "bfloat16"), default=d["precision"],
                    help="compute precision of the VGG; auto: bfloat16 on CPU-only machines with native "
                         f"bfloat16 (AVX512-BF16/AMX), else float32 (default: {d['precision']})")
-    p.add_argument("--save-every", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--save-every", type=positive_int, default=None, metavar="N",
                    help="also save the image every N steps beside --output")
     p.add_argument("--seed", type=int, default=0, help="seed of --init noise (default: 0)")
     return p

@@ -437,6 +437,17 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+def positive_int(text):
+    """argparse ``type`` for flags that take an integer >= 1 (shared by the tfgan CLIs)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
 def _flag_type(annotation):
     """argparse ``type`` and ``nargs``-free parser for a dataclass field annotation."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
