@@ -16,3 +16,17 @@ __version__ = "0.1.0"
 def smoke_mode() -> bool:
     """True when ``TFGAN_SMOKE=1``: notebooks run the same code with fewer steps (CI, nbval)."""
     return _os.environ.get("TFGAN_SMOKE", "0") not in ("", "0", "false", "False")
+
+
+def run_mode() -> str:
+    """The notebooks' setting: ``"smoke"``, ``"laptop"`` (the default) or ``"paper"``.
+
+    ``TFGAN_SMOKE=1`` (CI, nbval) wins: same code, a few steps. Otherwise ``TFGAN_FULL=paper`` asks
+    for the paper-sized run meant for a GPU; anything else is the laptop full mode, sized to finish
+    on a 2-core CPU within the time each notebook states in its first cell.
+    """
+    if smoke_mode():
+        return "smoke"
+    if _os.environ.get("TFGAN_FULL", "").strip().lower() == "paper":
+        return "paper"
+    return "laptop"
