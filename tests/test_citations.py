@@ -43,7 +43,8 @@ WRONG_SPELLINGS = [
 # A paper's equation, lower case and no parentheses, after the paper's name or "paper"/"their".
 PAPER_EQ = re.compile(r"\beqs?\.\s+\d")
 PAPER_PREFIX = re.compile(
-    r"(?:paper'?s?|their|et al\.(?:'s)?(?:,?\s+\(?\d{4}[a-z]?\)?)?,?)\s*(?:\(|``)?\s*$"
+    r"(?:paper'?s?|their|et al\.(?:'s)?(?:,?\s+\(?\d{4}[a-z]?\)?)?(?:,\s+\"[^\"]*\")?,?)"
+    r"[\s#:]*(?:\(|``)?\s*$"
 )
 
 
@@ -110,7 +111,7 @@ def citation_problems(text, where, lectures_dir=LECTURES, self_lecture=None):
         for m in pattern.finditer(text):
             problems.append(f"{where}:{_line(text, m.start())}: {m.group(0)!r}: {hint}")
     for m in PAPER_EQ.finditer(text):
-        before = text[max(0, m.start() - 40) : m.start()]
+        before = text[max(0, m.start() - 120) : m.start()]
         if not PAPER_PREFIX.search(before):
             problems.append(
                 f"{where}:{_line(text, m.start())}: {m.group(0)!r} without the paper it belongs to;"
@@ -174,6 +175,7 @@ def _fake_lectures(tmp_path):
         "See [lectures/05_evaluation.md](05_evaluation.md), Eqs. (1) and (2).",
         "Wrapped: lectures/05_evaluation.md,\n    Eq. (1), in a docstring.",
         "Ledig et al. 2017, eq. 4, and the paper's eq. 3; their eq. 5 (Wang et al. 2004, eq. 13).",
+        'Mao et al. 2017, "Least Squares GANs", eq. 2; # the paper\'s\n#: eq. 5 in a comment',
     ],
 )
 def test_checker_accepts_the_formats(tmp_path, text):
