@@ -10,7 +10,7 @@ Nets" (https://arxiv.org/abs/1406.2661), and to ``lectures/01_gan.md``;
 
 Variants (the ``loss`` setting of every adversarial model):
 
-* ``"minimax"``: the generator minimizes the paper's eq. 1 directly (saturates early in training).
+* ``"minimax"``: the generator minimizes eq. 1 directly (saturates early in training).
 * ``"non_saturating"``: the generator maximizes log D(G(z)) instead (Goodfellow 2014, section 3).
 
 :func:`optimal_discriminator` is the theory behind label smoothing: the D that minimizes the
@@ -160,7 +160,7 @@ def get_losses(variant):
     return table[variant]
 
 
-# -- image-to-image translation (lectures 08 and 09) ---------------------------------------------
+# -- image-to-image translation (lecture 08) -----------------------------------------------------
 def least_squares_generator_loss(fake_logits):
     """Least-squares (LSGAN) generator loss, as CycleGAN uses it (Zhu et al. 2017, section 4):
 

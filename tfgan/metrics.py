@@ -258,7 +258,7 @@ def psnr(reference, test, data_range=255.0, border=0, y_channel=False):
     """Peak signal-to-noise ratio in dB: ``PSNR = 10 log10(R^2 / MSE)``.
 
     ``MSE`` is the mean squared difference over all pixels (and channels) and ``R`` the
-    ``data_range`` (255 for 8-bit images). lectures/10_super_resolution.md, Eq. (8). For the
+    ``data_range`` (255 for 8-bit images). Lecture ``10_super_resolution.md``, eq. 10.8. For the
     super-resolution convention pass ``y_channel=True, border=scale`` (see above). Identical images
     give ``inf``.
     """
