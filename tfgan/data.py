@@ -594,7 +594,8 @@ _register_idx(
 
 
 # --------------------------------------------------------------------------------------------
-# Image-to-image translation: datasets of two domains A and B (pix2pix, CycleGAN; lectures 08 and 09)
+# Image-to-image translation: datasets of two domains A and B (pix2pix, CycleGAN;
+# lectures 08 and 09)
 
 #: ``DatasetInfo.kind`` of two-domain datasets: aligned (A, B) pairs, or two unrelated sets.
 TRANSLATION_KINDS = ("paired", "unpaired")
