@@ -154,6 +154,19 @@ def test_learning_rate_decays_over_the_second_half():
     assert float(model.g_optimizer.learning_rate) == pytest.approx(2e-4)
 
 
+def test_four_optimizers_come_from_the_base_compile():
+    from tfgan.models.base import AdversarialModel
+
+    assert CycleGAN.compile is AdversarialModel.compile  # no compile of its own
+    model = CycleGAN(tiny(steps=4))
+    model.compile(jit_compile=False)
+    assert list(model.optimizers()) == ["g_optimizer", "f_optimizer", "d_x_optimizer", "d_y_optimizer"]
+    for name, (network, _) in CycleGAN.optimizer_networks.items():  # built on its own network
+        assert len(model.optimizers()[name].variables) > 2 * len(model.networks()[network].trainable_weights)
+    model.set_total_steps(100)
+    assert [s.total_steps for s in model.lr_schedules] == [100] * 4
+
+
 # -- data -------------------------------------------------------------------------------------------
 def test_fashion_sneakers2boots_is_unpaired(data_dir):
     split = data.translation_data("fashion_sneakers2boots", "test")

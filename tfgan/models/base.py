@@ -6,10 +6,11 @@ property so Keras resets them each epoch, one optimizer per network passed to ``
 sub-model called with ``training=True`` inside ``train_step``, and ``jit_compile`` passed
 explicitly (Keras' ``"auto"`` picks differently on CPU and GPU).
 
-Subclasses implement ``build_networks`` and ``train_step``; models with more than one generator or
-discriminator (CycleGAN) override ``networks`` and ``optimizers`` so that checkpoints and the CLI
-see all of them. A model whose ``discriminator`` is None (SRResNet, a generator trained alone) gets
-only the generator's optimizer.
+Subclasses implement ``build_networks`` and ``train_step``. ``optimizer_networks`` names one
+optimizer per network (and the config field of its learning rate): ``compile`` builds them,
+``optimizers`` and ``checkpoint_items`` list them, for any number of networks (CycleGAN's four).
+A network that is None (SRResNet's discriminator: a generator trained alone) gets no optimizer.
+Every update goes through :meth:`AdversarialModel.optimizer_step`.
 """
 
 from __future__ import annotations
@@ -146,20 +147,48 @@ class AdversarialModel(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def compile(self, g_optimizer=None, d_optimizer=None, jit_compile=False, **kwargs):
-        """Attach one optimizer per network (Adam with the config's rates when omitted).
+    #: Optimizer attribute -> (network name in ``networks()``, config field of its learning rate).
+    optimizer_networks: ClassVar[dict[str, tuple[str, str]]] = {
+        "g_optimizer": ("generator", "g_lr"),
+        "d_optimizer": ("discriminator", "d_lr"),
+    }
+
+    def compile(self, g_optimizer=None, d_optimizer=None, jit_compile=False, optimizers=None, **kwargs):
+        """Attach one optimizer per network: those given (``optimizers={name: optimizer}``, or
+        ``g_optimizer``/``d_optimizer``), else Adam with the config's rate and betas.
 
         ``jit_compile`` is explicit on purpose: Keras' ``"auto"`` turns XLA on for some devices
         and off for others, so the same script would run different code on CPU and GPU.
         """
         super().compile(jit_compile=jit_compile, **kwargs)
+        given = {"g_optimizer": g_optimizer, "d_optimizer": d_optimizer, **(optimizers or {})}
+        networks = self.networks()
+        for name, (network, rate_field) in self.optimizer_networks.items():
+            optimizer = None
+            if network in networks:  # a network that is None has no optimizer
+                optimizer = given.get(name)
+                if optimizer is None:
+                    optimizer = self.make_optimizer(getattr(self.config, rate_field))
+                optimizer.build(networks[network].trainable_variables)
+            setattr(self, name, optimizer)
+
+    def make_optimizer(self, learning_rate):
+        """Adam with the config's betas and ``learning_rate_schedule(learning_rate)``."""
         cfg = self.config
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta1, beta_2=cfg.beta2)
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer = None
-        if self.discriminator is not None:  # None: a generator trained alone (SRResNet)
-            self.d_optimizer = d_optimizer or keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta1, beta_2=cfg.beta2)
-            self.d_optimizer.build(self.discriminator.trainable_variables)
+        return keras.optimizers.Adam(self.learning_rate_schedule(learning_rate), beta_1=cfg.beta1, beta_2=cfg.beta2)
+
+    def learning_rate_schedule(self, learning_rate):
+        """The learning rate (or a ``keras.optimizers.schedules.LearningRateSchedule``) an
+        optimizer starts from; constant here, CycleGAN's decays."""
+        return learning_rate
+
+    def optimizer_step(self, tape, loss, network, optimizer):
+        """One update of ``network``'s trainable weights: the gradient of ``loss`` from ``tape``,
+        applied by ``optimizer`` (``optimizer.apply(grads, vars)``). Every model's updates go
+        through here, so how a gradient is formed (e.g. a per-replica loss scaled to the global
+        batch under ``tf.distribute``) is decided in one place."""
+        variables = network.trainable_variables
+        optimizer.apply(tape.gradient(loss, variables), variables)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -177,7 +206,7 @@ class AdversarialModel(keras.Model):
 
     def optimizers(self):
         """The optimizers by name (checkpointed so a resumed run continues Adam's moments)."""
-        opts = {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
+        opts = {name: getattr(self, name, None) for name in self.optimizer_networks}
         return {name: opt for name, opt in opts.items() if opt is not None}
 
     @property

@@ -54,7 +54,6 @@ import tensorflow as tf
 from keras import ops
 
 from tfgan import layers, losses
-from tfgan.models.base import AdversarialModel
 from tfgan.models.image_to_image import (
     GAN_LOSSES, ImageToImageConfig, ImageToImageModel, classifier_features,
     fashion_evaluation_classifier,
@@ -218,40 +217,38 @@ class CycleGAN(ImageToImageModel):
         self.pool_y = layers.HistoryPool(cfg.pool_size, seed=seed + 1, name="pool_y")  # old G(x)
         self.pool_x.build((None, *shape))
         self.pool_y.build((None, *shape))
+        self.schedule_steps = cfg.steps  # what the learning rates decay over (set_total_steps)
+        self.lr_schedules = []  # the LinearDecay of each optimizer, made by compile
 
     # -- Keras plumbing: four networks, four optimizers ---------------------------------------------
-    def compile(self, jit_compile=False, **kwargs):
-        """One Adam per network, each with a :class:`LinearDecay` schedule over ``config.steps``."""
-        super(AdversarialModel, self).compile(jit_compile=jit_compile, **kwargs)
-        cfg = self.config
+    optimizer_networks = {
+        "g_optimizer": ("generator_g", "g_lr"),
+        "f_optimizer": ("generator_f", "g_lr"),
+        "d_x_optimizer": ("discriminator_x", "d_lr"),
+        "d_y_optimizer": ("discriminator_y", "d_lr"),
+    }
 
-        def adam(rate):
-            schedule = LinearDecay(rate, getattr(self, "_total_steps", cfg.steps), cfg.decay_from)
-            return keras.optimizers.Adam(schedule, beta_1=cfg.beta1, beta_2=cfg.beta2)
-
-        self.g_optimizer, self.f_optimizer = adam(cfg.g_lr), adam(cfg.g_lr)
-        self.d_x_optimizer, self.d_y_optimizer = adam(cfg.d_lr), adam(cfg.d_lr)
-        for optimizer, network in zip(self.optimizers().values(), self.networks().values()):
-            optimizer.build(network.trainable_variables)
+    def learning_rate_schedule(self, learning_rate):
+        """A :class:`LinearDecay` over ``schedule_steps`` (``config.steps`` until
+        :meth:`set_total_steps`); kept so that :meth:`set_total_steps` can stretch it."""
+        schedule = LinearDecay(learning_rate, self.schedule_steps, self.config.decay_from)
+        self.lr_schedules.append(schedule)
+        return schedule
 
     def networks(self):
         return {"generator_g": self.g, "generator_f": self.f,
                 "discriminator_x": self.d_x, "discriminator_y": self.d_y}
-
-    def optimizers(self):
-        return {"g_optimizer": self.g_optimizer, "f_optimizer": self.f_optimizer,
-                "d_x_optimizer": self.d_x_optimizer, "d_y_optimizer": self.d_y_optimizer}
 
     def checkpoint_items(self):
         """Networks, optimizers and both history pools (their images, fill counts, random state)."""
         return {**self.networks(), **self.optimizers(), "pool_x": self.pool_x, "pool_y": self.pool_y}
 
     def set_total_steps(self, total_steps):
-        """Stretch the learning-rate schedules over ``total_steps`` (before training starts)."""
-        self._total_steps = int(total_steps)
-        for name in ("g_optimizer", "f_optimizer", "d_x_optimizer", "d_y_optimizer"):
-            if hasattr(self, name):
-                getattr(self, name)._learning_rate.total_steps = self._total_steps
+        """Stretch the learning-rate schedules over ``total_steps`` (before training starts: the
+        compiled step reads ``total_steps`` when it is traced)."""
+        self.schedule_steps = int(total_steps)
+        for schedule in self.lr_schedules:
+            schedule.total_steps = self.schedule_steps
 
     def on_examples_per_epoch(self, examples):
         from tfgan.train import total_steps
@@ -281,9 +278,8 @@ class CycleGAN(ImageToImageModel):
             else:
                 identity = tf.constant(0.0)
             g_loss = gan_g + gan_f + cfg.lambda_cycle * cycle + lambda_identity * identity  # lecture Eq. 8 (+ Eq. 9)
-        for network, optimizer in ((self.g, self.g_optimizer), (self.f, self.f_optimizer)):
-            variables = network.trainable_variables
-            optimizer.apply(tape.gradient(g_loss, variables), variables)
+        self.optimizer_step(tape, g_loss, self.g, self.g_optimizer)
+        self.optimizer_step(tape, g_loss, self.f, self.f_optimizer)
         del tape
 
         pooled_y = self.pool_y(fake_y, training=True)  # a mix of this step's G(x) and older ones
@@ -295,7 +291,7 @@ class CycleGAN(ImageToImageModel):
         ):
             with tf.GradientTape() as d_tape:
                 d_losses[name] = 0.5 * self.d_loss_fn(d(real, training=True), d(fake, training=True))
-            optimizer.apply(d_tape.gradient(d_losses[name], d.trainable_variables), d.trainable_variables)
+            self.optimizer_step(d_tape, d_losses[name], d, optimizer)
         return self.track(
             g_loss=g_loss, gan_g=gan_g, gan_f=gan_f, cycle_loss=cycle, identity_loss=identity,
             lr=self.g_optimizer.learning_rate, **d_losses,
