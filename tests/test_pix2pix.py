@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan import data, imageio, layers, losses, models, train
+from tfgan import data, imageio, layers, models, train
 from tfgan.models import Pix2Pix, Pix2PixConfig
-from tfgan.models.image_to_image import PATCH_SIZES, patchgan_output_size, psnr
+from tfgan.models.image_to_image import PATCH_SIZES, patchgan_output_size
 from tfgan.models.pix2pix import max_levels, patchgan_discriminator, unet_generator
 
 
@@ -34,22 +34,6 @@ def tiny(**changes):
                   checkpoint_every=2, sample_every=2, log_every=1, num_samples=4)
     values.update(changes)
     return Pix2PixConfig(**values)
-
-
-# -- losses ---------------------------------------------------------------------------------------
-def test_l1_loss_is_the_mean_absolute_error():
-    target = np.array([[0.0, 1.0], [-1.0, 0.5]])
-    output = np.array([[0.5, 1.0], [1.0, 0.0]])
-    # |-0.5| + 0 + |-2| + 0.5 = 3 over 4 values
-    assert float(losses.l1_reconstruction_loss(target, output)) == pytest.approx(0.75)
-
-
-def test_psnr_by_hand():
-    a = np.zeros((2, 2, 2, 1))
-    b = a.copy()
-    b[0] += 0.2  # error 0.2 everywhere: MSE 0.04, range 2: 10 log10(4 / 0.04) = 20 dB
-    values = psnr(b, a)
-    assert values[0] == pytest.approx(20.0) and np.isinf(values[1])
 
 
 # -- networks -------------------------------------------------------------------------------------

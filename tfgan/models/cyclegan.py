@@ -53,7 +53,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from tfgan import layers, losses
+from tfgan import layers, losses, metrics
 from tfgan.models.image_to_image import (
     GAN_LOSSES, ImageToImageConfig, ImageToImageModel, classifier_features,
     fashion_evaluation_classifier,
@@ -322,8 +322,6 @@ class CycleGAN(ImageToImageModel):
           and ``b2a_target_class``, the fraction of translations given the class that the
           classifier gives most real images of the target domain.
         """
-        from tfgan import metrics
-
         real_x, real_y = self.held_out(num)
         fake_y, fake_x = self.translate_batched(real_x, "a2b"), self.translate_batched(real_y, "b2a")
         rec_x, rec_y = self.translate_batched(fake_y, "b2a"), self.translate_batched(fake_x, "a2b")

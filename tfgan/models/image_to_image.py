@@ -23,11 +23,8 @@ import tensorflow as tf
 from tfgan import losses
 from tfgan.models.base import AdversarialModel, TrainConfig
 
-#: The adversarial loss of the translation models: (generator loss, discriminator loss).
-GAN_LOSSES = {
-    "non_saturating": (losses.non_saturating_generator_loss, losses.discriminator_loss),
-    "least_squares": (losses.least_squares_generator_loss, losses.least_squares_discriminator_loss),
-}
+#: The adversarial losses the translation models offer (names in ``tfgan.losses.LOSSES``).
+GAN_LOSSES = ("non_saturating", "least_squares")
 
 #: The offline two-domain tasks built from Fashion-MNIST's shoes (see tfgan.data).
 FASHION_TASKS = ("fashion_edges2shoes", "fashion_sneakers2boots")
@@ -149,7 +146,7 @@ class ImageToImageModel(AdversarialModel):
 
     def __init__(self, config=None, **kwargs):
         super().__init__(config, **kwargs)
-        self.g_loss_fn, self.d_loss_fn = GAN_LOSSES[self.config.gan_loss]
+        self.g_loss_fn, self.d_loss_fn = losses.get_losses(self.config.gan_loss)
         self._held_out = {}
 
     @property
@@ -240,15 +237,6 @@ class ImageToImageModel(AdversarialModel):
 
 
 # -- evaluation helpers --------------------------------------------------------------------------
-def psnr(images, targets):
-    """Peak signal-to-noise ratio in dB per image, for images in [-1, 1] (a range of 2):
-    10 log10(2^2 / MSE). Identical images give +inf."""
-    images, targets = np.asarray(images, np.float64), np.asarray(targets, np.float64)
-    mse = np.mean((images - targets) ** 2, axis=tuple(range(1, images.ndim)))
-    with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(4.0 / mse)
-
-
 _FOOTWEAR = {}
 
 
@@ -312,6 +300,6 @@ def fashion_evaluation_classifier(config, classifier_model=None):
 
 __all__ = [
     "ImageToImageConfig", "ImageToImageModel", "GAN_LOSSES", "PATCH_SIZES", "FASHION_TASKS",
-    "patchgan_layers", "patchgan_output_size", "psnr", "footwear_classifier",
+    "patchgan_layers", "patchgan_output_size", "footwear_classifier",
     "classifier_features", "fashion_evaluation_classifier",
 ]

@@ -57,10 +57,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan import layers, losses
+from tfgan import layers, losses, metrics
 from tfgan.models.image_to_image import (
     GAN_LOSSES, ImageToImageConfig, ImageToImageModel, classifier_features,
-    fashion_evaluation_classifier, patchgan_layers, psnr,
+    fashion_evaluation_classifier, patchgan_layers,
 )
 
 DIRECTIONS = ("a2b", "b2a")
@@ -273,20 +273,18 @@ class Pix2Pix(ImageToImageModel):
         """Held-out metrics on the first ``num`` (None: all) test pairs, translated without dropout:
 
         * ``l1``: mean |G(x) - y| in [-1, 1] units (the training loss's L1 term);
-        * ``psnr_db``: mean PSNR of G(x) against y (:func:`tfgan.models.image_to_image.psnr`);
+        * ``psnr_db``: mean PSNR of G(x) against y (:func:`tfgan.metrics.psnr`, range 2);
         * with a classifier (the footwear classifier on the Fashion-MNIST tasks, or ``classifier``):
           ``fd``, the Fréchet distance between its features of G(x) and of y, and
           ``class_agreement``, how often it gives G(x) the class it gives y (the paper's
           "FCN-score" idea with a classifier instead of a segmentation network).
         """
-        from tfgan import metrics
-
         source, target = self.held_out(num)
         fake = self.translate_batched(source)
         results = {
             "examples": float(len(source)),
             "l1": float(np.mean(np.abs(fake - target))),
-            "psnr_db": float(np.mean(psnr(fake, target))),
+            "psnr_db": float(np.mean(metrics.psnr(target, fake, data_range=2.0, batched=True))),
         }
         judge = fashion_evaluation_classifier(self.config, classifier)
         if judge is not None and len(source) > 1:

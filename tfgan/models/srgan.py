@@ -65,7 +65,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan import losses
+from tfgan import losses, metrics
 from tfgan.layers import PixelShuffle
 from tfgan.models.base import AdversarialModel, TrainConfig
 
@@ -304,11 +304,6 @@ def make_pairs(image_set, scale, hr_size, batch_size, seed, crops_per_image=8, a
     return ds.map(lambda hr: to_pair(hr, scale), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def batch_psnr(mse):
-    """PSNR of an MSE on [-1, 1] images (peak-to-peak 2): a training-time indicator on RGB crops."""
-    return 10.0 * tf.math.log(4.0 / tf.maximum(mse, 1e-12)) / tf.math.log(10.0)
-
-
 # -- models --------------------------------------------------------------------------------------
 class SRResNet(AdversarialModel):
     """SRResNet: the SRGAN generator trained alone with the pixel MSE (Ledig et al. 2017, eq. 4).
@@ -332,7 +327,7 @@ class SRResNet(AdversarialModel):
             sr = self.generator(lr, training=True)  # G(I^LR)
             mse = losses.mse_content_loss(hr, sr)  # l^SR_MSE, eq. 4
         self.optimizer_step(tape, mse, self.generator, self.g_optimizer)
-        return self.track(mse=mse, psnr=batch_psnr(mse))
+        return self.track(mse=mse, psnr=metrics.psnr_from_mse(mse, data_range=2.0))
 
     # -- data hooks of tfgan.train -------------------------------------------------------------------
     def image_set(self, split=None):
@@ -410,8 +405,6 @@ class SRResNet(AdversarialModel):
         (:func:`tfgan.metrics.super_resolution_scores`); the values are means over ``num`` photos
         (default: the whole test split).
         """
-        from tfgan import metrics
-
         scale = self.config.scale
         scores = {"psnr": [], "ssim": [], "bicubic_psnr": [], "bicubic_ssim": []}
         photos = self.image_set("test").numpy(num)
@@ -488,7 +481,7 @@ class SRGAN(SRResNet):
         return self.track(
             d_loss=d_loss, g_loss=g_loss, content_loss=content, adversarial_loss=adversarial,
             d_real=tf.reduce_mean(tf.sigmoid(real_logits)), d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)),
-            psnr=batch_psnr(losses.mse_content_loss(hr, sr)),
+            psnr=metrics.psnr_from_mse(losses.mse_content_loss(hr, sr), data_range=2.0),
         )
 
     # -- starting from SRResNet ----------------------------------------------------------------------
