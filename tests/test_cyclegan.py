@@ -49,6 +49,8 @@ def test_paper_networks_have_the_reference_parameter_counts():
     """ResNet-9 G and the 70x70 PatchGAN with instance norm, counted like PyTorch: the numbers
     the authors' code prints for resnet_9blocks (11.378 M) and basic D (2.765 M)."""
     config = CycleGANConfig(dataset="cycle_gan/horse2zebra")
+    assert config.image_size is None  # "auto": filled from the data registry by validate(), not by the constructor
+    config.validate()
     assert (config.image_size, config.channels, config.n_blocks, config.ngf, config.batch_size) == (256, 3, 9, 64, 1)
     g = resnet_generator(256, 3, ngf=64, n_blocks=9)
     assert trainable_count(g) == 11_378_179
@@ -82,7 +84,7 @@ def test_default_offline_model_shapes_and_pinned_counts():
     ({"decay_from": 1.5}, "--decay-from must be in [0, 1]"),
     ({"lambda_cycle": -1.0}, "--lambda-cycle must be >= 0"),
     ({"gan_loss": "hinge"}, "--gan-loss must be one of"),
-    ({"padding": "same"}, "--padding must be reflect or zero"),
+    ({"padding": "same"}, "--padding must be one of reflect, zero. Received: 'same'"),
 ])
 def test_bad_config_values_are_rejected(changes, message):
     import re

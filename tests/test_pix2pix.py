@@ -40,7 +40,7 @@ def tiny(**changes):
 def test_paper_networks_have_the_reference_parameter_counts():
     """The 256x256 U-Net and 70x70 PatchGAN, counted like PyTorch (trainable weights only):
     the numbers the authors' pytorch-CycleGAN-and-pix2pix prints for unet_256 and basic D."""
-    config = Pix2PixConfig(dataset="folder:/nonexistent", image_size=256, channels=3)
+    config = Pix2PixConfig(dataset="folder:/nonexistent", image_size=256, channels=3).resolve_auto()
     assert (config.levels, config.ngf, config.ndf, config.batch_size) == (8, 64, 64, 1)
     generator = unet_generator(256, 3, 3, ngf=64, levels=8)
     assert trainable_count(generator) == 54_413_955
@@ -114,7 +114,7 @@ def test_patchgan_layer_counts_and_too_small_images():
 @pytest.mark.parametrize("changes, message", [
     ({"patch_size": 50}, "--patch-size must be one of 1, 16, 34, 70, 142, 286"),
     ({"levels": 6}, "--levels 6 needs an image size divisible by 2^6"),
-    ({"direction": "ab"}, "--direction must be a2b or b2a"),
+    ({"direction": "ab"}, "--direction must be one of a2b, b2a. Received: 'ab'"),
     ({"lambda_l1": -1.0}, "--lambda-l1 must be >= 0"),
     ({"dropout": 1.0}, "--dropout must be in [0, 1)"),
     ({"channels": 2}, "--channels must be 1 or 3"),

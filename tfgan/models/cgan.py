@@ -43,6 +43,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan.errors import ConfigError
 from tfgan.models.dcgan import (
     DCGAN, DCGANConfig, _init, downsampling_layers, generator_head, upsampling_layers,
 )
@@ -52,17 +53,15 @@ from tfgan.models.dcgan import (
 class CGANConfig(DCGANConfig):
     """CGAN settings: DCGAN's plus the number of classes and of label feature maps."""
 
-    num_classes: int = field(default=10, metadata={"help": "number of classes y can take"})
-    label_maps: int = field(default=1, metadata={"help": "feature maps the one-hot label is turned into"})
+    num_classes: int = field(default=10, metadata={"help": "number of classes y can take", "min": 2})
+    label_maps: int = field(
+        default=1, metadata={"help": "feature maps the one-hot label is turned into", "min": 1}
+    )
 
-    def validate(self):
-        super().validate()
-        if self.num_classes < 2:
-            raise ValueError(f"--num-classes must be >= 2. Received: {self.num_classes}")
-        if self.label_maps < 1:
-            raise ValueError(f"--label-maps must be >= 1. Received: {self.label_maps}")
+    def check(self):
+        super().check()
         if self.norm == "virtual_batch":
-            raise ValueError("--norm virtual_batch is not available for cgan; use batch or none")
+            raise ConfigError("--norm virtual_batch is not available for cgan; use batch or none")
 
 
 def _label_maps(y, size, maps, name):

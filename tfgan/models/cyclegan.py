@@ -54,6 +54,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfgan import layers, losses, metrics
+from tfgan.errors import ConfigError
 from tfgan.models.image_to_image import (
     GAN_LOSSES, ImageToImageConfig, ImageToImageModel, classifier_features,
     fashion_evaluation_classifier,
@@ -104,18 +105,21 @@ class CycleGANConfig(ImageToImageConfig):
         metadata={"help": "two-domain dataset: fashion_sneakers2boots, cycle_gan/NAME, folder:PATH"},
     )
     n_blocks: int | None = field(
-        default=None, metadata={"help": "residual blocks in G (default: auto, 9 at 256 px or more, 6 below)"}
+        default=None,
+        metadata={"help": "residual blocks in G (default: auto, 9 at 256 px or more, 6 below)", "min": 0},
     )
-    lambda_cycle: float = field(default=10.0, metadata={"help": "weight lambda of the cycle loss"})
+    lambda_cycle: float = field(default=10.0, metadata={"help": "weight lambda of the cycle loss", "min": 0})
     lambda_identity: float = field(
-        default=0.5, metadata={"help": "identity-loss weight as a fraction of lambda (0: off)"}
+        default=0.5, metadata={"help": "identity-loss weight as a fraction of lambda (0: off)", "min": 0}
     )
-    pool_size: int = field(default=50, metadata={"help": "generated images kept for D (0: no pool)"})
+    pool_size: int = field(default=50, metadata={"help": "generated images kept for D (0: no pool)", "min": 0})
     decay_from: float = field(
-        default=0.5, metadata={"help": "fraction of the steps after which the rates decay linearly to 0 (1: never)"}
+        default=0.5,
+        metadata={"help": "fraction of the steps after which the rates decay linearly to 0 (1: never)",
+                  "min": 0, "max": 1},
     )
     gan_loss: str = field(
-        default="least_squares", metadata={"help": "adversarial loss", "choices": tuple(GAN_LOSSES)}
+        default="least_squares", metadata={"help": "adversarial loss", "choices": GAN_LOSSES}
     )
     norm: str = field(default="instance", metadata={"help": "normalization in G and D", "choices": layers.NORMS})
     padding: str = field(
@@ -128,28 +132,14 @@ class CycleGANConfig(ImageToImageConfig):
         super().resolve_auto()
         if self.n_blocks is None:
             self.n_blocks = 9 if self.image_size >= 256 else 6
+        return self
 
-    def validate(self):
-        super().validate()
+    def check(self):
+        super().check()
         if self.image_size % 4 or self.image_size < 8:
-            raise ValueError(
+            raise ConfigError(
                 f"--image-size must be a multiple of 4 and >= 8 (G halves it twice). Received: {self.image_size}"
             )
-        if self.n_blocks < 0:
-            raise ValueError(f"--n-blocks must be >= 0. Received: {self.n_blocks}")
-        for name in ("lambda_cycle", "lambda_identity"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 0. Received: {getattr(self, name)}")
-        if self.pool_size < 0:
-            raise ValueError(f"--pool-size must be >= 0. Received: {self.pool_size}")
-        if not 0 <= self.decay_from <= 1:
-            raise ValueError(f"--decay-from must be in [0, 1]. Received: {self.decay_from}")
-        if self.gan_loss not in GAN_LOSSES:
-            raise ValueError(f"--gan-loss must be one of {list(GAN_LOSSES)}. Received: {self.gan_loss!r}")
-        if self.norm not in layers.NORMS:
-            raise ValueError(f"--norm must be one of {list(layers.NORMS)}. Received: {self.norm!r}")
-        if self.padding not in ("reflect", "zero"):
-            raise ValueError(f"--padding must be reflect or zero. Received: {self.padding!r}")
 
 
 def resnet_generator(image_size, channels, ngf=64, n_blocks=9, norm="instance", padding="reflect",

@@ -39,15 +39,10 @@ from tfgan.models.base import AdversarialConfig, AdversarialModel
 class GANConfig(AdversarialConfig):
     """MLP GAN settings."""
 
-    hidden_units: int = field(default=256, metadata={"help": "units of each hidden MLP layer"})
-    dropout: float = field(default=0.3, metadata={"help": "dropout rate in D's hidden layers"})
-
-    def validate(self):
-        super().validate()
-        if self.hidden_units < 1:
-            raise ValueError(f"--hidden-units must be >= 1. Received: {self.hidden_units}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"--dropout must be in [0, 1). Received: {self.dropout}")
+    hidden_units: int = field(default=256, metadata={"help": "units of each hidden MLP layer", "min": 1})
+    dropout: float = field(
+        default=0.3, metadata={"help": "dropout rate in D's hidden layers", "min": 0, "max": 1, "max_exclusive": True}
+    )
 
 
 class GAN(AdversarialModel):
