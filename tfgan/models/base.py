@@ -123,6 +123,14 @@ class TrainConfig:
         """Rules that involve more than one field, or more than a range (overridden)."""
 
 
+def total_steps(config, examples_per_epoch, per_step=None):
+    """``--steps`` unless ``--epochs`` is given: epochs * examples / (batch_size * d_steps)."""
+    if config.epochs is None:
+        return config.steps
+    per_step = per_step or config.batch_size * getattr(config, "d_steps", 1)
+    return max(1, math.ceil(config.epochs * examples_per_epoch / per_step))
+
+
 @dataclass
 class AdversarialConfig(TrainConfig):
     """Settings shared by the GANs trained from noise: latent size, loss variant, k, image shape."""

@@ -55,6 +55,7 @@ from keras import ops
 
 from tfgan import layers, losses, metrics
 from tfgan.errors import ConfigError
+from tfgan.models.base import total_steps
 from tfgan.models.image_to_image import (
     GAN_LOSSES, ImageToImageConfig, ImageToImageModel, classifier_features,
     fashion_evaluation_classifier,
@@ -241,8 +242,6 @@ class CycleGAN(ImageToImageModel):
             schedule.total_steps = self.schedule_steps
 
     def on_examples_per_epoch(self, examples):
-        from tfgan.train import total_steps
-
         self.set_total_steps(total_steps(self.config, examples, self.images_per_step))
 
     def call(self, inputs, training=False):
