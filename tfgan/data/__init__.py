@@ -23,49 +23,45 @@ and ``folder:PATH`` serves all three from the user's files. The modules:
 
 ``python -m tfgan.data fetch`` downloads the course files ahead of time; data/README.md describes
 the sources, the cache, the hashes and the offline layout.
+
+The names below are loaded on first use, and all the modules (hence every registry entry) with
+them: ``python -m tfgan.data fetch`` and :mod:`~tfgan.data.network` then work without importing
+TensorFlow, which takes seconds.
 """
 
-from tfgan.data.registry import (
-    KINDS,
-    TRANSLATION_KINDS,
-    CorruptDatasetError,
-    DatasetInfo,
-    DatasetNotFoundError,
-    ImageSet,
-    TranslationData,
-    available_datasets,
-    info,
-    register_dataset,
-    register_prefix,
-)
-from tfgan.data.idx import read_idx, read_idx_split
-from tfgan.data.network import (
-    CONNECT_TIMEOUT,
-    READ_TIMEOUT,
-    DownloadError,
-    cache_dir,
-    can_connect,
-    download,
-    offline,
-)
-from tfgan.data.sources import COURSE_FILES, CourseFile, FetchReport, course_file, fetch, local_copy
-from tfgan.data.pipeline import first_available_split, load, load_arrays
-from tfgan.data.folders import FOLDER_TEST_FRACTION, photo_set
-from tfgan.data.translation import (
-    CYCLE_GAN_HOST,
-    CYCLE_GAN_TFDS,
-    FASHION_FOOTWEAR,
-    JITTER_RATIO,
-    fashion_edges,
-    fashion_footwear,
-    load_translation,
-    translation_data,
-    translation_datasets,
-)
-from tfgan.data.superres import (
-    DIV2K_HOST,
-    SR_PHOTOS,
-    available_image_sets,
-    list_image_set,
-    load_image_set,
-)
+import importlib
+
+#: module -> the public names this package re-exports from it, in dependency order.
+_EXPORTS = {
+    "registry": ("KINDS", "TRANSLATION_KINDS", "CorruptDatasetError", "DatasetInfo",
+                 "DatasetNotFoundError", "ImageSet", "TranslationData", "available_datasets", "info",
+                 "register_dataset", "register_prefix"),
+    "idx": ("read_idx", "read_idx_split"),
+    "network": ("CONNECT_TIMEOUT", "READ_TIMEOUT", "DownloadError", "cache_dir", "can_connect",
+                "download", "offline"),
+    "sources": ("COURSE_FILES", "CourseFile", "FetchReport", "course_file", "fetch", "local_copy"),
+    "pipeline": ("first_available_split", "load", "load_arrays"),
+    "folders": ("FOLDER_TEST_FRACTION", "photo_set"),
+    "translation": ("CYCLE_GAN_HOST", "CYCLE_GAN_TFDS", "FASHION_FOOTWEAR", "JITTER_RATIO",
+                    "fashion_edges", "fashion_footwear", "load_translation", "translation_data",
+                    "translation_datasets"),
+    "superres": ("DIV2K_HOST", "SR_PHOTOS", "available_image_sets", "list_image_set", "load_image_set"),
+}
+_OWNER = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(_OWNER)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:  # a submodule (``from tfgan.data import network`` asks here first)
+        return importlib.import_module(f"tfgan.data.{name}")
+    if name not in _OWNER:
+        raise AttributeError(f"module 'tfgan.data' has no attribute {name!r}")
+    for module in _EXPORTS:  # every module, so that every dataset is registered
+        importlib.import_module(f"tfgan.data.{module}")
+    value = getattr(importlib.import_module(f"tfgan.data.{_OWNER[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_OWNER) | set(_EXPORTS))

@@ -116,14 +116,15 @@ def _remove_stale_parts(dest: Path) -> None:
 def download(
     url: str,
     dest: str | os.PathLike,
-    sha256: str,
+    sha256: str | tuple[str, ...],
     size: int | None = None,
     *,
     connect_timeout: float = CONNECT_TIMEOUT,
     read_timeout: float = READ_TIMEOUT,
     progress: bool | None = None,
 ) -> Path:
-    """Downloads ``url`` to ``dest`` if and only if its SHA-256 is ``sha256``; returns ``dest``.
+    """Downloads ``url`` to ``dest`` if and only if its SHA-256 is ``sha256`` (or one of them, for
+    a tuple of known-good versions); returns ``dest``.
 
     The bytes go to ``.<name>.<pid>.part`` beside ``dest`` and are renamed over it only after the
     hash matched; on any failure (including Ctrl-C) the temporary file is deleted and a
@@ -168,10 +169,11 @@ def download(
         if length is not None and received != length:
             raise DownloadError(f"{url}: truncated, received {received} of {length} bytes")
         digest = hasher.hexdigest()
-        if digest != sha256:
+        pinned = (sha256,) if isinstance(sha256, str) else tuple(sha256)
+        if digest not in pinned:
             raise DownloadError(
                 f"{url}: SHA-256 mismatch ({received} bytes with SHA-256 {digest}, expected "
-                f"{sha256}); the file is corrupt or not the pinned version"
+                f"{' or '.join(pinned)}); the file is corrupt or not the pinned version, so it was deleted"
             )
         os.replace(part, dest)
         logger.info("downloaded %s to %s (%d bytes, SHA-256 checked)", url, dest, received)

@@ -17,12 +17,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import types
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
 
 import numpy as np
-import tensorflow as tf
 
 from tfgan.errors import DataError
+
+if TYPE_CHECKING:  # TensorFlow is imported by the modules that build pipelines, not here
+    import tensorflow as tf
 
 #: The values of ``DatasetInfo.kind``.
 KINDS = ("images", "paired", "unpaired", "photos")

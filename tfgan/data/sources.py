@@ -49,10 +49,16 @@ class CourseFile:
     size: int
     sha256: str
     group: str
+    #: SHA-256s of other known-good packagings of the same bytes (accepted from mirrors).
+    also_accepted: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
         return Path(self.path).name
+
+    @property
+    def hashes(self) -> tuple[str, ...]:
+        return (self.sha256, *self.also_accepted)
 
 
 _MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"  # Google's MNIST mirror
@@ -64,9 +70,10 @@ _STARRY_NIGHT_URL = (
 
 #: The files a fresh machine needs for the course. The hashes of the MNIST test files and of the
 #: painting were computed from the offline copies the course is tested with; the MNIST train and
-#: Fashion-MNIST hashes are those of the files as published (also pinned by tensorflow-datasets'
-#: url_checksums; Debian's Fashion-MNIST package re-compresses the same IDX bytes, so its .gz files
-#: differ and are used as local copies, not as downloads).
+#: Fashion-MNIST hashes are those of the files as published (tensorflow-datasets' url_checksums pin
+#: the same values). Debian's dataset-fashion-mnist (the offline copies) differs from them only in
+#: the gzip header, as far as sizes tell (no file-name field: each file is len(name) + 1 bytes
+#: shorter; another timestamp), so its hashes, computed from those copies, are accepted as well.
 COURSE_FILES: tuple[CourseFile, ...] = (
     CourseFile("mnist/train-images-idx3-ubyte.gz", _MNIST_URL + "train-images-idx3-ubyte.gz", 9912422,
                "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", "mnist"),
@@ -77,13 +84,17 @@ COURSE_FILES: tuple[CourseFile, ...] = (
     CourseFile("mnist/t10k-labels-idx1-ubyte.gz", _MNIST_URL + "t10k-labels-idx1-ubyte.gz", 4542,
                "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", "mnist"),
     CourseFile("fashion_mnist/train-images-idx3-ubyte.gz", _FASHION_URL + "train-images-idx3-ubyte.gz",
-               26421880, "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", "fashion_mnist"),
+               26421880, "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", "fashion_mnist",
+               ("b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",)),
     CourseFile("fashion_mnist/train-labels-idx1-ubyte.gz", _FASHION_URL + "train-labels-idx1-ubyte.gz",
-               29515, "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", "fashion_mnist"),
+               29515, "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", "fashion_mnist",
+               ("0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",)),
     CourseFile("fashion_mnist/t10k-images-idx3-ubyte.gz", _FASHION_URL + "t10k-images-idx3-ubyte.gz",
-               4422102, "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", "fashion_mnist"),
+               4422102, "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", "fashion_mnist",
+               ("cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",)),
     CourseFile("fashion_mnist/t10k-labels-idx1-ubyte.gz", _FASHION_URL + "t10k-labels-idx1-ubyte.gz",
-               5148, "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", "fashion_mnist"),
+               5148, "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", "fashion_mnist",
+               ("8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",)),
     CourseFile("images/starry_night.jpg", _STARRY_NIGHT_URL, 562577,
                "bd7efa364a0bc3ffcd10abb27d4aaffe97cda3bc4e40011a971202c7febe04c4", "starry_night"),
 )
@@ -146,7 +157,9 @@ def where_to_put(files: Sequence[CourseFile]) -> str:
     return (
         f"Put the file(s) below under {root} (or under the download cache "
         f"{network.cache_dir()}), keeping the folder names; data/README.md lists the layout and "
-        "hashes. Or go online (unset TFGAN_OFFLINE) and run `python -m tfgan.data fetch`.\n"
+        "hashes. " + ("Or go online (unset TFGAN_OFFLINE) and run `python -m tfgan.data fetch`."
+                      if network.offline() else "Or run `python -m tfgan.data fetch` again later.")
+        + "\n"
         + "\n".join(lines)
     )
 
@@ -199,7 +212,7 @@ def fetch(
 def _download(file: CourseFile, base_url: str | None = None, **kwargs) -> Path:
     """Downloads ``file`` into the cache, checked against its pinned SHA-256."""
     logger.warning("downloading %s (%.1f MB) into %s", file.path, file.size / 1e6, network.cache_dir())
-    return network.download(data_url(file, base_url), network.cache_dir() / file.path, file.sha256,
+    return network.download(data_url(file, base_url), network.cache_dir() / file.path, file.hashes,
                             file.size, **kwargs)
 
 
