@@ -200,6 +200,20 @@ def test_server_stalling_mid_body_fails_within_the_read_timeout(raw_server, empt
     assert leftovers(empty_machine) == []
 
 
+def test_server_dripping_bytes_counts_as_stalled(raw_server, empty_machine):
+    def drip(conn, done):
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 562577\r\n\r\n")
+        while not done.wait(0.2):  # 5 bytes a second: never silent for a whole read timeout
+            conn.sendall(b"x")
+
+    server = raw_server(drip)
+    report, seconds = fetch_one(f"http://127.0.0.1:{server.port}")
+    assert seconds < 5, f"took {seconds:.1f} s"
+    assert "stalled" in report.failed["images/starry_night.jpg"]
+    assert leftovers(empty_machine) == []
+
+
 def test_tls_failure_fails_within_seconds(raw_server, empty_machine):
     def garbage(conn, done):
         conn.recv(4096)  # the TLS ClientHello

@@ -16,6 +16,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -28,6 +29,8 @@ logger = logging.getLogger("tfgan.data")
 CONNECT_TIMEOUT = 3.0
 #: Seconds a download may wait for the next bytes of the body before it gives up as stalled.
 READ_TIMEOUT = 10.0
+#: A download that receives fewer bytes than this within ``read_timeout`` s counts as stalled.
+MIN_BYTES_PER_WINDOW = 1024
 _CHUNK = 1 << 16
 
 
@@ -146,22 +149,31 @@ def download(
             # The socket timeout bounds every later read; the thread bounds lookup + connect + TLS.
             response = _bounded(lambda: urllib.request.urlopen(request, timeout=read_timeout),
                                 connect_timeout, url)
-        except TimeoutError as e:
-            raise DownloadError(f"{url}: no response within {connect_timeout:g} s ({e})") from None
+        except TimeoutError:
+            raise DownloadError(f"{url}: no response within {connect_timeout:g} s") from None
         length = response.headers.get("Content-Length")
         length = int(length) if length and length.isdigit() else None
         hasher, received = hashlib.sha256(), 0
+        window_start, window_bytes = time.monotonic(), 0  # curl's --speed-limit: a drip is a stall
         with open(part, "wb") as f, tqdm(total=length or size, unit="B", unit_scale=True,
                                          unit_divisor=1024, desc=dest.name, disable=not progress) as bar:
             while True:
                 try:
-                    chunk = response.read(_CHUNK)
+                    chunk = response.read1(_CHUNK)  # what has arrived: one wait of read_timeout at most
                 except TimeoutError:
                     raise DownloadError(
                         f"{url}: stalled, no data for {read_timeout:g} s after {received} bytes"
                     ) from None
                 if not chunk:
                     break
+                window_bytes += len(chunk)
+                if time.monotonic() - window_start >= read_timeout:
+                    if window_bytes < MIN_BYTES_PER_WINDOW:
+                        raise DownloadError(
+                            f"{url}: stalled, {window_bytes} bytes in the last {read_timeout:g} s "
+                            f"after {received} bytes"
+                        )
+                    window_start, window_bytes = time.monotonic(), 0
                 f.write(chunk)
                 hasher.update(chunk)
                 received += len(chunk)
@@ -184,9 +196,7 @@ def download(
         raise DownloadError(f"{url}: HTTP {e.code} {e.reason}") from None
     except urllib.error.URLError as e:
         raise DownloadError(f"{url}: cannot connect ({_reason(e.reason)})") from None
-    except (OSError, ssl.SSLError, ValueError) as e:  # http.client errors are OSError/ValueError kin
-        raise DownloadError(f"{url}: {_reason(e)}") from None
-    except Exception as e:  # noqa: BLE001 - http.client.HTTPException and friends
+    except Exception as e:  # noqa: BLE001 - OSError, ssl.SSLError, http.client.HTTPException...
         raise DownloadError(f"{url}: {_reason(e)}") from None
     finally:
         part.unlink(missing_ok=True)
