@@ -280,3 +280,25 @@ def test_fetch_cli_rejects_unknown_names(capsys):
         data_cli.main(["fetch", "cifar10"])
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and "Unknown course data 'cifar10'" in err and "mnist/test" in err
+
+
+def test_a_failed_tfds_download_leaves_no_temporary_folders(tmp_path, monkeypatch):
+    """cycle_gan/* and div2k download through tensorflow-datasets, which leaves
+    ``downloads/<url>.tmp.<uuid>/`` behind when a download fails; tfgan removes them."""
+    import tensorflow_datasets as tfds
+
+    def failing_download(builder, *args, **kwargs):
+        partial = tmp_path / "tfds" / "downloads" / "efrosgans.eecs.berkeley.edu_horse2zebra.tmp.0123abcd"
+        partial.mkdir(parents=True)
+        (partial / "horse2zebra.zip").write_bytes(b"PK\x03\x04 the first bytes only")
+        raise ConnectionResetError("the connection broke mid-download")
+
+    monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", failing_download)
+    monkeypatch.setattr(data.network, "can_connect", lambda *args, **kwargs: None)  # pretend to be online
+    start = time.monotonic()
+    with pytest.raises(data.DatasetNotFoundError, match="(?s)could not download cycle_gan/horse2zebra.*mid-download.*folder:PATH"):
+        data.translation_data("cycle_gan/horse2zebra", "train", data_dir=tmp_path / "tfds")
+    with pytest.raises(data.DatasetNotFoundError, match="(?s)could not download div2k/bicubic_x4.*mid-download"):
+        data.load_image_set("div2k", "train", data_dir=tmp_path / "tfds")
+    assert time.monotonic() - start < 30
+    assert not list((tmp_path / "tfds" / "downloads").iterdir())

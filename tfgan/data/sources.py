@@ -261,6 +261,32 @@ def tfds_root() -> Path:
     return Path(os.environ.get("TFDS_DATA_DIR") or Path.home() / "tensorflow_datasets").expanduser()
 
 
+def tfds_download(tfds_name: str, root: Path):
+    """A tfds builder for ``tfds_name`` under ``root`` after ``download_and_prepare``.
+
+    tfds downloads into ``root/downloads/<url>.tmp.<uuid>/`` folders and leaves them behind when a
+    download fails; those left by this call are removed, and the failure is raised as one
+    :class:`~tfgan.data.network.DownloadError`. Callers probe the host first
+    (:func:`~tfgan.data.network.can_connect`), since tfds itself retries for minutes.
+    """
+    import shutil
+
+    import tensorflow_datasets as tfds
+
+    downloads = Path(root) / "downloads"
+    before = set(downloads.glob("*.tmp.*"))
+    builder = tfds.builder(tfds_name, data_dir=str(root))
+    try:
+        builder.download_and_prepare()
+    except Exception as e:  # noqa: BLE001 - any tfds failure: clean up, then one message
+        for leftover in set(downloads.glob("*.tmp.*")) - before:
+            shutil.rmtree(leftover, ignore_errors=True)
+        raise network.DownloadError(
+            f"tensorflow-datasets could not download {tfds_name} into {root}: {type(e).__name__}: {e}"
+        ) from None
+    return builder
+
+
 @functools.lru_cache(maxsize=8)
 def _tfds_arrays(tfds_name: str, split: str, root: str, marker_mtime: int):
     """Reads one prepared tfds split fully into memory (cached)."""

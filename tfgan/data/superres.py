@@ -30,7 +30,8 @@ from tfgan.data.registry import (
     register_dataset,
     resolve,
 )
-from tfgan.data.sources import tfds_root
+from tfgan.data.network import DownloadError
+from tfgan.data.sources import tfds_download, tfds_root
 
 logger = logging.getLogger("tfgan.data")
 
@@ -183,12 +184,10 @@ def _load_div2k(split, data_dir=None) -> ImageSet:
             looked.append(f"tfds download: skipped, cannot reach {DIV2K_HOST[0]} ({reason})")
         else:
             logger.warning("div2k: downloading about 4 GB with tfds into %s", root)
-            builder = tfds.builder("div2k/bicubic_x4", data_dir=str(root))
             try:
-                builder.download_and_prepare()
-            except Exception as e:  # noqa: BLE001 - any download failure ends in the same advice
-                looked.append(f"tfds download into {root}: failed with {type(e).__name__}: {e}")
-                builder = None
+                builder = tfds_download("div2k/bicubic_x4", root)
+            except DownloadError as err:
+                looked.append(f"tfds download: {err}")
     if builder is None:
         raise DatasetNotFoundError(
             "Found no source for dataset 'div2k'. Go online (tensorflow-datasets downloads it), "

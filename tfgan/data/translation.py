@@ -30,7 +30,8 @@ from tfgan.data.registry import (
     register_dataset,
     resolve,
 )
-from tfgan.data.sources import tfds_root
+from tfgan.data.network import DownloadError
+from tfgan.data.sources import tfds_download, tfds_root
 
 logger = logging.getLogger("tfgan.data")
 
@@ -300,10 +301,12 @@ def _tfds_translation_builder(name, data_dir):
         reason = network.can_connect(*CYCLE_GAN_HOST)
         if reason is None:
             logger.info("%s: downloading with tfds into %s", name, root)
-            builder = tfds.builder(name, data_dir=str(root))
-            builder.download_and_prepare()
-            return builder
-        reason = f"cannot reach {CYCLE_GAN_HOST[0]}: {reason}"
+            try:
+                return tfds_download(name, root)
+            except DownloadError as err:
+                reason = str(err)
+        else:
+            reason = f"cannot reach {CYCLE_GAN_HOST[0]}: {reason}"
     raise DatasetNotFoundError(
         f"Found no prepared tensorflow-datasets copy of {name!r} in {root} and did not download "
         f"it ({reason}). Go online once so tfds can download it, pass --data-dir with a tfds "
