@@ -59,7 +59,7 @@ benchmarks: install
 lab: install
 	-$(FETCH) --all
 	$(PY) -m ipykernel install --sys-prefix --name tfgan --display-name "Python (tfgan)"
-	$(PY) -m jupyter lab notebooks
+	$(PY) -m jupyter lab
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
