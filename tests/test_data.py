@@ -59,8 +59,9 @@ def shared_data(monkeypatch):
     """$TFGAN_DATA_DIR with the real MNIST/Fashion-MNIST files; fails (never skips) without it."""
     if not SHARED_DATA_DIR:
         pytest.fail(
-            "TFGAN_DATA_DIR is not set. Point it at the offline data folder, e.g. "
-            "`TFGAN_DATA_DIR=/work/shared/data pytest tests/test_data.py` (see data/README.md)."
+            "TFGAN_DATA_DIR is not set and the download cache is empty. Run `make test-data` "
+            "(online), or point TFGAN_DATA_DIR at the offline data folder, e.g. "
+            "`TFGAN_DATA_DIR=../shared/data pytest tests/test_data.py` (see data/README.md)."
         )
     root = Path(SHARED_DATA_DIR)
     missing = [f for f in SHARED_FILES if not (root / f).is_file()]
