@@ -63,6 +63,9 @@ class CourseFile:
 
 _MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"  # Google's MNIST mirror
 _FASHION_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"  # Zalando's bucket
+# The 640 px rendering the offline copy is (same bytes as far as anyone checked). Wikimedia has begun
+# to refuse thumbnail widths outside 20/40/60/120/250/330/500/960/1280/1920/3840 px (HTTP 429,
+# phabricator T414805); if it does for this URL, pin a standard width and its SHA-256 here.
 _STARRY_NIGHT_URL = (
     "https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
     "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg/640px-Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg"
