@@ -185,7 +185,7 @@ def test_tfds_cycle_gan_loader_with_tfds_mock_data(tmp_path, monkeypatch):
     import tensorflow_datasets as tfds
 
     monkeypatch.setenv("TFGAN_OFFLINE", "0")
-    monkeypatch.setattr(data, "_can_connect", lambda *args, **kwargs: None)  # pretend to be online
+    monkeypatch.setattr(data.network, "can_connect", lambda *args, **kwargs: None)  # pretend to be online
     with tfds.testing.mock_data(num_examples=5):
         split = data.translation_data("cycle_gan/horse2zebra", "train", data_dir=tmp_path)
         assert not split.paired and (split.num_a, split.num_b) == (5, 5)

@@ -210,7 +210,7 @@ def test_folder_errors_are_one_line(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="found neither layout"):
         data.info(f"folder:{tmp_path / 'empty'}")
-    with pytest.raises(ValueError, match="no such folder"):
+    with pytest.raises(data.DatasetNotFoundError, match="no such folder"):
         data.info(f"folder:{tmp_path / 'missing'}")
     (tmp_path / "bad" / "train").mkdir(parents=True)
     (tmp_path / "bad" / "train" / "x.png").write_bytes(b"not a png")
