@@ -249,6 +249,13 @@ def test_citations_in_lectures():
     assert problems == [], "\n".join(problems)
 
 
+def test_citations_in_the_library():
+    problems = []
+    for path in sorted((ROOT / "tfgan").rglob("*.py")):
+        problems += citation_problems(path.read_text(), str(path.relative_to(ROOT)))
+    assert problems == [], "\n".join(problems)
+
+
 def test_citations_and_links_in_the_readmes():
     problems = []
     for path in [ROOT / "README.md", *sorted(ROOT.glob("*/README.md"))]:
