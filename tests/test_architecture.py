@@ -42,7 +42,6 @@ RANK = {prefix: rank for rank, (_, prefixes) in enumerate(LAYERS) for prefix in 
 #: Private names still used across modules, each with the change that removes it. An entry that is
 #: no longer used does no harm; delete it when its change lands.
 KNOWN_PRIVATE = {
-    ("tfgan.models.dcgan", "_init"): "issue 10 item 2 rewrites CGAN on GAN's Algorithm 1",
     ("tfgan.style.perceptual", "_resolve_backbone"): "issue 10 item 2 moves VGG into tfgan.backbones",
 }
 
