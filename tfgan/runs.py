@@ -12,7 +12,7 @@ import json
 import os
 
 #: Config fields that say where or how to run, not what is trained: they do not change a run's name.
-_NOT_SETTINGS = ("output_dir", "resume", "data_dir")
+_NOT_SETTINGS = ("output_dir", "resume", "data_dir", "strategy")
 
 
 def settings_run_dir(root, model_name, config):
@@ -21,7 +21,7 @@ def settings_run_dir(root, model_name, config):
     Notebooks train into this, so a student who changes a setting (steps, loss, sizes...) gets a
     new run instead of a refusal to resume an incompatible one, and re-running a cell with the same
     settings resumes (or reuses) the run it trained before. The hash covers every config field
-    except ``output_dir``, ``resume`` and ``data_dir``.
+    except ``output_dir``, ``resume``, ``data_dir`` and ``strategy``.
     """
     values = {k: v for k, v in dataclasses.asdict(config).items() if k not in _NOT_SETTINGS}
     digest = hashlib.sha1(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:8]

@@ -290,7 +290,8 @@ def run(config, progress=True, interrupt_after=None):
     """
     import tensorflow as tf
 
-    from tfgan import data
+    from tfgan import data, distribute
+    from tfgan.errors import ConfigError
 
     model_name, config = prepare_run(config)
     run_dir = config.output_dir
@@ -302,12 +303,17 @@ def run(config, progress=True, interrupt_after=None):
         check_compatible(load_run_config(run_dir), config)
 
     keras_seed(config.seed)
-    model = models.get(model_name).model_class(config)
-    model.compile(jit_compile=config.jit_compile)
-    checkpoint = make_checkpoint(model)
-    manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=3)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    try:
+        strategy = distribute.get_strategy(config.strategy)
+    except ConfigError as err:
+        raise RunError(str(err)) from None
+    with strategy.scope():  # networks, optimizers and checkpoint state live on every replica
+        model = models.get(model_name).model_class(config)
+        model.compile(jit_compile=config.jit_compile)
+        checkpoint = make_checkpoint(model)
+        manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=3)
+        if manager.latest_checkpoint:
+            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
     start_step = int(model.step_counter.numpy())
 
     try:
@@ -328,6 +334,7 @@ def run(config, progress=True, interrupt_after=None):
         return RunResult(run_dir, start_step, "already_done", 0.0)
     print(f"Training {model_name} on {config.dataset} ({config.split}, {examples} images) "
           f"into {run_dir}: steps {start_step} -> {end_step}, batch {images_per_step}"
+          + (f" over {strategy.num_replicas_in_sync} replicas" if strategy.num_replicas_in_sync > 1 else "")
           + (" (resumed)" if start_step else ""))
     monitor = _Monitor(model, config, run_dir, manager, start_step, end_step, images_per_step, progress)
     callbacks = [monitor.callback]
@@ -400,7 +407,7 @@ def _interrupt_after(step, monitor):
 #: Fields that may change between a run and its resumption; the others define the model.
 RESUMABLE_FIELDS = {
     "steps", "epochs", "checkpoint_every", "sample_every", "log_every", "resume", "output_dir",
-    "data_dir", "jit_compile", "num_samples",
+    "data_dir", "jit_compile", "num_samples", "strategy",
 }
 
 

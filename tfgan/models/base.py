@@ -21,7 +21,7 @@ from typing import ClassVar
 import keras
 import tensorflow as tf
 
-from tfgan import losses
+from tfgan import distribute, losses
 
 
 @dataclass
@@ -52,6 +52,13 @@ class TrainConfig:
     log_every: int = field(default=50, metadata={"help": "steps between metrics rows"})
     num_samples: int = field(default=64, metadata={"help": "images in each sample grid"})
     jit_compile: bool = field(default=False, metadata={"help": "compile train_step with XLA"})
+    strategy: str = field(
+        default="default",
+        metadata={"help": "tf.distribute strategy: one device, all local GPUs (mirrored), the "
+                          "TF_CONFIG cluster (multi_worker) or a TPU; --batch-size stays the global "
+                          "batch (README, Training on several devices)",
+                  "choices": distribute.STRATEGIES},
+    )
     resume: bool = field(
         default=False, metadata={"help": "require an existing run to continue (it resumes anyway)"}
     )
@@ -75,6 +82,8 @@ class TrainConfig:
         for name in ("beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be in [0, 1). Received: {getattr(self, name)}")
+        if self.strategy not in distribute.STRATEGIES:
+            raise ValueError(f"--strategy must be one of {list(distribute.STRATEGIES)}. Received: {self.strategy!r}")
 
 
 @dataclass
@@ -160,6 +169,18 @@ class AdversarialModel(keras.Model):
         if self.discriminator is not None:  # None: a generator trained alone (SRResNet)
             self.d_optimizer = d_optimizer or keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta1, beta_2=cfg.beta2)
             self.d_optimizer.build(self.discriminator.trainable_variables)
+        # The networks are built in __init__: this stops fit under a tf.distribute strategy from
+        # "building" the model by calling it on a data batch (which G would not accept).
+        self.built = True
+
+    def optimizer_step(self, tape, loss, network, optimizer):
+        """One update of ``network``'s trainable weights: the gradient of ``loss`` from ``tape``,
+        applied by ``optimizer``. Under a multi-replica strategy ``loss`` is this replica's mean
+        and ``optimizer.apply`` sums the replicas' gradients, so they are divided by the number
+        of replicas first: the update is the one of the loss averaged over the global batch
+        (:func:`tfgan.distribute.scale_gradients`)."""
+        variables = network.trainable_variables
+        optimizer.apply(distribute.scale_gradients(tape.gradient(loss, variables)), variables)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -229,8 +250,9 @@ class AdversarialModel(keras.Model):
     def latent(self, n, seed=None):
         """Draw ``n`` latent vectors z ~ N(0, I); ``seed`` makes the batch reproducible."""
         shape = (n if isinstance(n, tf.Tensor) else int(n), self.config.latent_dim)
-        if seed is None:
-            return keras.random.normal(shape, seed=self.seed_generator)
+        if seed is None:  # under a strategy: this replica's rows of the global batch's noise
+            return distribute.replica_slice(
+                lambda rows: keras.random.normal((rows, shape[1]), seed=self.seed_generator), shape[0])
         return tf.random.stateless_normal(shape, seed=[int(seed), 0])
 
     def sample(self, n, seed=None, z=None):

@@ -233,6 +233,7 @@ class CycleGAN(ImageToImageModel):
         self.d_x_optimizer, self.d_y_optimizer = adam(cfg.d_lr), adam(cfg.d_lr)
         for optimizer, network in zip(self.optimizers().values(), self.networks().values()):
             optimizer.build(network.trainable_variables)
+        self.built = True  # as AdversarialModel.compile: no symbolic build under a strategy
 
     def networks(self):
         return {"generator_g": self.g, "generator_f": self.f,
@@ -282,8 +283,7 @@ class CycleGAN(ImageToImageModel):
                 identity = tf.constant(0.0)
             g_loss = gan_g + gan_f + cfg.lambda_cycle * cycle + lambda_identity * identity  # lecture Eq. 8 (+ Eq. 9)
         for network, optimizer in ((self.g, self.g_optimizer), (self.f, self.f_optimizer)):
-            variables = network.trainable_variables
-            optimizer.apply(tape.gradient(g_loss, variables), variables)
+            self.optimizer_step(tape, g_loss, network, optimizer)
         del tape
 
         pooled_y = self.pool_y(fake_y, training=True)  # a mix of this step's G(x) and older ones
@@ -295,7 +295,7 @@ class CycleGAN(ImageToImageModel):
         ):
             with tf.GradientTape() as d_tape:
                 d_losses[name] = 0.5 * self.d_loss_fn(d(real, training=True), d(fake, training=True))
-            optimizer.apply(d_tape.gradient(d_losses[name], d.trainable_variables), d.trainable_variables)
+            self.optimizer_step(d_tape, d_losses[name], d, optimizer)
         return self.track(
             g_loss=g_loss, gan_g=gan_g, gan_f=gan_f, cycle_loss=cycle, identity_loss=identity,
             lr=self.g_optimizer.learning_rate, **d_losses,

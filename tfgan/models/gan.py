@@ -118,16 +118,14 @@ class GAN(AdversarialModel):
             real_logits = self.discriminator(real, training=True)  # logit of D(x)
             fake_logits = self.discriminator(fake, training=True)  # logit of D(G(z))
             d_loss = self.d_loss_fn(real_logits, fake_logits, self.config.label_smoothing)
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
         return d_loss, real_logits, fake_logits
 
     def generator_step(self, batch):
         """One descent step for G on fresh noise against the current D; returns its loss."""
         with tf.GradientTape() as tape:
             g_loss = self.g_loss_fn(self.discriminator(self.generator(self.latent(batch), training=True), training=True))
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(g_loss, variables), variables)
+        self.optimizer_step(tape, g_loss, self.generator, self.g_optimizer)
         return g_loss
 
     def train_step(self, data):
@@ -144,8 +142,7 @@ class GAN(AdversarialModel):
             if not self.config.reuse_fake:  # strict Algorithm 1: fresh noise for G's step
                 fake = self.generator(self.latent(batch), training=True)
             g_loss = self.g_loss_fn(self.discriminator(fake, training=True))  # D already updated
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
+        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
         for _ in range(self.config.g_steps - 1):  # more G steps against the same D (lecture 04)
             g_loss = self.generator_step(batch)
         if self._train_steps is not None:

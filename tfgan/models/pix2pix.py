@@ -232,8 +232,7 @@ class Pix2Pix(ImageToImageModel):
             real_logits = self.discriminator(tf.concat([source, target], -1), training=True)  # D(x, y)
             fake_logits = self.discriminator(tf.concat([source, fake], -1), training=True)  # D(x, G(x, z))
             d_loss = 0.5 * self.d_loss_fn(real_logits, fake_logits)
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
         return d_loss, real_logits, fake_logits
 
     def train_step(self, data):
@@ -246,8 +245,7 @@ class Pix2Pix(ImageToImageModel):
             g_gan = self.g_loss_fn(self.discriminator(tf.concat([source, fake], -1), training=True))
             g_l1 = losses.l1_reconstruction_loss(target, fake)  # ||y - G(x, z)||_1
             g_loss = cfg.gan_weight * g_gan + cfg.lambda_l1 * g_l1  # lecture Eq. 3
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
+        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
         return self.track(
             d_loss=d_loss, g_loss=g_loss, g_gan=g_gan, g_l1=g_l1,
             d_real=self._score(real_logits), d_fake=self._score(fake_logits),

@@ -66,7 +66,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan import losses
-from tfgan.layers import PixelShuffle
+from tfgan.layers import PixelShuffle, batch_normalization
 from tfgan.models.base import AdversarialModel, TrainConfig
 
 SCALES = (2, 3, 4, 8)
@@ -199,7 +199,7 @@ def receptive_radius(config):
 
 
 def _bn():
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+    return batch_normalization()
 
 
 def _prelu():
@@ -331,8 +331,7 @@ class SRResNet(AdversarialModel):
         with tf.GradientTape() as tape:
             sr = self.generator(lr, training=True)  # G(I^LR)
             mse = losses.mse_content_loss(hr, sr)  # l^SR_MSE, eq. 4
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(mse, variables), variables)
+        self.optimizer_step(tape, mse, self.generator, self.g_optimizer)
         return self.track(mse=mse, psnr=batch_psnr(mse))
 
     # -- data hooks of tfgan.train -------------------------------------------------------------------
@@ -470,8 +469,7 @@ class SRGAN(SRResNet):
             real_logits = self.discriminator(hr, training=True)  # logit of D(I^HR)
             fake_logits = self.discriminator(sr, training=True)  # logit of D(G(I^LR))
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
         return d_loss, real_logits, fake_logits
 
     def train_step(self, data):
@@ -486,8 +484,7 @@ class SRGAN(SRResNet):
                 self.discriminator(sr, training=True)  # -log D(G(I^LR)), eq. 6, D already updated
             )
             g_loss = content + cfg.adversarial_weight * adversarial  # l^SR, eq. 3
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
+        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
         return self.track(
             d_loss=d_loss, g_loss=g_loss, content_loss=content, adversarial_loss=adversarial,
             d_real=tf.reduce_mean(tf.sigmoid(real_logits)), d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)),
