@@ -125,6 +125,8 @@ def test_mirrored_run_resumes_from_its_checkpoint(tmp_path, data_dir, capsys):
     config = models.DCGANConfig(split="test", data_dir=data_dir, batch_size=4, g_filters=4, d_filters=4,
                                 latent_dim=8, steps=2, checkpoint_every=2, sample_every=100, log_every=1,
                                 num_samples=4, output_dir=str(tmp_path / "run"), strategy="mirrored")
+    with pytest.raises(train.RunError, match="does not split evenly between 2 replicas"):
+        train.run(config.replace(batch_size=5, output_dir=str(tmp_path / "odd")), progress=False)
     first = train.run(config, progress=False)
     assert (first.step, first.status) == (2, "completed")
     assert "over 2 replicas" in capsys.readouterr().out

@@ -99,3 +99,22 @@ def test_batch_norm_is_plain_on_one_device():
     assert not layer.synchronized and (layer.momentum, layer.epsilon) == (0.9, 1e-5)
     x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
     np.testing.assert_allclose(layer(x, training=True), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), atol=1e-5)
+
+
+def test_global_batch_must_split_evenly_between_replicas():
+    class TwoReplicas:
+        num_replicas_in_sync = 2
+
+    distribute.check_global_batch(8, TwoReplicas())
+    with pytest.raises(ConfigError, match="--batch-size 5 does not split evenly between 2 replicas"):
+        distribute.check_global_batch(5, TwoReplicas())
+
+
+def test_only_the_chief_writes_into_the_run_directory():
+    from types import SimpleNamespace as NS
+
+    chief = NS(extended=NS(should_checkpoint=True), cluster_resolver=NS(task_id=0))
+    other = NS(extended=NS(should_checkpoint=False), cluster_resolver=NS(task_id=1))
+    assert distribute.worker_dir("runs/x", chief) == "runs/x"
+    assert distribute.worker_dir("runs/x", other) == os.path.join("runs/x", "workertemp_1")
+    assert distribute.worker_dir("runs/x", distribute.get_strategy("default")) == "runs/x"

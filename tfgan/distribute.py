@@ -138,6 +138,29 @@ def _tpu_strategy():
     return tf.distribute.TPUStrategy(resolver)
 
 
+def check_global_batch(batch_size, strategy):
+    """``ConfigError`` unless ``batch_size`` (the global batch of one discriminator step) splits
+    into equal slices, one per replica: only then is the mean of the replicas' losses the mean
+    over the global batch."""
+    replicas = strategy.num_replicas_in_sync
+    if batch_size % replicas:
+        raise ConfigError(
+            f"--batch-size {batch_size} does not split evenly between {replicas} replicas; pass a "
+            f"multiple of {replicas} (it is the global batch, divided between the devices)."
+        )
+
+
+def worker_dir(run_dir, strategy):
+    """Where this process writes its checkpoints, samples and metrics: ``run_dir`` itself, except
+    on the workers of a multi-worker cluster other than the chief, which write to
+    ``run_dir/workertemp_<task>`` (every worker must take part in saving a checkpoint, but only
+    the chief's copy is kept; the same rule as Keras' ``BackupAndRestore``). Every worker restores
+    from the chief's checkpoints."""
+    if getattr(strategy.extended, "should_checkpoint", True):
+        return run_dir
+    return os.path.join(run_dir, f"workertemp_{strategy.cluster_resolver.task_id}")
+
+
 def num_replicas():
     """Replicas of the current strategy (1 outside any strategy)."""
     return tf.distribute.get_strategy().num_replicas_in_sync

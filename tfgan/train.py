@@ -305,15 +305,17 @@ def run(config, progress=True, interrupt_after=None):
     keras_seed(config.seed)
     try:
         strategy = distribute.get_strategy(config.strategy)
+        with strategy.scope():  # networks, optimizers and checkpoint state live on every replica
+            model = models.get(model_name).model_class(config)
+            distribute.check_global_batch(model.config.batch_size, strategy)
+            model.compile(jit_compile=config.jit_compile)
+            checkpoint = make_checkpoint(model)
     except ConfigError as err:
         raise RunError(str(err)) from None
-    with strategy.scope():  # networks, optimizers and checkpoint state live on every replica
-        model = models.get(model_name).model_class(config)
-        model.compile(jit_compile=config.jit_compile)
-        checkpoint = make_checkpoint(model)
-        manager = tf.train.CheckpointManager(checkpoint, ckpt_dir, max_to_keep=3)
-        if manager.latest_checkpoint:
-            checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    write_dir = distribute.worker_dir(run_dir, strategy)  # run_dir, except on non-chief workers
+    manager = tf.train.CheckpointManager(checkpoint, os.path.join(write_dir, "checkpoints"), max_to_keep=3)
+    if has_checkpoint:  # every worker restores the chief's checkpoint
+        checkpoint.restore(tf.train.latest_checkpoint(ckpt_dir)).assert_existing_objects_matched()
     start_step = int(model.step_counter.numpy())
 
     try:
@@ -323,8 +325,8 @@ def run(config, progress=True, interrupt_after=None):
         raise RunError(str(err)) from None
     images_per_step = model.images_per_step
     end_step = total_steps(config, examples, images_per_step)
-    os.makedirs(run_dir, exist_ok=True)
-    with open(os.path.join(run_dir, "config.json"), "w") as f:
+    os.makedirs(write_dir, exist_ok=True)
+    with open(os.path.join(write_dir, "config.json"), "w") as f:
         json.dump(config_to_dict(config), f, indent=2)
 
     t0 = time.perf_counter()
@@ -336,7 +338,7 @@ def run(config, progress=True, interrupt_after=None):
           f"into {run_dir}: steps {start_step} -> {end_step}, batch {images_per_step}"
           + (f" over {strategy.num_replicas_in_sync} replicas" if strategy.num_replicas_in_sync > 1 else "")
           + (" (resumed)" if start_step else ""))
-    monitor = _Monitor(model, config, run_dir, manager, start_step, end_step, images_per_step, progress)
+    monitor = _Monitor(model, config, write_dir, manager, start_step, end_step, images_per_step, progress)
     callbacks = [monitor.callback]
     if interrupt_after is not None:
         callbacks.append(_interrupt_after(start_step + interrupt_after, monitor))
