@@ -19,6 +19,7 @@ import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from tfgan import models, train  # noqa: E402
+from tfgan.errors import ConfigError  # noqa: E402
 
 LR = 0.5  # large SGD steps, so that a wrong update is far outside the float tolerance
 
@@ -125,7 +126,7 @@ def test_mirrored_run_resumes_from_its_checkpoint(tmp_path, data_dir, capsys):
     config = models.DCGANConfig(split="test", data_dir=data_dir, batch_size=4, g_filters=4, d_filters=4,
                                 latent_dim=8, steps=2, checkpoint_every=2, sample_every=100, log_every=1,
                                 num_samples=4, output_dir=str(tmp_path / "run"), strategy="mirrored")
-    with pytest.raises(train.RunError, match="does not split evenly between 2 replicas"):
+    with pytest.raises(ConfigError, match="does not split evenly between 2 replicas"):
         train.run(config.replace(batch_size=5, output_dir=str(tmp_path / "odd")), progress=False)
     first = train.run(config, progress=False)
     assert (first.step, first.status) == (2, "completed")
@@ -138,7 +139,7 @@ def test_mirrored_run_resumes_from_its_checkpoint(tmp_path, data_dir, capsys):
     rows = (tmp_path / "run" / "metrics.csv").read_text().strip().splitlines()
     assert [row.split(",")[0] for row in rows[1:]] == ["1", "2", "3"]
 
-    train.keras_seed(config.seed)  # the trainer seeds Keras the same way before building
+    keras.utils.set_random_seed(config.seed)  # as the trainer does before building
     single = models.DCGAN(config.replace(strategy="default"))
     expected = single.preview_grid(config.num_samples)
     grid = imageio.read_image(tmp_path / "run" / "samples" / "step_000000.png", channels=expected.shape[-1])
