@@ -32,12 +32,9 @@ def mirrored():
 
 
 def sgd_compile(model):
-    """Compile, then swap every optimizer for SGD (built on its network's variables)."""
-    model.compile(jit_compile=False)
-    for (name, optimizer), network in zip(list(model.optimizers().items()), model.networks().values()):
-        sgd = keras.optimizers.SGD(LR)
-        sgd.build(network.trainable_variables)
-        setattr(model, name, sgd)
+    """Compile with one SGD per network instead of Adam."""
+    model.compile(jit_compile=False, optimizers={name: keras.optimizers.SGD(LR) for name in model.optimizer_networks})
+    assert all(isinstance(o, keras.optimizers.SGD) for o in model.optimizers().values())
 
 
 def one_step(model_class, config, batch, weights, strategy):

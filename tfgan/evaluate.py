@@ -171,7 +171,7 @@ def _online():
     """The data layer's check: False under TFGAN_OFFLINE, else a bounded TCP connect (DNS included)."""
     from tfgan import data
 
-    return not data._offline() and data._can_connect("storage.googleapis.com", 443) is None
+    return not data.offline() and data.can_connect("storage.googleapis.com", 443) is None
 
 
 def inception_v3(weights="imagenet"):

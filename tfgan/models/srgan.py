@@ -65,8 +65,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan import losses
-from tfgan.errors import RunError
+from tfgan import losses, metrics
+from tfgan.errors import ConfigError, RunError
 from tfgan.layers import PixelShuffle, batch_normalization
 from tfgan.models.base import AdversarialModel, TrainConfig
 from tfgan.ops import tiling
@@ -95,23 +95,21 @@ class SRResNetConfig(TrainConfig):
         default=4, metadata={"help": "held-out crops in each preview grid (rows: bicubic | SR | HR)"}
     )
     scale: int = field(default=4, metadata={"help": "upscaling factor r: 2, 3, 4 or 8"})
-    residual_blocks: int = field(default=16, metadata={"help": "residual blocks B in G"})
-    filters: int = field(default=64, metadata={"help": "feature maps in G's residual blocks"})
+    residual_blocks: int = field(default=16, metadata={"help": "residual blocks B in G", "min": 1})
+    filters: int = field(default=64, metadata={"help": "feature maps in G's residual blocks", "min": 1})
     hr_size: int = field(default=96, metadata={"help": "side of the random HR training crops"})
     crops_per_image: int = field(
-        default=8, metadata={"help": "crops taken from each decoded photo per pass (an epoch is one pass)"}
+        default=8,
+        metadata={"help": "crops taken from each decoded photo per pass (an epoch is one pass)", "min": 1},
     )
     augment: bool = field(default=True, metadata={"help": "random flips and 90-degree rotations of crops"})
 
-    def validate(self):
-        super().validate()
+    def check(self):
+        super().check()
         if self.scale not in SCALES:
-            raise ValueError(f"--scale must be one of {list(SCALES)}. Received: {self.scale}")
-        for name in ("residual_blocks", "filters", "crops_per_image"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
+            raise ConfigError(f"--scale must be one of {list(SCALES)}. Received: {self.scale}")
         if self.hr_size < 2 * self.scale or self.hr_size % self.scale:
-            raise ValueError(
+            raise ConfigError(
                 f"--hr-size must be a multiple of --scale {self.scale} and at least {2 * self.scale}. "
                 f"Received: {self.hr_size}"
             )
@@ -124,8 +122,10 @@ class SRGANConfig(SRResNetConfig):
     init_from: str | None = field(
         default=None, metadata={"help": "SRResNet run directory whose generator SRGAN starts from"}
     )
-    d_filters: int = field(default=64, metadata={"help": "filters of D's first convolution (doubling to 8x)"})
-    d_dense: int = field(default=1024, metadata={"help": "units of D's hidden dense layer"})
+    d_filters: int = field(
+        default=64, metadata={"help": "filters of D's first convolution (doubling to 8x)", "min": 1}
+    )
+    d_dense: int = field(default=1024, metadata={"help": "units of D's hidden dense layer", "min": 1})
     content_loss: str = field(
         default="vgg",
         metadata={"help": "content loss l_X: VGG features (SRGAN-VGG) or pixels (SRGAN-MSE)",
@@ -140,40 +140,31 @@ class SRGANConfig(SRResNetConfig):
         metadata={"help": "VGG weights: imagenet, hed (offline VGG16), a .weights.h5 path, or none (random: tests)"},
     )
     feature_scale: float = field(
-        default=losses.VGG_FEATURE_SCALE, metadata={"help": "factor on VGG features (paper: 1/12.75)"}
+        default=losses.VGG_FEATURE_SCALE,
+        metadata={"help": "factor on VGG features (paper: 1/12.75)", "min": 0, "min_exclusive": True},
     )
-    adversarial_weight: float = field(default=1e-3, metadata={"help": "weight of the adversarial loss (paper: 1e-3)"})
+    adversarial_weight: float = field(
+        default=1e-3, metadata={"help": "weight of the adversarial loss (paper: 1e-3)", "min": 0}
+    )
 
-    def validate(self):
-        super().validate()
+    def check(self):
+        super().check()
         if self.hr_size % 16:
-            raise ValueError(
+            raise ConfigError(
                 f"SRGAN's discriminator halves --hr-size four times: it must be a multiple of 16 "
                 f"(and of --scale). Received: {self.hr_size}"
             )
-        for name in ("d_filters", "d_dense"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
-        if self.content_loss not in CONTENT_LOSSES:
-            raise ValueError(f"--content-loss must be one of {list(CONTENT_LOSSES)}. Received: {self.content_loss!r}")
-        if self.vgg_backbone not in VGG_BACKBONES:
-            raise ValueError(f"--vgg-backbone must be one of {list(VGG_BACKBONES)}. Received: {self.vgg_backbone!r}")
         if self.vgg_weights == "hed" and self.vgg_backbone != "vgg16":
-            raise ValueError(
+            raise ConfigError(
                 "--vgg-weights hed holds VGG16 weights (its last layer is block5_conv3); pass "
                 f"--vgg-backbone vgg16 --content-layer block5_conv3. Received: --vgg-backbone {self.vgg_backbone}"
             )
         blocks = (2, 2, 3, 3, 3) if self.vgg_backbone == "vgg16" else (2, 2, 4, 4, 4)
         layers = [f"block{b}_conv{i}" for b, n in enumerate(blocks, 1) for i in range(1, n + 1)]
         if self.content_layer not in layers:
-            raise ValueError(
+            raise ConfigError(
                 f"--content-layer must be a convolution of {self.vgg_backbone}, e.g. "
                 f"{layers[-1]}. Received: {self.content_layer!r}"
-            )
-        if not self.adversarial_weight >= 0 or not self.feature_scale > 0:
-            raise ValueError(
-                "--adversarial-weight must be >= 0 and --feature-scale > 0. Received: "
-                f"{self.adversarial_weight}, {self.feature_scale}"
             )
 
 
@@ -306,11 +297,6 @@ def make_pairs(image_set, scale, hr_size, batch_size, seed, crops_per_image=8, a
     return ds.map(lambda hr: to_pair(hr, scale), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def batch_psnr(mse):
-    """PSNR of an MSE on [-1, 1] images (peak-to-peak 2): a training-time indicator on RGB crops."""
-    return 10.0 * tf.math.log(4.0 / tf.maximum(mse, 1e-12)) / tf.math.log(10.0)
-
-
 # -- models --------------------------------------------------------------------------------------
 class SRResNet(AdversarialModel):
     """SRResNet: the SRGAN generator trained alone with the pixel MSE (Ledig et al. 2017, eq. 4).
@@ -334,7 +320,7 @@ class SRResNet(AdversarialModel):
             sr = self.generator(lr, training=True)  # G(I^LR)
             mse = losses.mse_content_loss(hr, sr)  # l^SR_MSE, eq. 4
         self.optimizer_step(tape, mse, self.generator, self.g_optimizer)
-        return self.track(mse=mse, psnr=batch_psnr(mse))
+        return self.track(mse=mse, psnr=metrics.psnr_from_mse(mse, data_range=2.0))
 
     # -- data hooks of tfgan.train -------------------------------------------------------------------
     def image_set(self, split=None):
@@ -408,8 +394,6 @@ class SRResNet(AdversarialModel):
         (:func:`tfgan.metrics.super_resolution_scores`); the values are means over ``num`` photos
         (default: the whole test split).
         """
-        from tfgan import metrics
-
         scale = self.config.scale
         scores = {"psnr": [], "ssim": [], "bicubic_psnr": [], "bicubic_ssim": []}
         photos = self.image_set("test").numpy(num)
@@ -486,7 +470,7 @@ class SRGAN(SRResNet):
         return self.track(
             d_loss=d_loss, g_loss=g_loss, content_loss=content, adversarial_loss=adversarial,
             d_real=tf.reduce_mean(tf.sigmoid(real_logits)), d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)),
-            psnr=batch_psnr(losses.mse_content_loss(hr, sr)),
+            psnr=metrics.psnr_from_mse(losses.mse_content_loss(hr, sr), data_range=2.0),
         )
 
     # -- starting from SRResNet ----------------------------------------------------------------------
