@@ -96,6 +96,19 @@ def test_without_the_gradient_scaling_the_mirrored_step_differs(mirrored, monkey
         compare(*dcgan_case(), mirrored, atol=2e-5)
 
 
+def test_gradients_are_divided_by_the_replica_count(mirrored):
+    def scale():
+        sparse = tf.IndexedSlices(tf.constant([[4.0, 8.0]]), tf.constant([1]), tf.constant([3, 2]))
+        return distribute.scale_gradients([tf.constant([2.0, -6.0]), sparse, None])
+
+    dense, sparse, none = mirrored.run(scale)
+    assert none is None
+    dense, sparse = mirrored.experimental_local_results(dense), mirrored.experimental_local_results(sparse)
+    for replica in range(2):
+        np.testing.assert_allclose(dense[replica], [1.0, -3.0])
+        np.testing.assert_allclose(tf.convert_to_tensor(sparse[replica]), [[0, 0], [2.0, 4.0], [0, 0]])
+
+
 def test_mirrored_batch_norm_is_synchronized(mirrored):
     with mirrored.scope():
         model = models.DCGAN(dcgan_case()[1])

@@ -5,6 +5,7 @@ into logical devices before TensorFlow initialises them, which this pytest proce
 will do) for other tests, so a fresh ``pytest`` process runs that file.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -118,3 +119,55 @@ def test_only_the_chief_writes_into_the_run_directory():
     assert distribute.worker_dir("runs/x", chief) == "runs/x"
     assert distribute.worker_dir("runs/x", other) == os.path.join("runs/x", "workertemp_1")
     assert distribute.worker_dir("runs/x", distribute.get_strategy("default")) == "runs/x"
+
+
+def free_ports(n):
+    import socket
+
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def train_two_workers(run_dir, data_dir, steps):
+    """``python -m tfgan.train dcgan --strategy multi_worker`` as two local processes (TF_CONFIG)."""
+    root = Path(__file__).parents[1]
+    cluster = {"worker": [f"localhost:{port}" for port in free_ports(2)]}
+    procs = []
+    for index in range(2):
+        tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        env = dict(os.environ, TF_CONFIG=tf_config,
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])))
+        argv = [sys.executable, "-m", "tfgan.train", "dcgan", "--split", "test", "--data-dir", data_dir,
+                "--strategy", "multi_worker", "--batch-size", "8", "--g-filters", "4", "--d-filters", "4",
+                "--latent-dim", "8", "--steps", str(steps), "--log-every", "1", "--checkpoint-every", "2",
+                "--num-samples", "4", "--output-dir", str(run_dir)]
+        procs.append(subprocess.Popen(argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True))
+    outputs = [proc.communicate(timeout=900)[0] for proc in procs]
+    for proc, out in zip(procs, outputs):
+        assert proc.returncode == 0, out[-3000:]
+    return outputs
+
+
+def test_two_workers_train_then_resume_from_the_chiefs_checkpoint(tmp_path, data_dir):
+    """A real two-process MultiWorkerMirroredStrategy cluster on localhost: only the chief writes
+    the run directory, the logs are reducible (tensorflow/tensorflow#72388), and both workers
+    resume from the chief's checkpoint."""
+    run_dir = tmp_path / "run"
+    outputs = train_two_workers(run_dir, data_dir, steps=3)
+    assert all("over 2 replicas" in out for out in outputs)
+    assert sorted(step for step, _ in runs.list_checkpoints(run_dir)) == [2, 3]
+    assert (run_dir / "workertemp_1" / "checkpoints").is_dir()  # the other worker's copy, not kept
+    chief = (run_dir / "metrics.csv").read_text().splitlines()
+    other = (run_dir / "workertemp_1" / "metrics.csv").read_text().splitlines()
+    assert [row.split(",")[:5] for row in chief] == [row.split(",")[:5] for row in other]  # same logs
+    assert len(chief) == 4
+
+    outputs = train_two_workers(run_dir, data_dir, steps=4)
+    assert all("steps 3 -> 4" in out and "(resumed)" in out for out in outputs)
+    assert runs.list_checkpoints(run_dir)[-1][0] == 4

@@ -182,7 +182,13 @@ def scale_gradients(grads):
     if replica is None:
         return grads
     scale = 1.0 / replica[1]
-    return [None if g is None else g * tf.cast(scale, g.dtype) for g in grads]
+
+    def scaled(g):
+        if isinstance(g, tf.IndexedSlices):  # e.g. an Embedding's gradient
+            return tf.IndexedSlices(g.values * tf.cast(scale, g.dtype), g.indices, g.dense_shape)
+        return g * tf.cast(scale, g.dtype)
+
+    return [None if g is None else scaled(g) for g in grads]
 
 
 def replica_slice(draw, n):
@@ -193,6 +199,28 @@ def replica_slice(draw, n):
     if replica is None:
         return draw(n)
     return local_rows(draw(n * replica[1]))
+
+
+def step_log(value):
+    """A value ``train_step`` returns, in the shape Keras can reduce over the replicas.
+
+    Keras 3.15 reduces the logs of a multi-worker step with ``strategy.reduce("MEAN", v, axis=0)``,
+    which fails on a scalar ("Invalid reduction dimension 0 for input with 0 dimensions",
+    tensorflow/tensorflow#72388); there the scalar gets a length-1 axis, which that reduction
+    removes again. Unchanged everywhere else.
+    """
+    if not _multi_worker(tf.distribute.get_strategy()):
+        return value
+    return tf.reshape(value, [1])
+
+
+def _multi_worker(strategy):
+    """Whether Keras treats ``strategy`` as a collective strategy over more than one worker."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) or resolver is None:
+        return False
+    spec = resolver.cluster_spec()
+    return sum(spec.num_tasks(job) for job in spec.jobs if job in ("chief", "worker")) > 1
 
 
 def all_gather(values):

@@ -136,7 +136,7 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
     if status == "completed":
         grids.save(model, "final.png", step)
         print(f"Done: {step} steps in {callbacks.format_duration(seconds)}. Samples: "
-              f"{os.path.join(run_dir, runs.SAMPLES_DIR, 'final.png')}; metrics: {logger.csv_path}")
+              f"{os.path.join(write_dir, runs.SAMPLES_DIR, 'final.png')}; metrics: {logger.csv_path}")
     else:
         print(f"Interrupted at step {step}; checkpoint saved. Run the same command to resume.")
     return RunResult(run_dir, step, status, seconds)

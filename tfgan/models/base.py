@@ -254,7 +254,7 @@ class AdversarialModel(keras.Model):
     def track(self, **values):
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return {name: distribute.step_log(tracker.result()) for name, tracker in self.trackers.items()}
 
     # -- what checkpoints and the CLI need ------------------------------------------------------
     def networks(self):
