@@ -10,7 +10,7 @@ PIP_EXTRA ?=
 ARGS ?=
 PYTEST_FLAGS ?= -q
 
-.PHONY: install train test test-fast notebooks notebooks-full benchmarks clean
+.PHONY: install train test test-fast notebooks notebooks-full benchmarks clean labs grade
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,19 @@ benchmarks: install
 	$(PY) benchmarks/train_speed.py
 	$(PY) benchmarks/time_to_quality.py
 	$(PY) benchmarks/style_speed.py --quality
+
+# Labs (nbgrader, labs/README.md): `make labs` writes the student versions to labs/release/;
+# `make grade` autogrades labs/submitted/<student>/<lab>/<lab>.ipynb, writes
+# labs/feedback/<student>/<lab>/<lab>.html and labs/grades.csv. nbgrader needs the venv on PATH.
+NBGRADER = cd labs && PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(PY)) -m nbgrader
+
+labs: install
+	$(NBGRADER) generate_assignment "*" --force
+
+grade: labs
+	$(NBGRADER) autograde "*"
+	$(NBGRADER) generate_feedback "*"
+	$(NBGRADER) export --to grades.csv
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
