@@ -109,6 +109,20 @@ def test_sources_are_valid_labs():
         assert "STEPS" not in text or "if grading():" in text, lab
 
 
+def test_labs_cite_lecture_equations_that_exist():
+    """Same format and checks as the notebooks (tests/test_citations.py): a bare ``Eq. (K)`` is an
+    equation of the first lecture the lab names."""
+    from test_citations import PATH_MENTION, citation_problems
+
+    problems = []
+    for lab in LAB_NAMES:
+        cells = _notebook(LABS / "source" / lab / f"{lab}.ipynb")["cells"]
+        own = PATH_MENTION.search("".join(_source(c) for c in cells)).group(1)
+        for i, cell in enumerate(cells):
+            problems += citation_problems(_source(cell), f"{lab} cell {i}", self_lecture=own)
+    assert problems == [], "\n".join(problems)
+
+
 def test_release_leaks_nothing(course):
     """No solution code, hidden test, model answer or rubric reaches the student versions."""
     for lab in LAB_NAMES:
