@@ -148,6 +148,19 @@ def test_instructor_versions_earn_full_marks(course):
         assert scores and all(got == top for got, top in scores.values()), f"{lab}: {scores}"
 
 
+def test_graded_runs_skip_training(course):
+    """Cells guarded by tfgan.checks.grading() printed that they skipped under the autograder."""
+    guarded = 0
+    for lab in LAB_NAMES:
+        if "if grading():" not in (LABS / "source" / lab / f"{lab}.ipynb").read_text():
+            continue
+        guarded += 1
+        graded = _notebook(course / "autograded" / "instructor" / lab / f"{lab}.ipynb")
+        printed = "".join("".join(o.get("text", "")) for c in graded["cells"] for o in c.get("outputs", []))
+        assert "Graded run:" in printed and "skipped" in printed, lab
+    assert guarded >= 4
+
+
 def test_student_versions_fail_every_test(course):
     for lab in LAB_NAMES:
         scores = _scores(course, "student", lab)
