@@ -279,7 +279,8 @@ def test_sample_style_image_offline(tmp_path, monkeypatch):
     image = gatys.sample_style_image("starry_night", max_size=64)  # from $TFGAN_DATA_DIR/images
     assert image.shape == (51, 64, 3) and image.dtype == np.float32  # 640x507, aspect kept
     monkeypatch.setenv("TFGAN_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr("tfgan.data.REPO_DATA_DIR", tmp_path)
+    monkeypatch.setattr("tfgan.data.sources.REPO_DATA_DIR", tmp_path)
+    monkeypatch.setenv("TFGAN_CACHE", str(tmp_path / "cache"))
     with pytest.raises(ImageError, match=r"No copy of starry_night.jpg.*TFGAN_OFFLINE is set.*\$TFGAN_DATA_DIR/images"):
         gatys.sample_style_image("starry_night")
     with pytest.raises(ValueError, match="Unknown sample style"):

@@ -41,21 +41,17 @@ NORMS = ("batch", "virtual_batch", "none")
 class DCGANConfig(AdversarialConfig):
     """DCGAN settings; ``image_shape`` may be 28x28x1, 32x32x3, 64x64x3 or any H divisible by 4."""
 
-    g_filters: int = field(default=64, metadata={"help": "filters of G's last hidden layer"})
-    d_filters: int = field(default=64, metadata={"help": "filters of D's first layer"})
-    kernel_size: int = field(default=4, metadata={"help": "kernel size of every convolution"})
+    g_filters: int = field(default=64, metadata={"help": "filters of G's last hidden layer", "min": 1})
+    d_filters: int = field(default=64, metadata={"help": "filters of D's first layer", "min": 1})
+    kernel_size: int = field(default=4, metadata={"help": "kernel size of every convolution", "min": 1})
     norm: str = field(default="batch", metadata={"help": "normalization in G", "choices": NORMS})
     vbn_reference_size: int = field(
-        default=64, metadata={"help": "latent vectors in the fixed reference batch of --norm virtual_batch"}
+        default=64,
+        metadata={"help": "latent vectors in the fixed reference batch of --norm virtual_batch", "min": 1},
     )
 
-    def validate(self):
-        super().validate()
-        for name in ("g_filters", "d_filters", "kernel_size", "vbn_reference_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
-        if self.norm not in NORMS:
-            raise ValueError(f"--norm must be one of {list(NORMS)}. Received: {self.norm!r}")
+    def check(self):
+        super().check()
         num_stages(self.image_shape)
 
 

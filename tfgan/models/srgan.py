@@ -65,9 +65,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan import losses
+from tfgan import losses, metrics
+from tfgan.errors import ConfigError, RunError
 from tfgan.layers import PixelShuffle
 from tfgan.models.base import AdversarialModel, TrainConfig
+from tfgan.ops import tiling
 
 SCALES = (2, 3, 4, 8)
 CONTENT_LOSSES = ("vgg", "mse")
@@ -93,23 +95,21 @@ class SRResNetConfig(TrainConfig):
         default=4, metadata={"help": "held-out crops in each preview grid (rows: bicubic | SR | HR)"}
     )
     scale: int = field(default=4, metadata={"help": "upscaling factor r: 2, 3, 4 or 8"})
-    residual_blocks: int = field(default=16, metadata={"help": "residual blocks B in G"})
-    filters: int = field(default=64, metadata={"help": "feature maps in G's residual blocks"})
+    residual_blocks: int = field(default=16, metadata={"help": "residual blocks B in G", "min": 1})
+    filters: int = field(default=64, metadata={"help": "feature maps in G's residual blocks", "min": 1})
     hr_size: int = field(default=96, metadata={"help": "side of the random HR training crops"})
     crops_per_image: int = field(
-        default=8, metadata={"help": "crops taken from each decoded photo per pass (an epoch is one pass)"}
+        default=8,
+        metadata={"help": "crops taken from each decoded photo per pass (an epoch is one pass)", "min": 1},
     )
     augment: bool = field(default=True, metadata={"help": "random flips and 90-degree rotations of crops"})
 
-    def validate(self):
-        super().validate()
+    def check(self):
+        super().check()
         if self.scale not in SCALES:
-            raise ValueError(f"--scale must be one of {list(SCALES)}. Received: {self.scale}")
-        for name in ("residual_blocks", "filters", "crops_per_image"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
+            raise ConfigError(f"--scale must be one of {list(SCALES)}. Received: {self.scale}")
         if self.hr_size < 2 * self.scale or self.hr_size % self.scale:
-            raise ValueError(
+            raise ConfigError(
                 f"--hr-size must be a multiple of --scale {self.scale} and at least {2 * self.scale}. "
                 f"Received: {self.hr_size}"
             )
@@ -122,8 +122,10 @@ class SRGANConfig(SRResNetConfig):
     init_from: str | None = field(
         default=None, metadata={"help": "SRResNet run directory whose generator SRGAN starts from"}
     )
-    d_filters: int = field(default=64, metadata={"help": "filters of D's first convolution (doubling to 8x)"})
-    d_dense: int = field(default=1024, metadata={"help": "units of D's hidden dense layer"})
+    d_filters: int = field(
+        default=64, metadata={"help": "filters of D's first convolution (doubling to 8x)", "min": 1}
+    )
+    d_dense: int = field(default=1024, metadata={"help": "units of D's hidden dense layer", "min": 1})
     content_loss: str = field(
         default="vgg",
         metadata={"help": "content loss l_X: VGG features (SRGAN-VGG) or pixels (SRGAN-MSE)",
@@ -138,40 +140,31 @@ class SRGANConfig(SRResNetConfig):
         metadata={"help": "VGG weights: imagenet, hed (offline VGG16), a .weights.h5 path, or none (random: tests)"},
     )
     feature_scale: float = field(
-        default=losses.VGG_FEATURE_SCALE, metadata={"help": "factor on VGG features (paper: 1/12.75)"}
+        default=losses.VGG_FEATURE_SCALE,
+        metadata={"help": "factor on VGG features (paper: 1/12.75)", "min": 0, "min_exclusive": True},
     )
-    adversarial_weight: float = field(default=1e-3, metadata={"help": "weight of the adversarial loss (paper: 1e-3)"})
+    adversarial_weight: float = field(
+        default=1e-3, metadata={"help": "weight of the adversarial loss (paper: 1e-3)", "min": 0}
+    )
 
-    def validate(self):
-        super().validate()
+    def check(self):
+        super().check()
         if self.hr_size % 16:
-            raise ValueError(
+            raise ConfigError(
                 f"SRGAN's discriminator halves --hr-size four times: it must be a multiple of 16 "
                 f"(and of --scale). Received: {self.hr_size}"
             )
-        for name in ("d_filters", "d_dense"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
-        if self.content_loss not in CONTENT_LOSSES:
-            raise ValueError(f"--content-loss must be one of {list(CONTENT_LOSSES)}. Received: {self.content_loss!r}")
-        if self.vgg_backbone not in VGG_BACKBONES:
-            raise ValueError(f"--vgg-backbone must be one of {list(VGG_BACKBONES)}. Received: {self.vgg_backbone!r}")
         if self.vgg_weights == "hed" and self.vgg_backbone != "vgg16":
-            raise ValueError(
+            raise ConfigError(
                 "--vgg-weights hed holds VGG16 weights (its last layer is block5_conv3); pass "
                 f"--vgg-backbone vgg16 --content-layer block5_conv3. Received: --vgg-backbone {self.vgg_backbone}"
             )
         blocks = (2, 2, 3, 3, 3) if self.vgg_backbone == "vgg16" else (2, 2, 4, 4, 4)
         layers = [f"block{b}_conv{i}" for b, n in enumerate(blocks, 1) for i in range(1, n + 1)]
         if self.content_layer not in layers:
-            raise ValueError(
+            raise ConfigError(
                 f"--content-layer must be a convolution of {self.vgg_backbone}, e.g. "
                 f"{layers[-1]}. Received: {self.content_layer!r}"
-            )
-        if not self.adversarial_weight >= 0 or not self.feature_scale > 0:
-            raise ValueError(
-                "--adversarial-weight must be >= 0 and --feature-scale > 0. Received: "
-                f"{self.adversarial_weight}, {self.feature_scale}"
             )
 
 
@@ -304,11 +297,6 @@ def make_pairs(image_set, scale, hr_size, batch_size, seed, crops_per_image=8, a
     return ds.map(lambda hr: to_pair(hr, scale), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def batch_psnr(mse):
-    """PSNR of an MSE on [-1, 1] images (peak-to-peak 2): a training-time indicator on RGB crops."""
-    return 10.0 * tf.math.log(4.0 / tf.maximum(mse, 1e-12)) / tf.math.log(10.0)
-
-
 # -- models --------------------------------------------------------------------------------------
 class SRResNet(AdversarialModel):
     """SRResNet: the SRGAN generator trained alone with the pixel MSE (Ledig et al. 2017, eq. 4).
@@ -331,9 +319,8 @@ class SRResNet(AdversarialModel):
         with tf.GradientTape() as tape:
             sr = self.generator(lr, training=True)  # G(I^LR)
             mse = losses.mse_content_loss(hr, sr)  # l^SR_MSE, eq. 4
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(mse, variables), variables)
-        return self.track(mse=mse, psnr=batch_psnr(mse))
+        self.optimizer_step(tape, mse, self.generator, self.g_optimizer)
+        return self.track(mse=mse, psnr=metrics.psnr_from_mse(mse, data_range=2.0))
 
     # -- data hooks of tfgan.train -------------------------------------------------------------------
     def image_set(self, split=None):
@@ -385,23 +372,19 @@ class SRResNet(AdversarialModel):
 
     def sample(self, n, seed=None, z=None):
         """SR models map LR images to HR ones; there is no latent space to sample (tfgan.generate)."""
-        from tfgan import train
-
-        raise train.RunError(
+        raise RunError(
             "srresnet and srgan runs upscale images instead of sampling from noise; use "
             "python -m tfgan.upscale RUN_DIR INPUT... --output DIR"
         )
 
     def upscale(self, image, tile=None, overlap=None, progress=False):
-        """Upscale one uint8 (H, W, 3) photo by ``scale`` in tiles (see :func:`tfgan.upscale.upscale`).
+        """Upscale one uint8 (H, W, 3) photo by ``scale`` in tiles (see :func:`tfgan.ops.tiling.upscale`).
 
         ``overlap`` defaults to :func:`receptive_radius`, which makes the tiles invisible.
         """
-        from tfgan import upscale
-
         overlap = receptive_radius(self.config) if overlap is None else overlap
-        return upscale.upscale(self.generator, image, self.config.scale,
-                               tile=tile or upscale.DEFAULT_TILE, overlap=overlap, progress=progress)
+        return tiling.upscale(self.generator, image, self.config.scale,
+                              tile=tile or tiling.DEFAULT_TILE, overlap=overlap, progress=progress)
 
     def evaluation(self, num=None, progress=False):
         """PSNR (dB) and SSIM of SR and of bicubic upscaling on the held-out photos.
@@ -411,8 +394,6 @@ class SRResNet(AdversarialModel):
         (:func:`tfgan.metrics.super_resolution_scores`); the values are means over ``num`` photos
         (default: the whole test split).
         """
-        from tfgan import metrics
-
         scale = self.config.scale
         scores = {"psnr": [], "ssim": [], "bicubic_psnr": [], "bicubic_ssim": []}
         photos = self.image_set("test").numpy(num)
@@ -470,8 +451,7 @@ class SRGAN(SRResNet):
             real_logits = self.discriminator(hr, training=True)  # logit of D(I^HR)
             fake_logits = self.discriminator(sr, training=True)  # logit of D(G(I^LR))
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
         return d_loss, real_logits, fake_logits
 
     def train_step(self, data):
@@ -486,78 +466,61 @@ class SRGAN(SRResNet):
                 self.discriminator(sr, training=True)  # -log D(G(I^LR)), eq. 6, D already updated
             )
             g_loss = content + cfg.adversarial_weight * adversarial  # l^SR, eq. 3
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
+        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
         return self.track(
             d_loss=d_loss, g_loss=g_loss, content_loss=content, adversarial_loss=adversarial,
             d_real=tf.reduce_mean(tf.sigmoid(real_logits)), d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)),
-            psnr=batch_psnr(losses.mse_content_loss(hr, sr)),
+            psnr=metrics.psnr_from_mse(losses.mse_content_loss(hr, sr), data_range=2.0),
         )
 
     # -- starting from SRResNet ----------------------------------------------------------------------
     def make_dataset(self, seed, repeat=True):
-        """As SRResNet's; first checks what training needs besides data (``tfgan.train`` calls this
-        before it starts the progress bar): the VGG weights and the ``--init-from`` run."""
+        """As SRResNet's; first checks what training needs besides data (``tfgan.trainer`` calls
+        this before it starts the progress bar): the VGG weights. ``tfgan.trainer`` opens the
+        ``--init-from`` run and hands it to :meth:`initialize_from`."""
         self.check_training_inputs()
         return super().make_dataset(seed, repeat)
 
     def check_training_inputs(self):
-        """Build the VGG content network and check ``--init-from``; ``tfgan.train.RunError`` if not usable."""
-        from tfgan import train
-
+        """Build the VGG content network; ``tfgan.errors.RunError`` if its weights are not usable."""
         if self.config.content_loss == "vgg":
             from tfgan.style import perceptual
 
             try:
                 self.content_extractor
             except perceptual.WeightsUnavailableError as err:
-                raise train.RunError(str(err)) from None
-        if self.config.init_from:
-            self._init_checkpoint(self.config.init_from)
+                raise RunError(str(err)) from None
 
     def on_train_begin(self, start_step):
-        """At step 0, load G from ``--init-from`` (a resumed run keeps its own weights)."""
-        self.check_training_inputs()  # no-op when make_dataset ran it
-        if start_step == 0 and self.config.init_from:
-            path = self.load_generator_from(self.config.init_from)
-            print(f"Initialized the generator from {path}")
-        elif start_step == 0:
+        """Builds VGG (a no-op when make_dataset ran); notes a from-scratch start without --init-from."""
+        self.check_training_inputs()
+        if start_step == 0 and not self.config.init_from:
             print("Note: no --init-from given, so SRGAN's generator starts from random weights; the "
                   "paper starts from a trained SRResNet (python -m tfgan.train srresnet ...).")
 
-    def load_generator_from(self, run_dir):
-        """Restore G from the latest checkpoint of an SRResNet run; returns the checkpoint path.
+    def initialize_from(self, source):
+        """Restore G from ``source``, the ``--init-from`` run (a :class:`tfgan.runs.SavedRun`, which
+        ``tfgan.trainer`` opens); returns the names of the restored networks.
 
-        Raises ``tfgan.train.RunError`` when ``run_dir`` is not an SRResNet run with the same
-        scale, residual blocks and filters, or has no checkpoint.
+        Raises ``tfgan.errors.RunError`` when ``source`` is not an SRResNet run with the same scale,
+        residual blocks and filters, or has no checkpoint.
         """
-        latest = self._init_checkpoint(run_dir)
-        tf.train.Checkpoint(generator=self.generator).restore(latest).expect_partial().assert_existing_objects_matched()
-        return latest
-
-    def _init_checkpoint(self, run_dir):
-        """The latest checkpoint of a compatible SRResNet run, or ``RunError`` saying what is wrong."""
-        import os
-
-        from tfgan import train
-
-        saved = train.load_run_config(run_dir)
-        name = train.model_name_of(saved)
-        if name != "srresnet":
-            raise train.RunError(
-                f"--init-from {run_dir} is a {name} run; expected an srresnet run "
+        if source.model_name != "srresnet":
+            raise RunError(
+                f"--init-from {source.run_dir} is a {source.model_name} run; expected an srresnet run "
                 "(train one with python -m tfgan.train srresnet ...)"
             )
         fields = ("scale", "residual_blocks", "filters")
-        diffs = [f"--{f.replace('_', '-')} {getattr(saved, f)}" for f in fields
-                 if getattr(saved, f) != getattr(self.config, f)]
+        diffs = [f"--{f.replace('_', '-')} {getattr(source.config, f)}" for f in fields
+                 if getattr(source.config, f) != getattr(self.config, f)]
         if diffs:
             mine = ", ".join(f"--{f.replace('_', '-')} {getattr(self.config, f)}" for f in fields)
-            raise train.RunError(
-                f"--init-from {run_dir} has {', '.join(diffs)}, but this run has {mine}; "
+            raise RunError(
+                f"--init-from {source.run_dir} has {', '.join(diffs)}, but this run has {mine}; "
                 "pass the SRResNet run's settings"
             )
-        latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
-        if latest is None:
-            raise train.RunError(f"--init-from {run_dir} has no checkpoint yet; train it first")
-        return latest
+        if source.checkpoint is None:
+            raise RunError(f"--init-from {source.run_dir} has no checkpoint yet; train it first")
+        restored = tf.train.Checkpoint(generator=self.generator).restore(source.checkpoint)
+        restored.expect_partial().assert_existing_objects_matched()
+        return ["generator"]
