@@ -250,6 +250,67 @@ def instance_norm(epsilon=1e-5, affine=False, name=None):
     )
 
 
+@keras.saving.register_keras_serializable(package="tfgan")
+class ConditionalInstanceNormalization(keras.layers.Layer):
+    """Conditional instance normalization (Dumoulin, Shlens and Kudlur 2017, "A Learned
+    Representation for Artistic Style", https://arxiv.org/abs/1610.07629, eq. 5): instance
+    normalization whose scale and shift are chosen by the style::
+
+        y[n, h, w, c] = gamma_s[c] (x[n, h, w, c] - mu[n, c]) / sqrt(var[n, c] + epsilon) + beta_s[c]
+
+    with one (gamma_s, beta_s) pair per style s = 1..N, the rest of the network shared. Called as
+    ``layer(x, style_weights)`` with ``style_weights`` (batch, N): a one-hot row picks a style, a
+    convex combination w mixes them (the paper's section 4.2 interpolation) through
+    ``gamma = sum_s w_s gamma_s`` and ``beta = sum_s w_s beta_s``. With a one-hot style it is
+    :func:`instance_norm` ``(affine=True)`` with that style's gamma and beta.
+
+    Args:
+        num_styles: N, the number of (gamma, beta) pairs.
+        epsilon: added to the variance (1e-5, as :func:`instance_norm`).
+
+    Weights: ``gamma`` (N, C) starting at 1 and ``beta`` (N, C) at 0. Training only these two for a
+    new style is the paper's fast adaptation to a new style.
+    """
+
+    def __init__(self, num_styles, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.num_styles = _check_int("num_styles", num_styles, 1)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
+            raise ValueError(f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}")
+        self.epsilon = float(epsilon)
+
+    def build(self, inputs_shape, style_weights_shape=None):
+        channels = inputs_shape[-1]
+        if len(inputs_shape) != 4 or channels is None:
+            raise ValueError(
+                f"Expected inputs of shape (batch, height, width, channels) with known channels. "
+                f"Received: inputs_shape={tuple(inputs_shape)}"
+            )
+        if style_weights_shape is not None and style_weights_shape[-1] not in (None, self.num_styles):
+            raise ValueError(
+                f"Expected style_weights of shape (batch, {self.num_styles}). "
+                f"Received: style_weights_shape={tuple(style_weights_shape)}"
+            )
+        self.gamma = self.add_weight(shape=(self.num_styles, channels), initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=(self.num_styles, channels), initializer="zeros", name="beta")
+
+    def call(self, inputs, style_weights):
+        weights = ops.cast(style_weights, inputs.dtype)
+        mean, variance = ops.moments(inputs, axes=[1, 2], keepdims=True)  # mu[n, c], var[n, c]
+        normalized = (inputs - mean) * ops.rsqrt(variance + self.epsilon)
+        gamma = ops.matmul(weights, ops.cast(self.gamma, inputs.dtype))  # sum_s w_s gamma_s, (batch, C)
+        beta = ops.matmul(weights, ops.cast(self.beta, inputs.dtype))
+        return normalized * gamma[:, None, None, :] + beta[:, None, None, :]
+
+    def compute_output_shape(self, inputs_shape, style_weights_shape=None):
+        return tuple(inputs_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_styles=self.num_styles, epsilon=self.epsilon)
+        return config
+
+
 def batch_normalization(**kwargs):
     """``keras.layers.BatchNormalization`` as every tfgan network uses it: running averages with
     momentum 0.9 (PyTorch's 0.1), epsilon 1e-5 (Radford et al.'s and the pix2pix/CycleGAN code's).

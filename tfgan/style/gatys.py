@@ -415,14 +415,17 @@ class Objective:
             constant += self.layer_weights[name] * 0.25 * spread
         self.style_constant = tf.constant(constant, tf.float32)
 
-    def __call__(self, images):
+    def __call__(self, images, content_targets=None):
         """Weighted terms and their sum, a dict of scalars.
 
-        lectures/07_gatys_style_transfer.md, Eq. (2).
+        lectures/07_gatys_style_transfer.md, Eq. (2). ``content_targets`` ({layer: features of
+        the same batch shape as ``images``}) replaces the stored ones: a feed-forward network's
+        content target changes with every training batch (:mod:`tfgan.style.feedforward`).
         """
         features = self.extractor(images)
+        targets = self.content_targets if content_targets is None else content_targets
         zero = tf.constant(0.0)
-        c = (tf.add_n([content_loss(features[n], self.content_targets[n]) for n in self.content_layers])
+        c = (tf.add_n([content_loss(features[n], targets[n]) for n in self.content_layers])
              if self.content_layers and self.content_weight else zero)
         s = (style_loss(features, self.style_targets, self.layer_weights) + self.style_constant
              if self.style_layers and self.style_weight else zero)
