@@ -10,9 +10,9 @@ import pytest
 import tensorflow as tf
 
 from tfgan import inference, models, stylize, train
-from tfgan.layers import ConditionalInstanceNormalization, instance_norm
+from tfgan.layers import AdaptiveInstanceNormalization, ConditionalInstanceNormalization, instance_norm
 from tfgan.models import FastStyle, FastStyleConfig
-from tfgan.style import feedforward
+from tfgan.style import feedforward, wct
 
 TINY = dict(vgg_weights="none", vgg_precision="float32", image_size=32, batch_size=2, filters=8,
             residual_blocks=1, crops_per_image=2)
@@ -108,6 +108,47 @@ def test_conditional_instance_norm_keras_contract():
             ConditionalInstanceNormalization(**kwargs)
     with pytest.raises(ValueError, match=r"style_weights of shape \(batch, 5\)"):
         ConditionalInstanceNormalization(5).build((None, 8, 8, 16), (None, 4))
+
+
+# -- AdaIN and WCT ---------------------------------------------------------------------------------
+def test_adain_matches_numpy_and_takes_the_style_statistics():
+    rng = np.random.default_rng(5)
+    content = rng.normal(3.0, 2.0, (2, 6, 5, 4)).astype(np.float32)
+    style = (rng.normal(size=(2, 9, 7, 4)) * [0.5, 4.0, 1.0, 2.0] + [-1.0, 2.0, 0.0, 5.0]).astype(np.float32)
+    out = AdaptiveInstanceNormalization()(content, style).numpy()
+    s_mean, s_std = style.mean(axis=(1, 2), keepdims=True), np.sqrt(style.var(axis=(1, 2), keepdims=True) + 1e-5)
+    np.testing.assert_allclose(out, s_std * np_instance_norm(content) + s_mean, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out.mean(axis=(1, 2), keepdims=True), s_mean, atol=1e-4)
+    np.testing.assert_allclose(out.std(axis=(1, 2), keepdims=True), style.std(axis=(1, 2), keepdims=True),
+                               rtol=1e-3)
+    assert AdaptiveInstanceNormalization.from_config(AdaptiveInstanceNormalization(1e-3).get_config()).epsilon == 1e-3
+    with pytest.raises(ValueError, match="same channels"):
+        AdaptiveInstanceNormalization().build((None, 4, 4, 3), (None, 4, 4, 5))
+
+
+def _correlated(rng, n, c, scale):
+    mix = rng.normal(size=(c, c)) * scale
+    return rng.normal(size=(n, c)) @ mix + rng.normal(size=c) * 3
+
+
+def test_wct_whitens_to_identity_and_colors_to_the_style_statistics():
+    rng = np.random.default_rng(6)
+    content = _correlated(rng, 400, 6, 1.0).reshape(20, 20, 6)
+    style = _correlated(rng, 300, 6, 2.0).reshape(15, 20, 6)
+    whitened = wct.whiten(content)
+    mean, cov = wct.mean_and_covariance(whitened)
+    np.testing.assert_allclose(mean, 0, atol=1e-10)
+    np.testing.assert_allclose(cov, np.eye(6), atol=1e-8)
+    out = wct.wct(content, style)
+    assert out.shape == content.shape
+    s_mean, s_cov = wct.mean_and_covariance(style)
+    o_mean, o_cov = wct.mean_and_covariance(out)
+    np.testing.assert_allclose(o_mean, s_mean, atol=1e-8)
+    np.testing.assert_allclose(o_cov, s_cov, atol=1e-8)
+    np.testing.assert_allclose(wct.wct(content, style, alpha=0.0), content)  # eq. 3 at alpha = 0
+    np.testing.assert_allclose(wct.wct(content, style, 0.25), 0.25 * out + 0.75 * content, atol=1e-10)
+    with pytest.raises(ValueError, match="alpha=1.5"):
+        wct.wct(content, style, alpha=1.5)
 
 
 # -- the model -------------------------------------------------------------------------------------

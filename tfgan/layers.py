@@ -9,6 +9,10 @@ Image-to-image translation (``lectures/08_image_to_image.md``, pix2pix, and
 ``ReflectionPadding2D``, ``ResidualBlock``, the U-Net blocks ``UNetDown`` and ``UNetUp``, the
 discriminators' ``HistoryPool`` (Shrivastava et al. 2017) and ``receptive_field``.
 
+Style transfer (``tfgan.style.feedforward``): ``ConditionalInstanceNormalization`` (Dumoulin et al.
+2017, one network for several styles) and ``AdaptiveInstanceNormalization`` (Huang and Belongie
+2017, AdaIN).
+
 ``PixelShuffle``: Shi et al. 2016, "Real-Time Single Image and Video Super-Resolution Using an
 Efficient Sub-Pixel Convolutional Neural Network", https://arxiv.org/abs/1609.05158 (SRGAN's
 upsampling blocks).
@@ -308,6 +312,47 @@ class ConditionalInstanceNormalization(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(num_styles=self.num_styles, epsilon=self.epsilon)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class AdaptiveInstanceNormalization(keras.layers.Layer):
+    """Adaptive instance normalization, AdaIN (Huang and Belongie 2017, "Arbitrary Style Transfer
+    in Real-time with Adaptive Instance Normalization", https://arxiv.org/abs/1703.06868, eq. 8):
+    the content features take the style features' per-channel mean and standard deviation::
+
+        AdaIN(x, y) = sigma(y) (x - mu(x)) / sigma(x) + mu(y)
+
+    with mu and sigma over height and width, per example and channel (sigma = sqrt(var + epsilon)).
+    :class:`ConditionalInstanceNormalization` with gamma = sigma(y) and beta = mu(y) computed from
+    a style image instead of learned. No weights. Called as ``layer(content, style)``; the two may
+    differ in height and width, not in batch or channels.
+    """
+
+    def __init__(self, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
+            raise ValueError(f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}")
+        self.epsilon = float(epsilon)
+
+    def build(self, content_shape, style_shape=None):
+        if style_shape is not None and content_shape[-1] != style_shape[-1]:
+            raise ValueError(
+                f"Expected content and style features with the same channels. Received: "
+                f"content_shape={tuple(content_shape)}, style_shape={tuple(style_shape)}"
+            )
+
+    def call(self, content, style):
+        c_mean, c_var = ops.moments(content, axes=[1, 2], keepdims=True)  # mu(x), sigma(x)^2
+        s_mean, s_var = ops.moments(style, axes=[1, 2], keepdims=True)  # mu(y), sigma(y)^2
+        return ops.sqrt(s_var + self.epsilon) * (content - c_mean) * ops.rsqrt(c_var + self.epsilon) + s_mean
+
+    def compute_output_shape(self, content_shape, style_shape=None):
+        return tuple(content_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["epsilon"] = self.epsilon
         return config
 
 

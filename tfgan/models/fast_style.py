@@ -24,12 +24,15 @@ l_feat (relu2_2), l_style (relu1_2 ...     :class:`tfgan.style.gatys.Objective` 
 Adam, lr 1e-3, batch 4, 256x256             ``--g-lr``, ``--batch-size``, ``--image-size``
 =========================================  =====================================================
 
+Loss weights: Johnson et al.'s (their public code: content 1, style 5, both mean squared errors,
+Grams divided by C H W) rewritten for this library's normalizations: the per-layer weights
+:data:`tfgan.style.feedforward.STYLE_LAYER_WEIGHTS` = (64 / C_l)^2 and a style weight of
+5 x 4 / 64^2 x 2 = 10 / 64^2 (4 / C_l^2 from the Gram normalization, 2 because our content loss is
+half the mean squared error).
+
 Departures: COCO's 80k photos are replaced offline by random crops of 14 photos (flipped and
-rotated, ``--augment``); the loss weights are Johnson et al.'s ratio (style / content = 5 with their
-normalizations) rewritten for this library's normalized Gram and halved squared error: 40 = 5 x 16
-(their Gram divides by C H W and sums over the four layers, ours divides by H W and averages) / 2
-(their content loss is the mean squared error, ours half of it); see also
-:mod:`tfgan.style.feedforward`.
+rotated, ``--augment``); the TV weight is ours (their 1e-6 multiplies a differently normalized TV);
+see also :mod:`tfgan.style.feedforward`.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ class FastStyleConfig(TrainConfig):
                   "choices": feedforward.UPSAMPLING},
     )
     content_weight: float = field(default=1.0, metadata={"help": "lambda_c", "min": 0})
-    style_weight: float = field(default=40.0, metadata={"help": "lambda_s", "min": 0})
+    style_weight: float = field(default=10 / 64**2, metadata={"help": "lambda_s", "min": 0})
     tv_weight: float = field(default=1.0, metadata={"help": "lambda_TV", "min": 0})
     vgg_weights: str = field(
         default="hed",
@@ -147,7 +150,7 @@ class FastStyle(AdversarialModel):
             except (ValueError, perceptual.WeightsUnavailableError) as err:  # ImageError is a ValueError
                 raise RunError(str(err)) from None
             objective = gatys.Objective(extractor, feedforward.CONTENT_LAYERS, feedforward.STYLE_LAYERS,
-                                        content_weight=cfg.content_weight, style_weight=cfg.style_weight,
+                                        feedforward.STYLE_LAYER_WEIGHTS, content_weight=cfg.content_weight, style_weight=cfg.style_weight,
                                         tv_weight=cfg.tv_weight)
             objective.set_style(styles)  # y_s; several: the mean Gram target, Eq. (6) of lecture 06
             self._objective[0] = objective

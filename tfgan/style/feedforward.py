@@ -23,7 +23,8 @@ c9s1-3                                  reflection pad 4, 9x9 conv, 3 filters, t
 phi, the loss network                   :class:`tfgan.style.perceptual.FeatureExtractor` (VGG16)
 l_feat^{phi,j} (content, relu2_2)       :func:`tfgan.style.gatys.content_loss` on ``block2_conv2``
 l_style^{phi,j} (Gram, relu1_2 ...      :func:`tfgan.style.gatys.style_loss` on ``block1_conv2``,
-  relu4_3)                              ``block2_conv2``, ``block3_conv3``, ``block4_conv3``
+  relu4_3)                              ``block2_conv2``, ``block3_conv3``, ``block4_conv3``,
+                                        weighted by :data:`STYLE_LAYER_WEIGHTS`
 l_TV                                    :func:`tfgan.style.gatys.total_variation_loss`
 =====================================  ==========================================================
 
@@ -54,6 +55,11 @@ UPSAMPLING = ("resize", "transpose")
 #: VGG convolutions include their ReLU, so ``block2_conv2`` is relu2_2).
 CONTENT_LAYERS = ("block2_conv2",)
 STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")
+#: w_l of the style loss (lectures/06_style_transfer.md, Eq. (5)) that give Johnson et al.'s loss:
+#: their Gram divides by C H W and their loss is the mean over the C^2 entries, ours divides by
+#: H W, so their layer loss is ours times 4 / C_l^2; (64 / C_l)^2 keeps that ratio between layers
+#: and the model's style weight carries the rest (:mod:`tfgan.models.fast_style`).
+STYLE_LAYER_WEIGHTS = {"block1_conv2": 1.0, "block2_conv2": 1 / 4, "block3_conv3": 1 / 16, "block4_conv3": 1 / 64}
 #: Height and width of the network's input must be multiples of this (two stride-2 layers).
 SIZE_MULTIPLE = 4
 

@@ -52,6 +52,7 @@ from tfgan.style.perceptual import (
     bfloat16_is_fast,
     min_input_size,
 )
+from tfgan.style.wct import psd_power
 
 __all__ = [
     "CONTENT_LAYERS",
@@ -202,25 +203,19 @@ def match_luminance(style_y, content_y):
     return (style_y - style_y.mean()) * scale + content_y.mean()
 
 
-def _sqrtm_psd(cov, inverse=False):
-    values, vectors = np.linalg.eigh(cov)
-    values = np.maximum(values, 1e-6)
-    power = -0.5 if inverse else 0.5
-    return (vectors * values**power) @ vectors.T
-
-
 def match_color_histogram(style, content):
     """Color histogram matching: an affine map of the style's RGB pixels.
 
     lectures/07_gatys_style_transfer.md, Eq. (5): ``p' = A (p - mu_s) + mu_c`` with
     ``A = Sigma_c^(1/2) Sigma_s^(-1/2)`` (symmetric square roots, the "image analogies" variant of
     Gatys et al. 2016b), so that the recolored style image has the content's mean color and color
-    covariance. Returns floats clipped to [0, 255].
+    covariance (the whitening and coloring transform of :mod:`tfgan.style.wct` on pixels). Returns
+    floats clipped to [0, 255].
     """
     style, content = np.asarray(style, np.float64), np.asarray(content, np.float64)
     s, c = style.reshape(-1, 3), content.reshape(-1, 3)
     mu_s, mu_c = s.mean(0), c.mean(0)
-    a = _sqrtm_psd(np.cov(c, rowvar=False)) @ _sqrtm_psd(np.cov(s, rowvar=False), inverse=True)
+    a = psd_power(np.cov(c, rowvar=False), 0.5) @ psd_power(np.cov(s, rowvar=False), -0.5)
     return np.clip((s - mu_s) @ a.T + mu_c, 0, 255).reshape(style.shape)
 
 
