@@ -28,8 +28,9 @@ train: install
 test: install
 	TFGAN_SMOKE=1 TFGAN_OFFLINE=1 $(PY) -m pytest $(PYTEST_FLAGS) tests notebooks --nbval-lax
 
+# The unit tests without the ones marked slow (pytest -m "not slow") and without the notebooks.
 test-fast: install
-	$(PY) -m pytest $(PYTEST_FLAGS) tests
+	TFGAN_SMOKE=1 TFGAN_OFFLINE=1 $(PY) -m pytest $(PYTEST_FLAGS) -m "not slow" tests
 
 # Notebooks alone; notebooks-full runs them with the full step counts (GPU runner).
 notebooks: install

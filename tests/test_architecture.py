@@ -43,7 +43,6 @@ RANK = {prefix: rank for rank, (_, prefixes) in enumerate(LAYERS) for prefix in 
 KNOWN_PRIVATE = {
     ("tfgan.data", "_offline"): "issue 10 item 3 makes the data package's network helpers public",
     ("tfgan.data", "_can_connect"): "issue 10 item 3 makes the data package's network helpers public",
-    ("tfgan.style.perceptual", "_resolve_backbone"): "issue 10 item 2 moves VGG into tfgan.backbones",
 }
 
 
