@@ -110,9 +110,9 @@ def test_one_train_step_updates_all_four_networks_and_the_pools():
         assert any(not np.allclose(b, a.numpy()) for b, a in zip(before[name], net.trainable_weights)), name
     assert set(logs) == set(CycleGAN.tracker_names)
     assert all(np.isfinite(float(v)) for v in logs.values())
-    cycle = np.mean(np.abs(rec_x - x)) + np.mean(np.abs(rec_y - y))  # Eq. 2
+    cycle = np.mean(np.abs(rec_x - x)) + np.mean(np.abs(rec_y - y))  # the paper's eq. 2
     assert float(logs["cycle_loss"]) == pytest.approx(cycle, rel=1e-4)
-    # Eq. 3 plus the identity term: GAN(G) + GAN(F) + 10 cyc + 0.5 * 10 identity
+    # the paper's eq. 3 plus the identity term: GAN(G) + GAN(F) + 10 cyc + 0.5 * 10 identity
     expected = (float(logs["gan_g"]) + float(logs["gan_f"]) + 10 * float(logs["cycle_loss"])
                 + 5 * float(logs["identity_loss"]))
     assert float(logs["g_loss"]) == pytest.approx(expected, rel=1e-5)
@@ -188,7 +188,7 @@ def test_tfds_cycle_gan_loader_with_tfds_mock_data(tmp_path, monkeypatch):
     import tensorflow_datasets as tfds
 
     monkeypatch.setenv("TFGAN_OFFLINE", "0")
-    monkeypatch.setattr(data, "_can_connect", lambda *args, **kwargs: None)  # pretend to be online
+    monkeypatch.setattr(data.network, "can_connect", lambda *args, **kwargs: None)  # pretend to be online
     with tfds.testing.mock_data(num_examples=5):
         split = data.translation_data("cycle_gan/horse2zebra", "train", data_dir=tmp_path)
         assert not split.paired and (split.num_a, split.num_b) == (5, 5)

@@ -426,9 +426,9 @@ def _download_blocked():
     and its bounded connectivity check (DNS included), so an offline machine fails in seconds."""
     from tfgan import data
 
-    if data._offline():
+    if data.offline():
         return "TFGAN_OFFLINE is set"
-    reason = data._can_connect(*_DOWNLOAD_HOST)
+    reason = data.can_connect(*_DOWNLOAD_HOST)
     return None if reason is None else f"cannot reach {_DOWNLOAD_HOST[0]} ({reason})"
 
 

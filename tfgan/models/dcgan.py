@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import keras
 
-from tfgan.layers import VirtualBatchNormalization, conv_init  # conv_init: N(0, 0.02), section 4
+from tfgan.layers import VirtualBatchNormalization, batch_normalization, conv_init  # conv_init: N(0, 0.02), section 4
 from tfgan.models.base import AdversarialConfig
 from tfgan.models.gan import GAN
 
@@ -84,7 +84,7 @@ def upsampling_layers(cfg, filters):
     layers = []
     for stage in range(n):
         if use_bn:
-            layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+            layers.append(batch_normalization())
         layers.append(keras.layers.ReLU())
         last = stage == n - 1
         layers.append(
@@ -186,7 +186,7 @@ def downsampling_layers(cfg):
             )
         )
         if stage > 0:
-            layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+            layers.append(batch_normalization())
         layers.append(keras.layers.LeakyReLU(0.2))
     return layers + [keras.layers.Flatten(), keras.layers.Dense(1, kernel_initializer=conv_init())]
 
