@@ -13,7 +13,8 @@ below it; within a layer the cycle check keeps the order one way):
     4  data         tfgan.data: datasets, offline copies (reads files through imageio)
     5  networks     backbones, classifier, style: frozen and small auxiliary networks, style transfer
     6  models       tfgan.models: one paper per file, the registry
-    7  runs         runs, callbacks, trainer: run directories, checkpoints, training
+    7  runs         runs, callbacks, trainer, inference: run directories, checkpoints,
+                    training, using a trained run
     8  CLIs         cli, train, generate, evaluate, stylize, translate, upscale, experiments
 """
 
@@ -34,7 +35,7 @@ LAYERS = [
     ("data", ["tfgan.data"]),
     ("networks", ["tfgan.backbones", "tfgan.classifier", "tfgan.style"]),
     ("models", ["tfgan.models"]),
-    ("runs", ["tfgan.runs", "tfgan.callbacks", "tfgan.trainer"]),
+    ("runs", ["tfgan.runs", "tfgan.callbacks", "tfgan.trainer", "tfgan.inference"]),
     ("CLIs", ["tfgan.cli", "tfgan.train", "tfgan.generate", "tfgan.evaluate", "tfgan.stylize",
               "tfgan.translate", "tfgan.upscale", "tfgan.experiments"]),
 ]
@@ -43,9 +44,6 @@ RANK = {prefix: rank for rank, (_, prefixes) in enumerate(LAYERS) for prefix in 
 #: Private names still used across modules, each with the change that removes it. An entry that is
 #: no longer used does no harm; delete it when its change lands.
 KNOWN_PRIVATE = {
-    ("tfgan.data", "_offline"): "issue 10 item 3 makes the data package's network helpers public",
-    ("tfgan.data", "_can_connect"): "issue 10 item 3 makes the data package's network helpers public",
-    ("tfgan.models.dcgan", "_init"): "issue 10 item 2 rewrites CGAN on GAN's Algorithm 1",
     ("tfgan.style.perceptual", "_resolve_backbone"): "issue 10 item 2 moves VGG into tfgan.backbones",
 }
 

@@ -50,6 +50,7 @@ def isolated_sources(tmp_path, monkeypatch):
         dataclasses.replace(src, system_dirs=(str(tmp_path / "system"),)),
     )
     monkeypatch.setitem(sources.SYSTEM_DIRS, "fashion_mnist", (str(tmp_path / "system"),))
+    data.available_datasets()  # import every data module first, so the copy below holds every entry
     monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     monkeypatch.setattr(registry, "_PREFIXES", dict(registry._PREFIXES))
 

@@ -32,7 +32,7 @@ def flag_name(name):
     return "--" + name.replace("_", "-")
 
 
-def _interval(meta):
+def range_text(meta):
     """The allowed range of a field's metadata as text: ">= 1", "> 0", "in [0, 1)"."""
     low, high = meta.get("min"), meta.get("max")
     low_op, high_op = (">" if meta.get("min_exclusive") else ">="), ("<" if meta.get("max_exclusive") else "<=")
@@ -60,7 +60,7 @@ def check_field(name, value, meta):
         too_low = low is not None and (value <= low if meta.get("min_exclusive") else value < low)
         too_high = high is not None and (value >= high if meta.get("max_exclusive") else value > high)
         if too_low or too_high:
-            raise ConfigError(f"{flag} must be {_interval(meta)}. Received: {value}")
+            raise ConfigError(f"{flag} must be {range_text(meta)}. Received: {value}")
 
 
 @dataclass
