@@ -159,7 +159,13 @@ def train_two_workers(run_dir, data_dir, steps):
                 "--num-samples", "4", "--output-dir", str(run_dir)]
         procs.append(subprocess.Popen(argv, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                       text=True))
-    outputs = [proc.communicate(timeout=900)[0] for proc in procs]
+    try:  # a worker that fails leaves the other waiting for it: never leave one running
+        outputs = [proc.communicate(timeout=600)[0] for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     for proc, out in zip(procs, outputs):
         assert proc.returncode == 0, out[-3000:]
     return outputs
