@@ -164,3 +164,11 @@ def test_generate_label_errors(cgan_run, tmp_path, capsys, data_dir):
     with pytest.raises(SystemExit) as exit_info:
         generate.main([cgan_run, "--labels", "a,b", "--output", out])
     assert exit_info.value.code == 2
+
+
+def test_cgan_reuses_the_gan_algorithm_1():
+    """CGAN keeps its networks and the condition hook; the training steps are the GAN's."""
+    from tfgan.models.gan import GAN
+
+    for name in ("train_step", "discriminator_step", "generator_step"):
+        assert getattr(CGAN, name) is getattr(GAN, name), name

@@ -130,3 +130,53 @@ def test_tiny_gan_overfits_one_image():
 def test_bad_config_values_are_rejected(changes, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
         DCGAN(DCGANConfig(**changes))
+
+
+# -- config validation from field metadata ------------------------------------------------------
+def _bad_values(meta):
+    """Values just outside a field's metadata: below min, above max, not a choice."""
+    if "choices" in meta:
+        yield "nope", "must be one of"
+    if "min" in meta:
+        yield (meta["min"] if meta.get("min_exclusive") else meta["min"] - 1), "must be"
+    if "max" in meta:
+        yield (meta["max"] if meta.get("max_exclusive") else meta["max"] + 1), "must be"
+
+
+@pytest.mark.parametrize("name", sorted(models.REGISTRY))
+def test_every_field_is_checked_from_its_metadata(name, monkeypatch):
+    import dataclasses
+    import math
+
+    from tfgan import data
+    from tfgan.errors import ConfigError
+
+    config_class = models.get(name).config_class
+    # Making a config reads no data registry; validate() resolves the auto fields.
+    monkeypatch.setattr(data, "info", lambda *a, **k: pytest.fail("data.info called by the constructor"))
+    fields = dataclasses.fields(config_class)
+    configs = [config_class(**{f.name: value}) for f in fields for value, _ in _bad_values(f.metadata)]
+    monkeypatch.undo()
+    checked = 0
+    for f in fields:
+        for value, message in _bad_values(f.metadata):
+            with pytest.raises(ConfigError, match=f"--{f.name.replace('_', '-')} {message} .*Received: "):
+                config_class(**{f.name: value}).validate()
+            checked += 1
+        if f.type in ("float", "float | None"):
+            with pytest.raises(ConfigError, match="must be a finite number. Received: nan"):
+                config_class(**{f.name: math.nan}).validate()
+    assert checked == len(configs) >= 9  # TrainConfig alone bounds nine fields
+    config_class().validate()  # the defaults pass
+
+
+def test_bounds_are_inclusive_unless_exclusive():
+    from tfgan.models.base import check_field
+
+    check_field("label_smoothing", 0.0, {"min": 0, "max": 1, "max_exclusive": True})
+    with pytest.raises(ValueError, match=r"--label-smoothing must be in \[0, 1\)\. Received: 1"):
+        check_field("label_smoothing", 1, {"min": 0, "max": 1, "max_exclusive": True})
+    with pytest.raises(ValueError, match=r"--g-lr must be > 0\. Received: 0"):
+        check_field("g_lr", 0, {"min": 0, "min_exclusive": True})
+    check_field("decay_from", 1.0, {"min": 0, "max": 1})
+    check_field("epochs", None, {"min": 0, "min_exclusive": True})  # unset optional field

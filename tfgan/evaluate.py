@@ -171,7 +171,7 @@ def _online():
     """The data layer's check: False under TFGAN_OFFLINE, else a bounded TCP connect (DNS included)."""
     from tfgan import data
 
-    return not data._offline() and data._can_connect("storage.googleapis.com", 443) is None
+    return not data.offline() and data.can_connect("storage.googleapis.com", 443) is None
 
 
 def inception_v3(weights="imagenet"):
@@ -226,7 +226,7 @@ def inception_scores(images, real_images, model, batch_size=50, splits=10):
 # -- evaluating a run -----------------------------------------------------------------------------
 def sample_run(model, num, seed=0, batch_size=500):
     """``(images uint8, requested labels or None)``: ``num`` samples, labels cycling 0..K-1."""
-    from tfgan.generate import generate
+    from tfgan.inference import generate
 
     labels = np.arange(num) % model.config.num_classes if getattr(model, "uses_labels", False) else None
     return generate(None, num, seed=seed, batch_size=batch_size, labels=labels, model=model), labels

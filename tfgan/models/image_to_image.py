@@ -22,13 +22,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan import losses
+from tfgan.errors import ConfigError
 from tfgan.models.base import AdversarialModel, TrainConfig
 
-#: The adversarial loss of the translation models: (generator loss, discriminator loss).
-GAN_LOSSES = {
-    "non_saturating": (losses.non_saturating_generator_loss, losses.discriminator_loss),
-    "least_squares": (losses.least_squares_generator_loss, losses.least_squares_discriminator_loss),
-}
+#: The adversarial losses the translation models offer (names in ``tfgan.losses.LOSSES``).
+GAN_LOSSES = ("non_saturating", "least_squares")
 
 #: The offline two-domain tasks built from Fashion-MNIST's shoes (see tfgan.data).
 FASHION_TASKS = ("fashion_edges2shoes", "fashion_sneakers2boots")
@@ -56,12 +54,13 @@ class ImageToImageConfig(TrainConfig):
     batch_size: int | None = field(
         default=None,
         metadata={"help": "images per step (default: auto, 1 as in the papers for images of 128 px "
-                          "or more, 16 for smaller ones)"},
+                          "or more, 16 for smaller ones)", "min": 1},
     )
     image_size: int | None = field(
         default=None,
         metadata={"help": "side of the square training images (default: auto, 256 as in the "
-                          "papers, or the native size of smaller images: 32 for the Fashion-MNIST tasks)"},
+                          "papers, or the native size of smaller images: 32 for the Fashion-MNIST tasks)",
+                  "min": 1},
     )
     channels: int | None = field(default=None, metadata={"help": "1 or 3 (default: auto, the dataset's)"})
     jitter: bool = field(default=True, metadata={"help": "random jitter: resize to 286/256 of the size, crop back"})
@@ -69,10 +68,12 @@ class ImageToImageConfig(TrainConfig):
     ngf: int | None = field(
         default=None,
         metadata={"help": "generator filters in the first layer (default: auto, 64; at 64 px or "
-                          "less 32 in pix2pix, 16 in CycleGAN)"},
+                          "less 32 in pix2pix, 16 in CycleGAN)", "min": 1},
     )
     ndf: int | None = field(
-        default=None, metadata={"help": "discriminator filters in the first layer (default: auto, 64; 32 at 64 px or less)"}
+        default=None,
+        metadata={"help": "discriminator filters in the first layer (default: auto, 64; 32 at 64 px or less)",
+                  "min": 1},
     )
     patch_size: int = field(
         default=70, metadata={"help": "PatchGAN receptive field: 1, 16, 34, 70, 142 or 286 (default: 70)"}
@@ -81,11 +82,9 @@ class ImageToImageConfig(TrainConfig):
     #: First-layer filters of G and D for images of 64 px or less (the "auto" of ngf and ndf).
     small_filters: ClassVar[tuple[int, int]] = (32, 32)
 
-    def __post_init__(self):
-        self.resolve_auto()
-
     def resolve_auto(self):
-        """Fill the None ("auto") fields from the dataset's native image shape."""
+        """Fill the None ("auto") fields from the dataset's native image shape (read from the data
+        registry here, when the config is validated, not when it is made)."""
         native = _dataset_shape(self.dataset) or (256, 256, 3)
         if self.image_size is None:
             self.image_size = 256 if native[0] >= 256 else int(native[0])
@@ -98,22 +97,20 @@ class ImageToImageConfig(TrainConfig):
             self.ngf = self.small_filters[0] if small else 64
         if self.ndf is None:
             self.ndf = self.small_filters[1] if small else 64
+        return self
 
-    def validate(self):
-        super().validate()
-        for name in ("image_size", "ngf", "ndf"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
+    def check(self):
+        super().check()
         if self.channels not in (1, 3):
-            raise ValueError(f"--channels must be 1 or 3. Received: {self.channels}")
+            raise ConfigError(f"--channels must be 1 or 3. Received: {self.channels}")
         if self.patch_size not in PATCH_SIZES:
-            raise ValueError(
+            raise ConfigError(
                 f"--patch-size must be one of {', '.join(map(str, PATCH_SIZES))} (PatchGAN receptive "
                 f"fields). Received: {self.patch_size}"
             )
         if patchgan_output_size(self.image_size, self.patch_size) < 1:
             smallest = next(s for s in range(1, 4096) if patchgan_output_size(s, self.patch_size) >= 1)
-            raise ValueError(
+            raise ConfigError(
                 f"--patch-size {self.patch_size} needs images of at least {smallest} px. Received: "
                 f"--image-size {self.image_size}; pass a smaller --patch-size or a larger --image-size"
             )
@@ -150,7 +147,7 @@ class ImageToImageModel(AdversarialModel):
 
     def __init__(self, config=None, **kwargs):
         super().__init__(config, **kwargs)
-        self.g_loss_fn, self.d_loss_fn = GAN_LOSSES[self.config.gan_loss]
+        self.g_loss_fn, self.d_loss_fn = losses.get_losses(self.config.gan_loss)
         self._held_out = {}
 
     @property
@@ -241,15 +238,6 @@ class ImageToImageModel(AdversarialModel):
 
 
 # -- evaluation helpers --------------------------------------------------------------------------
-def psnr(images, targets):
-    """Peak signal-to-noise ratio in dB per image, for images in [-1, 1] (a range of 2):
-    10 log10(2^2 / MSE). Identical images give +inf."""
-    images, targets = np.asarray(images, np.float64), np.asarray(targets, np.float64)
-    mse = np.mean((images - targets) ** 2, axis=tuple(range(1, images.ndim)))
-    with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(4.0 / mse)
-
-
 _FOOTWEAR = {}
 
 
@@ -313,6 +301,6 @@ def fashion_evaluation_classifier(config, classifier_model=None):
 
 __all__ = [
     "ImageToImageConfig", "ImageToImageModel", "GAN_LOSSES", "PATCH_SIZES", "FASHION_TASKS",
-    "patchgan_layers", "patchgan_output_size", "psnr", "footwear_classifier",
+    "patchgan_layers", "patchgan_output_size", "footwear_classifier",
     "classifier_features", "fashion_evaluation_classifier",
 ]

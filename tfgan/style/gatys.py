@@ -272,47 +272,26 @@ def _sniff(data: bytes) -> str | None:
     return None
 
 
-#: Sample style images: file name under ``images/`` and a download URL (public domain works).
-SAMPLE_STYLES = {
-    "starry_night": (
-        "starry_night.jpg",
-        "https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
-        "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg/640px-Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg",
-    ),
-}
+#: Sample style images: name -> the course file (pinned URL and SHA-256 in tfgan.data.sources).
+SAMPLE_STYLES = {"starry_night": "images/starry_night.jpg"}
 
 
 def sample_style_image(name="starry_night", max_size=None) -> np.ndarray:
-    """A sample painting (float32 RGB) for notebooks: ``$TFGAN_DATA_DIR/images/<file>``, else the
-    repository's ``data/images/<file>``, else a download into Keras's cache when online.
+    """A sample painting (float32 RGB) for notebooks, found or downloaded by the data layer:
+    ``$TFGAN_DATA_DIR/images/<file>``, the repository's ``data/images/``, the download cache, else
+    a download checked against its pinned SHA-256 when online (:func:`tfgan.data.course_file`).
 
     Offline with no copy, raises :class:`ImageError` saying where to put the file.
     """
     if name not in SAMPLE_STYLES:
         raise ValueError(f"Unknown sample style. Received: {name!r}. Expected one of {sorted(SAMPLE_STYLES)}.")
-    fname, url = SAMPLE_STYLES[name]
     from tfgan import data
 
-    places = []
-    if os.environ.get("TFGAN_DATA_DIR"):
-        places.append(os.path.join(os.environ["TFGAN_DATA_DIR"], "images", fname))
-    places.append(os.path.join(str(data.REPO_DATA_DIR), "images", fname))
-    for path in places:
-        if os.path.isfile(path):
-            return load_image(path, max_size)
-    host = "upload.wikimedia.org"
-    reason = "TFGAN_OFFLINE is set" if data._offline() else data._can_connect(host, 443)
-    if reason is None:
-        from tfgan.style.perceptual import download
-
-        try:
-            return load_image(download(fname, url, "datasets"), max_size)
-        except Exception as e:  # noqa: BLE001 - any download failure ends in the same advice
-            reason = f"download failed: {type(e).__name__}: {e}"
-    raise ImageError(
-        f"No copy of {fname} found (looked in {', '.join(places)}) and it cannot be downloaded "
-        f"({reason}). Put the image at $TFGAN_DATA_DIR/images/{fname}, or pass your own style image."
-    )
+    try:
+        path = data.course_file(SAMPLE_STYLES[name])
+    except data.DatasetNotFoundError as err:
+        raise ImageError(str(err)) from None
+    return load_image(path, max_size)
 
 
 def resize_max(image, max_size, upscale=False) -> np.ndarray:

@@ -388,10 +388,10 @@ def _imagenet_path(backbone) -> Path:
     from tfgan import data  # the same offline switch and connectivity check as the data layer
 
     fname, url, md5 = _IMAGENET_FILES[backbone]
-    if data._offline():
+    if data.offline():
         reason = "TFGAN_OFFLINE is set"
     else:
-        reason = data._can_connect(*_DOWNLOAD_HOST)
+        reason = data.can_connect(*_DOWNLOAD_HOST)
         if reason is not None:
             reason = f"cannot reach {_DOWNLOAD_HOST[0]} ({reason})"
     if reason is None:
