@@ -3,7 +3,7 @@
 Johnson, Alahi and Fei-Fei 2016, "Perceptual Losses for Real-Time Style Transfer and
 Super-Resolution", https://arxiv.org/abs/1603.08155. The network and its paper-to-code map are in
 :mod:`tfgan.style.feedforward`; the losses are Gatys et al.'s (:mod:`tfgan.style.gatys`) through
-a frozen VGG16 (:mod:`tfgan.style.perceptual`).
+a frozen VGG16 (:mod:`tfgan.backbones`).
 
 ``python -m tfgan.train fast_style --style PATH[,PATH...]`` trains one network for one style
 (several paths: one network for their equal-weight mix, lectures/06_style_transfer.md, Eq. (6)).
@@ -138,16 +138,17 @@ class FastStyle(AdversarialModel):
         Raises ``tfgan.errors.RunError`` for unreadable style images or unavailable VGG weights.
         """
         if self._objective[0] is None:
-            from tfgan.style import gatys, perceptual
+            from tfgan import backbones
+            from tfgan.style import gatys
 
             cfg = self.config
             weights = None if cfg.vgg_weights.lower() in ("none", "random") else cfg.vgg_weights
             try:
                 styles = [self.style_image(path) for path in cfg.style_paths()]
-                extractor = perceptual.FeatureExtractor(
+                extractor = backbones.FeatureExtractor(
                     feedforward.CONTENT_LAYERS + feedforward.STYLE_LAYERS, backbone="vgg16",
                     weights=weights, precision=cfg.vgg_precision)
-            except (ValueError, perceptual.WeightsUnavailableError) as err:  # ImageError is a ValueError
+            except (ValueError, backbones.WeightsUnavailableError) as err:  # ImageError is a ValueError
                 raise RunError(str(err)) from None
             objective = gatys.Objective(extractor, feedforward.CONTENT_LAYERS, feedforward.STYLE_LAYERS,
                                         feedforward.STYLE_LAYER_WEIGHTS, content_weight=cfg.content_weight, style_weight=cfg.style_weight,
@@ -170,7 +171,7 @@ class FastStyle(AdversarialModel):
     def perceptual_terms(self, content, stylized):
         """lambda_c l_feat + lambda_s l_style + lambda_TV l_TV of ``stylized`` (both in [-1, 1])
         against the content batch and the style targets; a dict with ``total``."""
-        from tfgan.style.perceptual import to_pixels
+        from tfgan.backbones import to_pixels
 
         objective = self.objective
         features = objective.extractor(to_pixels(content))

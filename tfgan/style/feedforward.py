@@ -20,7 +20,7 @@ u64, u32 (fractionally strided conv)    ``upsample="resize"`` (default): nearest
                                         pad 1, 3x3 conv; ``"transpose"``: 3x3 transposed conv,
                                         stride 2; then IN, ReLU
 c9s1-3                                  reflection pad 4, 9x9 conv, 3 filters, tanh: y in [-1, 1]
-phi, the loss network                   :class:`tfgan.style.perceptual.FeatureExtractor` (VGG16)
+phi, the loss network                   :class:`tfgan.backbones.FeatureExtractor` (VGG16)
 l_feat^{phi,j} (content, relu2_2)       :func:`tfgan.style.gatys.content_loss` on ``block2_conv2``
 l_style^{phi,j} (Gram, relu1_2 ...      :func:`tfgan.style.gatys.style_loss` on ``block1_conv2``,
   relu4_3)                              ``block2_conv2``, ``block3_conv3``, ``block4_conv3``,
@@ -51,7 +51,7 @@ import keras
 from tfgan.layers import ReflectionPadding2D, ResidualBlock, instance_norm
 
 UPSAMPLING = ("resize", "transpose")
-#: Johnson et al.'s loss layers, named as :func:`tfgan.style.perceptual.available_layers` (Keras'
+#: Johnson et al.'s loss layers, named as :func:`tfgan.backbones.available_layers` (Keras'
 #: VGG convolutions include their ReLU, so ``block2_conv2`` is relu2_2).
 CONTENT_LAYERS = ("block2_conv2",)
 STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")
