@@ -176,6 +176,7 @@ def test_one_train_step_lowers_the_perceptual_loss(tmp_path):
     assert model.preview_grid(2).shape[-1] == 3
 
 
+@pytest.mark.slow
 def test_cli_train_resume_and_stylize_end_to_end(tmp_path, capsys):
     style = _png(tmp_path / "style.png", 36, 36, seed=3)
     run = str(tmp_path / "run")
