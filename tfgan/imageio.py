@@ -90,8 +90,8 @@ def read_image(path, channels=3):
     kind = sniff_format(data)
     if kind is None:
         raise ImageReadError(
-            f"Unsupported image format: {path} is not a {', '.join(IMAGE_FORMATS[:-1])} or "
-            f"{IMAGE_FORMATS[-1]} file; convert it to PNG or JPEG"
+            f"Cannot decode image {path}: Unsupported image format (not a "
+            f"{', '.join(IMAGE_FORMATS[:-1])} or {IMAGE_FORMATS[-1]} file); convert it to PNG or JPEG"
         )
     try:
         image = tf.io.decode_image(data, channels=0, expand_animations=False).numpy()
