@@ -145,7 +145,7 @@ def test_wct_whitens_to_identity_and_colors_to_the_style_statistics():
     o_mean, o_cov = wct.mean_and_covariance(out)
     np.testing.assert_allclose(o_mean, s_mean, atol=1e-8)
     np.testing.assert_allclose(o_cov, s_cov, atol=1e-8)
-    np.testing.assert_allclose(wct.wct(content, style, alpha=0.0), content)  # eq. 3 at alpha = 0
+    np.testing.assert_allclose(wct.wct(content, style, alpha=0.0), content)  # the paper's eq. 3 at alpha = 0
     np.testing.assert_allclose(wct.wct(content, style, 0.25), 0.25 * out + 0.75 * content, atol=1e-10)
     with pytest.raises(ValueError, match="alpha=1.5"):
         wct.wct(content, style, alpha=1.5)

@@ -257,7 +257,7 @@ def instance_norm(epsilon=1e-5, affine=False, name=None):
 @keras.saving.register_keras_serializable(package="tfgan")
 class ConditionalInstanceNormalization(keras.layers.Layer):
     """Conditional instance normalization (Dumoulin, Shlens and Kudlur 2017, "A Learned
-    Representation for Artistic Style", https://arxiv.org/abs/1610.07629, eq. 5): instance
+    Representation for Artistic Style", https://arxiv.org/abs/1610.07629, the paper's eq. 5): instance
     normalization whose scale and shift are chosen by the style::
 
         y[n, h, w, c] = gamma_s[c] (x[n, h, w, c] - mu[n, c]) / sqrt(var[n, c] + epsilon) + beta_s[c]
@@ -318,7 +318,7 @@ class ConditionalInstanceNormalization(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="tfgan")
 class AdaptiveInstanceNormalization(keras.layers.Layer):
     """Adaptive instance normalization, AdaIN (Huang and Belongie 2017, "Arbitrary Style Transfer
-    in Real-time with Adaptive Instance Normalization", https://arxiv.org/abs/1703.06868, eq. 8):
+    in Real-time with Adaptive Instance Normalization", https://arxiv.org/abs/1703.06868, the paper's eq. 8):
     the content features take the style features' per-channel mean and standard deviation::
 
         AdaIN(x, y) = sigma(y) (x - mu(x)) / sigma(x) + mu(y)

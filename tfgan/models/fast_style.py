@@ -153,7 +153,7 @@ class FastStyle(AdversarialModel):
             objective = gatys.Objective(extractor, feedforward.CONTENT_LAYERS, feedforward.STYLE_LAYERS,
                                         feedforward.STYLE_LAYER_WEIGHTS, content_weight=cfg.content_weight, style_weight=cfg.style_weight,
                                         tv_weight=cfg.tv_weight)
-            objective.set_style(styles)  # y_s; several: the mean Gram target, Eq. (6) of lecture 06
+            objective.set_style(styles)  # y_s; several: the mean Gram target, lectures/06_style_transfer.md, Eq. (6)
             self._objective[0] = objective
         return self._objective[0]
 

@@ -52,21 +52,21 @@ def mean_and_covariance(features):
 
 
 def whiten(features, floor=1e-6):
-    """Paper eq. 1: centered features times cov^(-1/2); their covariance is the identity."""
+    """The paper's eq. 1: centered features times cov^(-1/2); their covariance is the identity."""
     flat = _flat(features)
     mean, cov = mean_and_covariance(flat)
     return ((flat - mean) @ psd_power(cov, -0.5, floor)).reshape(np.shape(features))
 
 
 def color(whitened, style_features, floor=1e-6):
-    """Paper eq. 2: whitened features times the style's cov^(1/2), plus the style's mean."""
+    """The paper's eq. 2: whitened features times the style's cov^(1/2), plus the style's mean."""
     mean, cov = mean_and_covariance(style_features)
     flat = _flat(whitened)
     return (flat @ psd_power(cov, 0.5, floor) + mean).reshape(np.shape(whitened))
 
 
 def wct(content_features, style_features, alpha=1.0, floor=1e-6):
-    """Paper eqs. 1-3: the content features with the style's mean and covariance, blended with
+    """The paper's eqs. 1-3: the content features with the style's mean and covariance, blended with
     the content features by ``alpha`` in [0, 1]. Features (..., C) of one image each; the two may
     have different numbers of positions. Returns float64 of the content's shape."""
     if not 0.0 <= float(alpha) <= 1.0:
