@@ -4,7 +4,7 @@ Every ``import`` in ``tfgan/`` counts, also the ones inside functions (a lazy im
 cycle is still a cycle). The layers, lowest first (a module may import its own layer and the ones
 below it; within a layer the cycle check keeps the order one way):
 
-    0  foundation   tfgan (run_mode, smoke_mode), tfgan.errors
+    0  foundation   tfgan (run_mode, smoke_mode), tfgan.errors, tfgan.fileio (atomic writes, path checks)
     1  ops          tfgan.ops: NumPy teaching ops, tiled inference
     2  numerics     losses, layers, metrics, viz: tensors and pictures, nothing about files
     3  files        imageio: users' image files (draws nothing itself; uses viz)
@@ -26,7 +26,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "tfgan"
 
 LAYERS = [
-    ("foundation", ["tfgan", "tfgan.errors"]),
+    ("foundation", ["tfgan", "tfgan.errors", "tfgan.fileio"]),
     ("ops", ["tfgan.ops"]),
     ("numerics", ["tfgan.losses", "tfgan.layers", "tfgan.metrics", "tfgan.viz"]),
     ("files", ["tfgan.imageio"]),
