@@ -14,7 +14,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import signal
 import tempfile
+import threading
 
 from tfgan.errors import ConfigError
 
@@ -109,3 +111,38 @@ def check_input(path, what="input", folder_ok=True):
     if not os.access(path, os.R_OK):
         raise ConfigError(f"{what}: cannot read {path} (permission denied)")
     return path
+
+
+#: The signals :func:`deferred_interrupts` holds back (those that exist on this platform).
+INTERRUPT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def deferred_interrupts(notice=None):
+    """Hold Ctrl-C, SIGTERM and SIGHUP back while a write that must finish runs (a checkpoint):
+    they are delivered to the previous handlers once it is done. ``notice(message)`` is told when
+    one arrives. Outside the main thread (where handlers cannot be set) this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    arrived = []
+
+    def hold(signum, frame):
+        arrived.append(signum)
+        if notice is not None:
+            notice("Saving a checkpoint; it finishes first")
+
+    previous = {sig: signal.signal(sig, hold) for sig in INTERRUPT_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in arrived:
+            handler = previous[sig]
+            if callable(handler):
+                handler(sig, None)
+            elif handler == signal.SIG_DFL:
+                if sig == signal.SIGINT:
+                    raise KeyboardInterrupt
+                os.kill(os.getpid(), sig)
