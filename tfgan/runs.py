@@ -293,7 +293,8 @@ def repair_checkpoints(run_dir):
 
     Removes the ``ckpt-N_temp`` folders an interrupted write leaves, moves checkpoints that do not
     read back whole (or hold NaN/inf) to ``checkpoints/damaged/``, and rewrites the ``checkpoint``
-    state file from the files present when it is missing, damaged or disagrees with them.
+    state file from the files present when it is missing, damaged or disagrees with them. Raises
+    ``RunError`` when there are checkpoints but none is usable: the run never restarts silently.
     """
     folder = os.path.join(run_dir, CHECKPOINT_DIR)
     if not os.path.isdir(folder):
@@ -305,6 +306,9 @@ def repair_checkpoints(run_dir):
     if temps:
         notes.append(f"Removed {len(temps)} temporary checkpoint folder(s) left by an interrupted write")
     latest, skipped = usable_checkpoints(run_dir)
+    if skipped and latest is None:
+        raise RunError(f"{run_dir} holds checkpoints but none reads back whole ({skipped_text(skipped)}); "
+                       "pass --restart to start again from step 0 (the old files are moved to RUN/previous-TIME/)")
     if skipped:
         damaged = os.path.join(folder, DAMAGED_DIR)
         os.makedirs(damaged, exist_ok=True)
