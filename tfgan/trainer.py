@@ -20,7 +20,7 @@ import time
 
 import keras
 
-from tfgan import callbacks, models, runs
+from tfgan import callbacks, distribute, models, runs
 from tfgan.errors import DataError, NonFiniteError, RunError
 
 
@@ -36,11 +36,14 @@ def build_model(model_name, config, strategy=None):
     """The compiled model of ``config`` with the run's checkpoint around it.
 
     Networks, optimizers and ``compile`` are created inside ``strategy.scope()`` when a
-    ``tf.distribute`` strategy is given (the default strategy otherwise).
+    ``tf.distribute`` strategy is given (the default strategy otherwise); ``ConfigError`` when the
+    global batch does not split evenly between its replicas.
     """
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         model = models.get(model_name).model_class(config)
+        if strategy is not None:
+            distribute.check_global_batch(model.config.batch_size, strategy)
         model.compile(jit_compile=config.jit_compile)
         checkpoint = runs.make_checkpoint(model)
     return model, checkpoint
@@ -52,22 +55,29 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
     Returns a :class:`RunResult`. Raises :class:`tfgan.errors.RunError` for bad input (settings,
     run directory, data) and :class:`tfgan.errors.NonFiniteError` when a loss blows up.
     ``interrupt_after`` (tests) raises ``KeyboardInterrupt`` after that many steps, as Ctrl-C would.
-    ``strategy``: a ``tf.distribute.Strategy`` to build and train the model under.
+    ``strategy``: a ``tf.distribute.Strategy`` to build and train the model under (default: the
+    one ``config.strategy`` names, :func:`tfgan.distribute.get_strategy`). ``fit`` receives the
+    global batch and splits it between the replicas; on a multi-worker cluster only the chief
+    writes into the run directory (:func:`tfgan.distribute.worker_dir`).
     """
     model_name, config = runs.prepare_run(config)
-    with runs.RunLock(config.output_dir):
+    strategy = strategy or distribute.get_strategy(config.strategy)
+    # Each writer locks where it writes: the chief the run directory, other workers their own.
+    with runs.RunLock(distribute.worker_dir(config.output_dir, strategy)):
         return _run_locked(model_name, config, progress, interrupt_after, strategy)
 
 
 def _run_locked(model_name, config, progress, interrupt_after, strategy):
     """:func:`run` once the run directory is locked."""
     run_dir = config.output_dir
-    if config.restart:
-        moved = set_aside(run_dir)
-        if moved:
-            print(f"--restart: moved the previous checkpoints, samples and metrics to {moved}")
-    for note in runs.repair_checkpoints(run_dir):
-        print(note)
+    write_dir = distribute.worker_dir(run_dir, strategy)  # run_dir, except on non-chief workers
+    if write_dir == run_dir:  # the chief repairs; the other workers read what it left
+        if config.restart:
+            moved = set_aside(run_dir)
+            if moved:
+                print(f"--restart: moved the previous checkpoints, samples and metrics to {moved}")
+        for note in runs.repair_checkpoints(run_dir):
+            print(note)
     latest = runs.latest_checkpoint(run_dir)
     if config.resume and latest is None:
         raise RunError(f"--resume given but {run_dir} has no checkpoint to resume from")
@@ -76,8 +86,8 @@ def _run_locked(model_name, config, progress, interrupt_after, strategy):
 
     keras.utils.set_random_seed(config.seed)
     model, checkpoint = build_model(model_name, config, strategy)
-    manager = runs.checkpoint_manager(checkpoint, run_dir)
-    if latest is not None:
+    manager = runs.checkpoint_manager(checkpoint, write_dir)
+    if latest is not None:  # every worker restores the chief's checkpoint
         checkpoint.restore(latest).assert_existing_objects_matched()
     start_step = int(model.step_counter.numpy())
     initialized = initialize_from_source(model, config, start_step)
@@ -89,7 +99,7 @@ def _run_locked(model_name, config, progress, interrupt_after, strategy):
         raise RunError(str(err)) from None
     images_per_step = model.images_per_step
     end_step = runs.total_steps(config, examples, images_per_step)
-    runs.save_run_config(run_dir, config)
+    runs.save_run_config(write_dir, config)
 
     if start_step >= end_step:
         print(f"{run_dir} already trained {start_step} of {end_step} steps; nothing to do "
@@ -97,6 +107,7 @@ def _run_locked(model_name, config, progress, interrupt_after, strategy):
         return RunResult(run_dir, start_step, "already_done", 0.0)
     print(f"Training {model_name} on {config.dataset} ({config.split}, {examples} images) "
           f"into {run_dir}: steps {start_step} -> {end_step}, batch {images_per_step}"
+          + (f" over {strategy.num_replicas_in_sync} replicas" if strategy.num_replicas_in_sync > 1 else "")
           + (" (resumed)" if start_step else ""))
     if initialized:
         print(initialized)
@@ -107,9 +118,9 @@ def _run_locked(model_name, config, progress, interrupt_after, strategy):
     write = bar.write if bar else print
     interrupt = callbacks.GracefulInterrupt(start_step, write=write)
     fields = callbacks.metric_fields(model)
-    logger = callbacks.IntervalLogger(run_dir, fields, config.log_every, end_step, images_per_step, start_step,
-                                      elapsed_offset=runs.trim_metrics(run_dir, start_step, fields))
-    grids = callbacks.SampleGrids(run_dir, config.num_samples, config.sample_every, start_step, logger.writer)
+    logger = callbacks.IntervalLogger(write_dir, fields, config.log_every, end_step, images_per_step, start_step,
+                                      elapsed_offset=runs.trim_metrics(write_dir, start_step, fields))
+    grids = callbacks.SampleGrids(write_dir, config.num_samples, config.sample_every, start_step, logger.writer)
     saver = callbacks.PeriodicCheckpoint(manager, config.checkpoint_every, start_step)
     steps = [stop, interrupt, *([bar] if bar else []),
              callbacks.TimeEstimate(start_step, end_step, images_per_step, write=write), logger, grids, saver]
@@ -149,7 +160,7 @@ def _run_locked(model_name, config, progress, interrupt_after, strategy):
     if status == "completed":
         grids.save(model, "final.png", step)
         print(f"Done: {step} steps in {callbacks.format_duration(seconds)}. Samples: "
-              f"{os.path.join(run_dir, runs.SAMPLES_DIR, 'final.png')}; metrics: {logger.csv_path}")
+              f"{os.path.join(write_dir, runs.SAMPLES_DIR, 'final.png')}; metrics: {logger.csv_path}")
     else:
         print(f"Interrupted at step {step}; checkpoint saved. Run the same command to resume.")
     return RunResult(run_dir, step, status, seconds)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import keras
 
+from tfgan.layers import VirtualBatchNormalization, batch_normalization, conv_init  # conv_init: N(0, 0.02), section 4
 from tfgan.models.base import AdversarialConfig
 from tfgan.models.gan import GAN
 
@@ -70,10 +71,6 @@ def num_stages(image_shape):
     return stages
 
 
-def _init():
-    return keras.initializers.RandomNormal(stddev=0.02)  # Radford et al., section 4
-
-
 def generator_head(cfg):
     """(first map size, filters) of G's projection: s = H / 2^n, g_filters * 2^(n-1)."""
     n = num_stages(cfg.image_shape)
@@ -87,7 +84,7 @@ def upsampling_layers(cfg, filters):
     layers = []
     for stage in range(n):
         if use_bn:
-            layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+            layers.append(batch_normalization())
         layers.append(keras.layers.ReLU())
         last = stage == n - 1
         layers.append(
@@ -98,7 +95,7 @@ def upsampling_layers(cfg, filters):
                 padding="same",
                 use_bias=last or not use_bn,
                 activation="tanh" if last else None,
-                kernel_initializer=_init(),
+                kernel_initializer=conv_init(),
             )
         )
         filters //= 2
@@ -112,7 +109,7 @@ def build_generator(cfg):
     size, filters = generator_head(cfg)
     layers = [
         keras.Input((cfg.latent_dim,)),
-        keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=_init()),
+        keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=conv_init()),
         keras.layers.Reshape((size, size, filters)),
         *upsampling_layers(cfg, filters),
     ]
@@ -134,12 +131,10 @@ class VirtualBatchGenerator(keras.Model):
 
     def __init__(self, cfg, **kwargs):
         super().__init__(name=kwargs.pop("name", "generator"), **kwargs)
-        from tfgan.layers import VirtualBatchNormalization
-
         self.cfg = cfg
         channels, n = cfg.image_shape[2], num_stages(cfg.image_shape)
         size, filters = generator_head(cfg)
-        self.project = keras.layers.Dense(size * size * filters, use_bias=False, kernel_initializer=_init())
+        self.project = keras.layers.Dense(size * size * filters, use_bias=False, kernel_initializer=conv_init())
         self.reshape = keras.layers.Reshape((size, size, filters))
         self.norms, self.convs = [], []
         for stage in range(n):
@@ -147,7 +142,7 @@ class VirtualBatchGenerator(keras.Model):
             self.norms.append(VirtualBatchNormalization(epsilon=1e-5, name=f"vbn_{stage}"))
             self.convs.append(keras.layers.Conv2DTranspose(
                 channels if last else filters // 2, cfg.kernel_size, strides=2, padding="same",
-                use_bias=last, activation="tanh" if last else None, kernel_initializer=_init(),
+                use_bias=last, activation="tanh" if last else None, kernel_initializer=conv_init(),
             ))
             filters //= 2
         self.reference_z = self.add_weight(
@@ -187,13 +182,13 @@ def downsampling_layers(cfg):
                 strides=2,
                 padding="same",
                 use_bias=stage == 0,
-                kernel_initializer=_init(),
+                kernel_initializer=conv_init(),
             )
         )
         if stage > 0:
-            layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+            layers.append(batch_normalization())
         layers.append(keras.layers.LeakyReLU(0.2))
-    return layers + [keras.layers.Flatten(), keras.layers.Dense(1, kernel_initializer=_init())]
+    return layers + [keras.layers.Flatten(), keras.layers.Dense(1, kernel_initializer=conv_init())]
 
 
 def build_discriminator(cfg):
