@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import dataclasses
 import functools
+import math
 import os
 import signal
 import sys
@@ -142,15 +143,50 @@ def positive_int(text):
     return value
 
 
-def non_negative_float(text):
-    """argparse ``type`` for flags that take a number >= 0."""
+def _finite(text):
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0:
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text}")
+    return value
+
+
+def non_negative_float(text):
+    """argparse ``type`` for flags that take a finite number >= 0."""
+    value = _finite(text)
+    if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
     return value
+
+
+def positive_float(text):
+    """argparse ``type`` for flags that take a finite number > 0 (learning rates)."""
+    value = _finite(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
+def seed(text):
+    """argparse ``type`` of ``--seed``: an integer in [0, 2**32)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got {value}")
+    return value
+
+
+def add_max_pixels_flag(parser):
+    """``--max-pixels``: the largest input image read (from its header, before decoding)."""
+    from tfgan.imageio import DEFAULT_MAX_PIXELS
+
+    parser.add_argument("--max-pixels", type=positive_int, default=DEFAULT_MAX_PIXELS,
+                        help=f"refuse input images larger than this many pixels, read from the header "
+                             f"before decoding (default: {DEFAULT_MAX_PIXELS})")
 
 
 def int_tuple(text):

@@ -27,12 +27,13 @@ TEMP_SUFFIX = ".tmp"
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; on success rename it over ``path``, on any error
-    (or Ctrl-C) delete it. Parent folders are created. The temporary name keeps the extension, so
-    writers that pick a format from it (``np.savez``, image encoders) still work."""
+    (or Ctrl-C) delete it. Parent folders are created. The temporary name keeps the extensions
+    (``.weights.h5``), so writers that pick a format from them (Keras, ``np.savez``) still work."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    stem, ext = os.path.splitext(os.path.basename(path))
+    name = os.path.basename(path)
+    stem, ext = (name.split(".", 1)[0], "." + name.split(".", 1)[1]) if "." in name.lstrip(".") else (name, "")
     fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=TEMP_SUFFIX + ext, dir=folder)
     os.close(fd)
     try:
@@ -79,8 +80,9 @@ def check_output_dir(path, flag="--output"):
     path = os.fspath(path)
     existing = _nearest_existing(path)
     if not os.path.isdir(existing):
-        where = "is a file" if existing == os.path.abspath(path) else f"is below a file ({existing})"
-        raise ConfigError(f"{flag} must be a folder, but {path} {where}; pass another {flag}")
+        if existing == os.path.abspath(path):
+            raise ConfigError(f"{flag} must be a folder, but {path} is a file; pass another {flag}")
+        raise ConfigError(f"{flag}: cannot create {path}: {existing} is a file, not a folder; pass another {flag}")
     try:  # a real probe: os.access says yes to root on a read-only mount
         with tempfile.TemporaryFile(dir=existing):
             pass
@@ -97,6 +99,9 @@ def check_output_file(path, flag="--output"):
         raise ConfigError(f"{flag} must be a file name, but {path} is a folder; pass e.g. {os.path.join(path, 'out')}")
     if os.path.exists(path) and not os.access(path, os.W_OK):
         raise ConfigError(f"{flag}: {path} is read-only; pass another {flag}")
+    existing = _nearest_existing(os.path.dirname(os.path.abspath(path)))
+    if not os.path.isdir(existing):
+        raise ConfigError(f"{flag}: cannot create {path}: {existing} is a file, not a folder; pass another {flag}")
     check_output_dir(os.path.dirname(os.path.abspath(path)), flag)
     return path
 

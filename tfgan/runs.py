@@ -33,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan import fileio, models
-from tfgan.errors import ConfigError, NonFiniteError, RunError
+from tfgan.errors import ConfigError, DataError, NonFiniteError, RunError
 from tfgan.models.base import total_steps
 
 CONFIG_FILE = "config.json"
@@ -63,6 +63,7 @@ __all__ = [
     "make_checkpoint", "model_name_of", "open_run", "prepare_run", "restore_latest", "save_run_config",
     "settings_run_dir", "total_steps", "checkpoint_files", "checkpoint_problem", "usable_checkpoints",
     "repair_checkpoints", "nonfinite_weights", "save_checkpoint", "RunLock", "trim_metrics",
+    "estimated_bytes", "check_memory", "available_memory", "image_pixels",
 ]
 
 
@@ -174,12 +175,73 @@ def prepare_run(config, model_name=None):
         config.validate()
     except ValueError as err:
         raise RunError(str(err)) from None
+    try:
+        from tfgan import data
+
+        data.info(config.dataset)  # an unknown name is refused before anything is built
+    except (DataError, ValueError) as err:
+        raise RunError(str(err)) from None
     if config.data_dir is not None and not os.path.isdir(config.data_dir):
         raise RunError(f"--data-dir {config.data_dir} is not a folder; pass the folder that holds the "
                        "dataset files, or leave --data-dir out")
+    check_memory(estimated_bytes(config), "Training with these settings",
+                 "use a smaller --batch-size, image size, --latent-dim or --num-samples")
     run_dir = config.output_dir or default_run_dir(model_name, config)
     fileio.check_output_dir(run_dir, "--output-dir")
     return model_name, dataclasses.replace(config, output_dir=run_dir)
+
+
+def image_pixels(config):
+    """Values in one image of the run (H * W * C), from whichever shape fields the config has."""
+    if getattr(config, "image_shape", None):
+        return int(np.prod(config.image_shape, dtype=np.int64))
+    size, channels = getattr(config, "image_size", None), getattr(config, "channels", None) or 3
+    if size:
+        return int(size) ** 2 * int(channels)
+    hr = getattr(config, "hr_size", None) or getattr(config, "crop_size", None)
+    return int(hr) ** 2 * 3 if hr else 0
+
+
+#: Bytes per image value that a training step holds (activations of several layers, their
+#: gradients and the input pipeline): a low estimate, so that only settings that cannot fit are refused.
+TRAIN_BYTES_PER_VALUE = 4 * 16
+
+
+def estimated_bytes(config):
+    """A low estimate of the memory a training run of ``config`` needs, from its shapes alone
+    (before anything is built): the batch's activations, the sample grid, and the weights with
+    Adam's two moments of the layers whose size grows with the image or the latent vector."""
+    pixels = image_pixels(config)
+    width = max(getattr(config, "hidden_units", 0) or 0, getattr(config, "g_filters", 0) or 0, 8)
+    batch = config.batch_size * getattr(config, "d_steps", 1)
+    latent = getattr(config, "latent_dim", 0) or 0
+    activations = TRAIN_BYTES_PER_VALUE * pixels * (batch + getattr(config, "num_samples", 0))
+    weights = 4 * 3 * (latent * width + (width * pixels if hasattr(config, "hidden_units") else 0))
+    return activations + weights
+
+
+def available_memory():
+    """Bytes of memory available to this process (``MemAvailable``, else physical memory); None
+    when the platform does not say."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(needed, what, advice):
+    """``ConfigError`` when ``needed`` bytes exceed the memory available: before any work."""
+    available = available_memory()
+    if available is not None and needed > available:
+        raise ConfigError(f"{what} needs at least {needed / 2**30:.1f} GiB of memory, more than the "
+                          f"{available / 2**30:.1f} GiB available; {advice}")
 
 
 def check_compatible(saved, config):

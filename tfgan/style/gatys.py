@@ -45,6 +45,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
+from tfgan import imageio
 from tfgan.style.perceptual import (
     FeatureExtractor,
     _resolve_backbone,
@@ -241,10 +242,13 @@ def load_image(path, max_size=None) -> np.ndarray:
     if os.path.isdir(path):
         raise ImageError(f"Expected an image file, got a directory: {path}")
     try:
+        imageio.check_pixels(path)  # from the header: a small file can decode to gigabytes
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
         raise ImageError(f"Cannot read image file {path}: {e.strerror or e}") from None
+    except imageio.ImageReadError as e:
+        raise ImageError(str(e)) from None
     kind = _sniff(data)
     if kind is None:
         raise ImageError(
