@@ -243,3 +243,29 @@ def test_report_times(capsys):
             print(f"\n  {command:9s} {len(times):2d} cases, fail in {min(times) * 1e3:.0f}-{max(times) * 1e3:.0f} ms "
                   f"(median {np.median(times) * 1e3:.0f} ms)", end="")
     assert sum(len(t) for t in TIMES.values()) in (0, len(CASES))
+
+
+def test_image_datasets_skip_images_beyond_the_pixel_bound(tmp_path):
+    from tfgan.data import folders
+
+    for i in range(4):
+        viz.save_png(str(tmp_path / f"p{i}.png"), np.zeros((8, 6, 3), np.uint8))
+    (tmp_path / "p9.png").write_bytes(_png_header(20000, 20000))
+    both = [folders.photo_set(tmp_path, split) for split in ("train", "test")]
+    assert sum(s.count for s in both) == 4 and all(size == (8, 6) for s in both for size in s.sizes)
+
+
+def test_signals_during_a_checkpoint_write_wait_for_it():
+    import os
+    import signal
+
+    from tfgan import fileio
+
+    finished = []
+    with pytest.raises(KeyboardInterrupt):
+        with fileio.deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)  # a (second) Ctrl-C in the middle of the write
+            time.sleep(0.05)
+            finished.append(True)  # the write goes on
+    assert finished == [True]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -152,10 +152,9 @@ def _run_locked(model_name, config, progress, interrupt_after, strategy):
         except NonFiniteError as err:
             failure = f"Training stopped at step {step}: {err}"
     if failure:
-        raise NonFiniteError(
-            f"{failure}. The last good checkpoint ({manager.latest_checkpoint or 'none yet'}, every "
-            "tensor finite) is kept; try a lower learning rate or --label-smoothing."
-        )
+        kept = (f"The last good checkpoint ({manager.latest_checkpoint}, every tensor finite) is kept"
+                if manager.latest_checkpoint else "No checkpoint was written (none had finite weights)")
+        raise NonFiniteError(f"{failure}. {kept}; try a lower learning rate or --label-smoothing.")
     seconds = time.perf_counter() - t0
     if status == "completed":
         grids.save(model, "final.png", step)
