@@ -10,9 +10,9 @@ Nets" (https://arxiv.org/abs/1406.2661), and to ``lectures/01_gan.md``;
 
 Variants (the ``loss`` setting of every adversarial model):
 
-* ``"minimax"``: the generator minimizes eq. 1 directly (saturates early in training).
+* ``"minimax"``: the generator minimizes the paper's eq. 1 directly (saturates early in training).
 * ``"non_saturating"``: the generator maximizes log D(G(z)) instead (Goodfellow 2014, section 3).
-* ``"least_squares"``: LSGAN (Mao et al. 2017), on D's raw outputs; CycleGAN's choice (lecture 08).
+* ``"least_squares"``: LSGAN (Mao et al. 2017), on D's raw outputs; CycleGAN's choice (lecture 09).
 
 :data:`LOSSES` is the one table of them every model looks its variant up in (:func:`get_losses`).
 
@@ -153,7 +153,7 @@ def optimal_discriminator(p_data, p_model, alpha=1.0, beta=0.0):
         return np.where(total > 0, (alpha * p_data + beta * p_model) / total, np.nan)
 
 
-# -- image-to-image translation (lecture 08) -----------------------------------------------------
+# -- image-to-image translation (lectures 08 and 09) ---------------------------------------------
 def least_squares_generator_loss(fake_logits):
     """Least-squares (LSGAN) generator loss, as CycleGAN uses it (Zhu et al. 2017, section 4):
 
