@@ -269,3 +269,19 @@ def test_signals_during_a_checkpoint_write_wait_for_it():
             finished.append(True)  # the write goes on
     assert finished == [True]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_while_a_command_starts_up_prints_no_traceback(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([*[sys.executable, "-m"], "tfgan.train", *TRAIN, "--steps", "1",
+                             "--output-dir", str(tmp_path / "run")],
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, TFGAN_OFFLINE="1"))
+    time.sleep(1.0)  # still importing TensorFlow
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode in (130, -signal.SIGINT, 1) and "Traceback" not in err, err
+    assert "interrupted" in err

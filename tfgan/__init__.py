@@ -5,10 +5,24 @@ into this library; the lecture notes in ``lectures/`` hold the equations that do
 """
 
 import os as _os
+import sys as _sys
 
 # Keep TensorFlow's C++ start-up chatter out of students' notebooks and terminals.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _quiet_start_up_interrupt(kind, value, traceback, _default=_sys.excepthook):
+    """``python -m tfgan.X``: Ctrl-C while the command is still importing TensorFlow (before its
+    error boundary, ``tfgan.cli.exit_codes``, is in place) ends in one line instead of a traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        print("interrupted during start-up", file=_sys.stderr)
+        return
+    _default(kind, value, traceback)
+
+
+if _sys.argv[:1] == ["-m"]:  # run as ``python -m tfgan.X``, not imported by a notebook or a test
+    _sys.excepthook = _quiet_start_up_interrupt
 
 __version__ = "0.1.0"
 
