@@ -285,3 +285,9 @@ def test_ctrl_c_while_a_command_starts_up_prints_no_traceback(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode in (130, -signal.SIGINT, 1) and "Traceback" not in err, err
     assert "interrupted" in err
+
+
+def test_a_run_that_fails_before_writing_leaves_no_folder(tmp_path, capsys):
+    run_dir = tmp_path / "run"  # an unknown split is found by the data layer, after start-up
+    assert train.main(["gan", "--split", "nosplit", "--hidden-units", "8", "--output-dir", str(run_dir)]) == 2
+    assert "Traceback" not in capsys.readouterr().err and not run_dir.exists()

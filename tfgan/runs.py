@@ -177,8 +177,13 @@ def prepare_run(config, model_name=None):
         raise RunError(str(err)) from None
     try:
         from tfgan import data
+        from tfgan.data import registry
 
-        data.info(config.dataset)  # an unknown name is refused before anything is built
+        # An unknown name is refused before anything is built (SR models read image sets).
+        if issubclass(models.get(model_name).model_class, models.SRResNet):
+            registry.resolve(config.dataset, "image set", data.available_image_sets())
+        else:
+            data.info(config.dataset)
     except (DataError, ValueError) as err:
         raise RunError(str(err)) from None
     if config.data_dir is not None and not os.path.isdir(config.data_dir):

@@ -63,8 +63,15 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
     model_name, config = runs.prepare_run(config)
     strategy = strategy or distribute.get_strategy(config.strategy)
     # Each writer locks where it writes: the chief the run directory, other workers their own.
-    with runs.RunLock(distribute.worker_dir(config.output_dir, strategy)):
-        return _run_locked(model_name, config, progress, interrupt_after, strategy)
+    write_dir = distribute.worker_dir(config.output_dir, strategy)
+    created = not os.path.exists(write_dir)
+    try:
+        with runs.RunLock(write_dir):
+            return _run_locked(model_name, config, progress, interrupt_after, strategy)
+    except BaseException:
+        if created and os.path.isdir(write_dir) and not os.listdir(write_dir):
+            os.rmdir(write_dir)  # a run that failed before writing anything leaves no empty folder
+        raise
 
 
 def _run_locked(model_name, config, progress, interrupt_after, strategy):
