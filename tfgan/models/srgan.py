@@ -28,7 +28,7 @@ D_theta_D (Figure 4, bottom)             ``build_discriminator``: eight k3 convs
                                          dense 1024, LeakyReLU, dense 1 (a logit; D = sigmoid(logit))
 l^SR_MSE, paper eq. 4                    ``tfgan.losses.mse_content_loss``
 l^SR_VGG/5.4, paper eq. 5                ``tfgan.losses.vgg_content_loss`` on ``config.content_layer``
-                                         (``block5_conv4`` = phi_5,4) of ``tfgan.style.perceptual``
+                                         (``block5_conv4`` = phi_5,4) of ``tfgan.backbones``
 l^SR_Gen, paper eq. 6                    ``tfgan.losses.non_saturating_generator_loss``
 min_G max_D, paper eq. 2                 ``tfgan.losses.discriminator_loss``
 l^SR = l_X + 10^-3 l_Gen, paper eq. 3    ``SRGAN.train_step`` (``config.adversarial_weight``)
@@ -66,7 +66,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan import losses, metrics
+from tfgan import backbones, losses, metrics
 from tfgan.errors import ConfigError, RunError
 from tfgan.layers import PixelShuffle, batch_normalization
 from tfgan.models.base import AdversarialModel, TrainConfig
@@ -272,32 +272,14 @@ def to_pair(hr, scale):
 def make_pairs(image_set, scale, hr_size, batch_size, seed, crops_per_image=8, augment=True, repeat=True):
     """A ``tf.data`` pipeline of (LR, HR) minibatches from random crops of ``image_set``'s photos.
 
-    Photos are read in a shuffled order (``seed``), each gives ``crops_per_image`` random crops of
-    ``hr_size`` pixels (optionally flipped and rotated), the crops are shuffled, batched and
-    downscaled with :func:`to_pair`. Photos smaller than the crop are skipped.
+    The crops are :func:`tfgan.data.random_crops` (shuffled photos, ``crops_per_image`` random
+    ``hr_size`` crops each, optionally flipped and rotated, shuffled and batched), downscaled with
+    :func:`to_pair`. Photos smaller than the crop are skipped.
     """
-    if image_set.sizes is not None and all(min(s) < hr_size for s in image_set.sizes):
-        raise ValueError(
-            f"Every photo of {image_set.name} ({image_set.split}) is smaller than --hr-size "
-            f"{hr_size} (largest: {max(min(s) for s in image_set.sizes)} pixels); use a smaller --hr-size."
-        )
-    seed = int(seed)
+    from tfgan import data
 
-    def crop(index, image):
-        key = tf.stack([tf.constant(seed, tf.int64), index])
-        patch = tf.image.stateless_random_crop(image, [hr_size, hr_size, 3], seed=key)
-        if augment:
-            patch = tf.image.stateless_random_flip_left_right(patch, seed=key + 1)
-            turns = tf.random.stateless_uniform([], seed=key + 2, maxval=4, dtype=tf.int32)
-            patch = tf.image.rot90(patch, turns)
-        return patch
-
-    ds = image_set.dataset(shuffle_seed=seed, repeat=repeat)
-    ds = ds.filter(lambda image: tf.reduce_min(tf.shape(image)[:2]) >= hr_size)
-    ds = ds.flat_map(lambda image: tf.data.Dataset.from_tensors(image).repeat(crops_per_image))
-    ds = ds.enumerate().map(crop, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.shuffle(max(256, 4 * batch_size), seed=seed)
-    ds = ds.batch(batch_size, drop_remainder=True)
+    ds = data.random_crops(image_set, hr_size, batch_size, seed, crops_per_image, augment, repeat,
+                           size_flag="--hr-size")
     return ds.map(lambda hr: to_pair(hr, scale), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
@@ -431,13 +413,11 @@ class SRGAN(SRResNet):
 
     @property
     def content_extractor(self):
-        """The frozen VGG of the content loss (``tfgan.style.perceptual``), built on first use."""
+        """The frozen VGG of the content loss (``tfgan.backbones``), built on first use."""
         if self._extractor[0] is None and self.config.content_loss == "vgg":
-            from tfgan.style import perceptual
-
             cfg = self.config
             weights = None if cfg.vgg_weights.lower() in ("none", "random") else cfg.vgg_weights
-            self._extractor[0] = perceptual.FeatureExtractor(
+            self._extractor[0] = backbones.FeatureExtractor(
                 [cfg.content_layer], backbone=cfg.vgg_backbone, weights=weights, input_range=(-1.0, 1.0)
             )
         return self._extractor[0]
@@ -489,11 +469,9 @@ class SRGAN(SRResNet):
     def check_training_inputs(self):
         """Build the VGG content network; ``tfgan.errors.RunError`` if its weights are not usable."""
         if self.config.content_loss == "vgg":
-            from tfgan.style import perceptual
-
             try:
                 self.content_extractor
-            except perceptual.WeightsUnavailableError as err:
+            except backbones.WeightsUnavailableError as err:
                 raise RunError(str(err)) from None
 
     def on_train_begin(self, start_step):

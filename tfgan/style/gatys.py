@@ -46,13 +46,13 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan import imageio
-from tfgan.style.perceptual import (
+from tfgan.backbones import (
     FeatureExtractor,
-    _resolve_backbone,
     available_layers,
-    bfloat16_is_fast,
     min_input_size,
+    resolve_backbone,
 )
+from tfgan.style.wct import psd_power
 
 __all__ = [
     "CONTENT_LAYERS",
@@ -85,11 +85,9 @@ OPTIMIZERS = ("adam", "lbfgs")
 INITS = ("content", "noise", "style")
 COLOR_MODES = ("luminance", "histogram")
 #: The formats tf.io.decode_image reads.
-IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP")
 
 
-class ImageError(ValueError):
-    """An input image is missing, unreadable, in an unsupported format or too small (one line)."""
+ImageError = imageio.ImageError  # a missing, unreadable, unsupported or too small image
 
 
 # --------------------------------------------------------------------------------------------
@@ -203,25 +201,19 @@ def match_luminance(style_y, content_y):
     return (style_y - style_y.mean()) * scale + content_y.mean()
 
 
-def _sqrtm_psd(cov, inverse=False):
-    values, vectors = np.linalg.eigh(cov)
-    values = np.maximum(values, 1e-6)
-    power = -0.5 if inverse else 0.5
-    return (vectors * values**power) @ vectors.T
-
-
 def match_color_histogram(style, content):
     """Color histogram matching: an affine map of the style's RGB pixels.
 
     lectures/07_gatys_style_transfer.md, Eq. (5): ``p' = A (p - mu_s) + mu_c`` with
     ``A = Sigma_c^(1/2) Sigma_s^(-1/2)`` (symmetric square roots, the "image analogies" variant of
     Gatys et al. 2016b), so that the recolored style image has the content's mean color and color
-    covariance. Returns floats clipped to [0, 255].
+    covariance (the whitening and coloring transform of :mod:`tfgan.style.wct` on pixels). Returns
+    floats clipped to [0, 255].
     """
     style, content = np.asarray(style, np.float64), np.asarray(content, np.float64)
     s, c = style.reshape(-1, 3), content.reshape(-1, 3)
     mu_s, mu_c = s.mean(0), c.mean(0)
-    a = _sqrtm_psd(np.cov(c, rowvar=False)) @ _sqrtm_psd(np.cov(s, rowvar=False), inverse=True)
+    a = psd_power(np.cov(c, rowvar=False), 0.5) @ psd_power(np.cov(s, rowvar=False), -0.5)
     return np.clip((s - mu_s) @ a.T + mu_c, 0, 255).reshape(style.shape)
 
 
@@ -232,48 +224,12 @@ def match_color_histogram(style, content):
 def load_image(path, max_size=None) -> np.ndarray:
     """Read a PNG, JPEG, GIF (first frame) or BMP file as RGB float32 (H, W, 3) in [0, 255].
 
-    Gray images are repeated to three channels, an alpha channel is dropped. ``max_size``
-    shrinks the image so that its longer side is at most that (:func:`resize_max`). Raises
-    :class:`ImageError` with a one-line message for a missing, unreadable or unsupported file.
+    :func:`tfgan.imageio.read_image` decodes it (gray repeated to three channels, alpha dropped);
+    ``max_size`` shrinks the image so that its longer side is at most that (:func:`resize_max`).
+    Raises :class:`ImageError` with a one-line message for a missing, unreadable or unsupported file.
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise ImageError(f"Image file not found: {path}")
-    if os.path.isdir(path):
-        raise ImageError(f"Expected an image file, got a directory: {path}")
-    try:
-        imageio.check_pixels(path)  # from the header: a small file can decode to gigabytes
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise ImageError(f"Cannot read image file {path}: {e.strerror or e}") from None
-    except imageio.ImageReadError as e:
-        raise ImageError(str(e)) from None
-    kind = _sniff(data)
-    if kind is None:
-        raise ImageError(
-            f"Unsupported image format: {path} is not {', '.join(IMAGE_FORMATS[:-1])} or "
-            f"{IMAGE_FORMATS[-1]}; convert it to PNG or JPEG."
-        )
-    try:
-        image = tf.io.decode_image(data, channels=3, expand_animations=False).numpy()
-    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as e:
-        reason = e.message.strip().splitlines()[0] if e.message else type(e).__name__
-        raise ImageError(f"Cannot decode {path} as {kind} (corrupt or truncated?): {reason}") from None
-    image = image.astype(np.float32)
+    image = imageio.read_image(path, channels=3).astype(np.float32)
     return resize_max(image, max_size) if max_size else image
-
-
-def _sniff(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if data.startswith(b"\xff\xd8"):
-        return "JPEG"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if data.startswith(b"BM"):
-        return "BMP"
-    return None
 
 
 #: Sample style images: name -> the course file (pinned URL and SHA-256 in tfgan.data.sources).
@@ -419,14 +375,17 @@ class Objective:
             constant += self.layer_weights[name] * 0.25 * spread
         self.style_constant = tf.constant(constant, tf.float32)
 
-    def __call__(self, images):
+    def __call__(self, images, content_targets=None):
         """Weighted terms and their sum, a dict of scalars.
 
-        lectures/07_gatys_style_transfer.md, Eq. (2).
+        lectures/07_gatys_style_transfer.md, Eq. (2). ``content_targets`` ({layer: features of
+        the same batch shape as ``images``}) replaces the stored ones: a feed-forward network's
+        content target changes with every training batch (:mod:`tfgan.style.feedforward`).
         """
         features = self.extractor(images)
+        targets = self.content_targets if content_targets is None else content_targets
         zero = tf.constant(0.0)
-        c = (tf.add_n([content_loss(features[n], self.content_targets[n]) for n in self.content_layers])
+        c = (tf.add_n([content_loss(features[n], targets[n]) for n in self.content_layers])
              if self.content_layers and self.content_weight else zero)
         s = (style_loss(features, self.style_targets, self.layer_weights) + self.style_constant
              if self.style_layers and self.style_weight else zero)
@@ -578,7 +537,7 @@ def _check_layers(layers, extractor, backbone, weights):
     """Unknown layer names fail before any image work or weight loading."""
     if not layers:
         raise ValueError("Expected at least one content or style layer. Received: none.")
-    backbone = extractor.backbone if extractor is not None else _resolve_backbone(backbone, weights)
+    backbone = extractor.backbone if extractor is not None else resolve_backbone(backbone, weights)
     valid = available_layers(backbone)
     unknown = [n for n in layers if n not in valid]
     if unknown:
