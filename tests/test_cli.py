@@ -27,10 +27,14 @@ def test_exit_codes_map_library_errors_to_one_line(error, code, line, capsys):
     assert capsys.readouterr().err == line + "\n"
 
 
-def test_exit_codes_pass_return_values_and_other_errors_through():
+def test_exit_codes_pass_return_values_through_and_log_unexpected_errors(tmp_path, monkeypatch, capsys):
     assert cli.exit_codes("prog")(lambda argv=None: 130)() == 130
-    with pytest.raises(KeyError):
-        cli.exit_codes("prog")(lambda argv=None: {}["x"])()
+    monkeypatch.setenv("TFGAN_LOG_DIR", str(tmp_path))
+    assert cli.exit_codes("python -m tfgan.prog")(lambda argv=None: {}["x"])() == cli.EXIT_CRASHED
+    err = capsys.readouterr().err
+    (log,) = tmp_path.iterdir()
+    assert err.count("\n") == 1 and "internal error: KeyError" in err and str(log) in err
+    assert "Traceback" not in err and "Traceback" in log.read_text() and "{}[\"x\"]" in log.read_text()
 
 
 @dataclasses.dataclass

@@ -110,7 +110,7 @@ def test_from_hr_scores_against_the_original(tmp_path, run_dir, capsys):
         (["{run}", "{tmp}/broken.png"], "Cannot decode image .*broken.png"),
         (["{tmp}/nowhere", "{tmp}/ok.png"], "Run directory not found"),
         (["{tmp}/dcgan", "{tmp}/ok.png"], "is a dcgan run; expected an srresnet or srgan run"),
-        (["{run}", "{tmp}/ok.png", "--tile", "4"], "--tile must be >= 8"),
+        (["{run}", "{tmp}/ok.png", "--tile", "4"], "--tile must be in \\[8, 2048\\]"),
         (["{run}", "{tmp}/ok.png", "--overlap", "-1"], "--overlap must be >= 0"),
         (["{run}", "{tmp}/tiny.png", "--from-hr"], "needs at least 15 on each side"),
     ],

@@ -5,6 +5,7 @@ into this library; the lecture notes in ``lectures/`` hold the equations that do
 """
 
 import os as _os
+import sys as _sys
 
 # Keep TensorFlow's C++ log lines out of students' notebooks and terminals. Level 3 (not 2) also
 # hides oneDNN's "supports DT_UINT8 only on platforms with AVX-512" ERROR line, which every uint8
@@ -12,6 +13,19 @@ import os as _os
 # TF_CPP_MIN_LOG_LEVEL=0 shows everything again.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def _quiet_start_up_interrupt(kind, value, traceback, _default=_sys.excepthook):
+    """``python -m tfgan.X``: Ctrl-C while the command is still importing TensorFlow (before its
+    error boundary, ``tfgan.cli.exit_codes``, is in place) ends in one line instead of a traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        print("interrupted during start-up", file=_sys.stderr)
+        return
+    _default(kind, value, traceback)
+
+
+if _sys.argv[:1] == ["-m"]:  # run as ``python -m tfgan.X``, not imported by a notebook or a test
+    _sys.excepthook = _quiet_start_up_interrupt
 
 
 def _import_tensorflow_quietly():

@@ -19,7 +19,8 @@ import time
 import keras
 import tensorflow as tf
 
-from tfgan import viz
+from tfgan import fileio, runs, viz
+from tfgan.errors import NonFiniteError
 from tfgan.runs import METRICS_FILE, SAMPLES_DIR, TENSORBOARD_DIR
 
 #: Short progress-bar names for some trackers.
@@ -87,8 +88,10 @@ class IntervalLogger(StepCallback):
     """Every ``every`` steps (and at ``end_step``): one row of ``metrics.csv`` and the same scalars
     in TensorBoard, the means over the interval, then resets the model's trackers."""
 
-    def __init__(self, run_dir, fields, every, end_step, images_per_step, start_step=0, writer=None):
+    def __init__(self, run_dir, fields, every, end_step, images_per_step, start_step=0, writer=None,
+                 elapsed_offset=0.0):
         super().__init__(start_step)
+        self.elapsed_offset = elapsed_offset  # a resumed run's clock continues from its last row
         self.fields, self.every, self.end_step, self.images_per_step = fields, every, end_step, images_per_step
         self.csv_path = os.path.join(run_dir, METRICS_FILE)
         self.writer = writer or tf.summary.create_file_writer(os.path.join(run_dir, TENSORBOARD_DIR))
@@ -104,7 +107,7 @@ class IntervalLogger(StepCallback):
             return
         now = time.perf_counter()
         rate = self.steps_interval * self.images_per_step / max(now - self.t_interval, 1e-9)
-        row = dict(values, step=step, images_per_sec=rate, elapsed_sec=now - self.t0)
+        row = dict(values, step=step, images_per_sec=rate, elapsed_sec=self.elapsed_offset + now - self.t0)
         if "d_real" in row and "d_fake" in row:
             row["d_gap"] = row["d_real"] - row["d_fake"]  # how far D is ahead of G
         with open(self.csv_path, "a", newline="") as f:
@@ -143,15 +146,21 @@ class SampleGrids(StepCallback):
 
 
 class PeriodicCheckpoint(StepCallback):
-    """Every ``every`` steps: ``manager.save(checkpoint_number=step)``."""
+    """Every ``every`` steps: :func:`tfgan.runs.save_checkpoint`, which refuses weights holding NaN
+    or inf; the run then stops and ``refused`` is ``(step, reason)``."""
 
     def __init__(self, manager, every, start_step=0):
         super().__init__(start_step)
         self.manager, self.every = manager, every
+        self.refused = None
 
     def on_step_end(self, step, values):
-        if step % self.every == 0:
-            self.manager.save(checkpoint_number=step)
+        if step % self.every == 0 and self.refused is None:
+            try:
+                runs.save_checkpoint(self.manager, self.model, step)
+            except NonFiniteError as err:
+                self.refused = (step, str(err))
+                self.model.stop_training = True
 
 
 class ProgressBar(StepCallback):
@@ -208,10 +217,12 @@ class TimeEstimate(StepCallback):
 
 
 class GracefulInterrupt(StepCallback):
-    """First Ctrl-C: finish the current step, then stop (the trainer checkpoints); a second Ctrl-C
-    raises ``KeyboardInterrupt`` at once. A ``KeyboardInterrupt`` raised inside TensorFlow's tracing
-    can be lost, so the handler only sets ``interrupted``. The handler is installed for the length of
-    ``fit`` (main thread only) and the previous one restored afterwards."""
+    """First Ctrl-C (or SIGTERM, SIGHUP: what Slurm, Kubernetes and a closing terminal send): finish
+    the current step, then stop (the trainer checkpoints); a second one raises ``KeyboardInterrupt``
+    at once, except during a checkpoint write, which finishes first (:func:`tfgan.runs.save_checkpoint`).
+    A ``KeyboardInterrupt`` raised inside TensorFlow's tracing can be lost, so the first only sets
+    ``interrupted``. The handlers are installed for the length of ``fit`` (main thread only) and the
+    previous ones restored afterwards."""
 
     skip_nonfinite = False
 
@@ -219,17 +230,18 @@ class GracefulInterrupt(StepCallback):
         super().__init__(start_step)
         self.write = write
         self.interrupted = False
-        self.previous_handler = None
+        self.previous_handlers = {}
 
     def handle(self, signum=None, frame=None):
         if self.interrupted:
             raise KeyboardInterrupt
         self.interrupted = True
-        self.write("Ctrl-C: stopping after this step and saving a checkpoint (Ctrl-C again to quit now)")
+        name = "Ctrl-C" if signum in (None, signal.SIGINT) else signal.Signals(signum).name
+        self.write(f"{name}: stopping after this step and saving a checkpoint (Ctrl-C again to quit now)")
 
     def on_train_begin(self, logs=None):
         if threading.current_thread() is threading.main_thread():
-            self.previous_handler = signal.signal(signal.SIGINT, self.handle)
+            self.previous_handlers = {sig: signal.signal(sig, self.handle) for sig in fileio.INTERRUPT_SIGNALS}
 
     def on_step_end(self, step, values):
         if self.interrupted:
@@ -239,9 +251,9 @@ class GracefulInterrupt(StepCallback):
         self.restore_handler()
 
     def restore_handler(self):
-        if self.previous_handler is not None:
-            signal.signal(signal.SIGINT, self.previous_handler)
-            self.previous_handler = None
+        for sig, handler in self.previous_handlers.items():
+            signal.signal(sig, handler)
+        self.previous_handlers = {}
 
 
 class InterruptAfter(StepCallback):

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tfgan import backbones, cli
+from tfgan import backbones, cli, fileio
 from tfgan.backbones import (  # noqa: F401 - the names notebooks call tfgan.evaluate.*
     INCEPTION_WEIGHTS_FILE, feature_model, inception_scores, logits_and_features,
 )
@@ -89,12 +89,12 @@ def train_dataset_classifier(dataset, data_dir=None, path=None, epochs=CLASSIFIE
         num_classes=int(max(y_train.max(), y_val.max())) + 1, verbose=0,
     )
     path = Path(path) if path else classifier_path(dataset)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save_weights(path)
+    with fileio.atomic_path(path) as tmp:
+        model.save_weights(tmp)
     info = {"dataset": dataset, "accuracy": acc, "trained_on": description, "epochs": epochs,
             "input_shape": list(x_train.shape[1:]), "num_classes": int(model.output_shape[-1]),
             "seconds": round(time.perf_counter() - t0, 1), "path": str(path)}
-    path.with_suffix("").with_suffix(".json").write_text(json.dumps(info, indent=2))
+    fileio.write_text(path.with_suffix("").with_suffix(".json"), json.dumps(info, indent=2))
     return model, info
 
 
@@ -189,7 +189,7 @@ def evaluate_run(run_dir, num=10_000, seed=0, classifier=None, data_dir=None, in
         result["classifier_accuracy"] = info["accuracy"]
     result = {"run_dir": str(run_dir), "step": int(model.step_counter.numpy()), **result}
     if write:
-        Path(run_dir, "eval.json").write_text(json.dumps(result, indent=2))
+        fileio.write_text(os.path.join(run_dir, "eval.json"), json.dumps(result, indent=2))
     return result
 
 
@@ -270,17 +270,35 @@ def build_parser():
     augment.add_argument("--real", type=positive_int, default=500)
     augment.add_argument("--generated", type=positive_int, default=5000)
     augment.add_argument("--epochs", type=positive_int, default=CLASSIFIER_EPOCHS)
-    augment.add_argument("--seed", type=int, default=0)
+    augment.add_argument("--seed", type=cli.seed, default=0)
     score = commands.add_parser("score", prog=PROG, help="(the default) score RUN_DIR, write RUN_DIR/eval.json",
                                 description="Evaluate a trained run; writes RUN_DIR/eval.json. "
                                 "Other commands: train-classifier, augment.")
     score.add_argument("run_dir", help="a run directory, or 'train-classifier' / 'augment'")
     score.add_argument("--num", type=positive_int, default=10_000, help="samples to score (default: 10000)")
-    score.add_argument("--seed", type=int, default=0)
+    score.add_argument("--seed", type=cli.seed, default=0)
     score.add_argument("--classifier", default=None, help="classifier weights (default: the tfgan cache)")
     score.add_argument("--inception", action="store_true", help="also ImageNet InceptionV3 scores")
     score.add_argument("--inception-weights", default=None, help="local InceptionV3 weights (.h5)")
     return parser
+
+
+def check_before_work(args):
+    """What can be refused before a model or a dataset is loaded: paths, the dataset's name, the
+    run's kind and the memory ``--num`` samples take."""
+    from tfgan import data, runs
+
+    if getattr(args, "data_dir", None) and not os.path.isdir(args.data_dir):
+        raise RunError(f"--data-dir {args.data_dir} is not a folder; pass the folder that holds the dataset files")
+    if args.command == "train-classifier":
+        data.info(args.dataset)  # DatasetNotFoundError naming the registered datasets
+        fileio.check_output_file(args.output or classifier_path(args.dataset), "--output")
+        return
+    config = load_run_config(args.run_dir)
+    fileio.check_output_file(os.path.join(args.run_dir, "augment.json" if args.command == "augment" else "eval.json"),
+                             "RUN_DIR")
+    count = args.generated if args.command == "augment" else args.num
+    runs.check_memory(count * runs.image_pixels(config) * 16, f"Scoring {count} samples", "pass a smaller --num")
 
 
 @cli.exit_codes(PROG)
@@ -289,6 +307,7 @@ def main(argv=None):
     if not argv or argv[0] not in (*SUBCOMMANDS, "-h", "--help"):
         argv = ["score", *argv]  # ``python -m tfgan.evaluate RUN_DIR``
     args = build_parser().parse_args(argv)
+    check_before_work(args)
     if args.command == "train-classifier":
         _, info = train_dataset_classifier(args.dataset, args.data_dir, args.output, args.epochs)
         print(f"Classifier for {args.dataset}: held-out accuracy {info['accuracy']:.4f} "
@@ -298,7 +317,7 @@ def main(argv=None):
         print(f"Held-out accuracy, {args.real} real images: {result['accuracy_real_only']:.4f}; "
               f"plus {args.generated} generated: {result['accuracy_real_plus_generated']:.4f} "
               f"(change {result['change']:+.4f})")
-        Path(args.run_dir, "augment.json").write_text(json.dumps(result, indent=2))
+        fileio.write_text(os.path.join(args.run_dir, "augment.json"), json.dumps(result, indent=2))
     else:
         load_run_config(args.run_dir)  # a clear error for a wrong path before anything loads
         result = evaluate_run(args.run_dir, args.num, args.seed, args.classifier,

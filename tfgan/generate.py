@@ -12,13 +12,12 @@ per requested class (``--per-class``) or one row of the requested labels.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 import numpy as np
 
-from tfgan import cli, viz
-from tfgan.inference import generate, generate_per_class  # noqa: F401  (re-exported)
+from tfgan import cli, fileio, runs, viz
+from tfgan.inference import check_sampling_run, generate, generate_per_class  # noqa: F401  (re-exported)
 
 PROG = "python -m tfgan.generate"
 
@@ -40,7 +39,7 @@ def main(argv=None):
     parser.add_argument("--num", type=cli.positive_int, default=64, help="number of samples (default: 64)")
     parser.add_argument("--output", default="samples.npz", help="output .npz file (default: samples.npz)")
     parser.add_argument("--grid", default=None, help="also write a PNG grid of the samples")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the latent batch (default: 0)")
+    parser.add_argument("--seed", type=cli.seed, default=0, help="seed of the latent batch (default: 0)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--labels", type=_label_list, default=None,
                        help="conditional models: comma-separated classes, one sample each")
@@ -49,6 +48,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.output.endswith(".npz"):
         parser.error(f"--output must end in .npz; got {args.output!r}")
+    # Everything that can be checked before the model is built: outputs, run kind, memory.
+    fileio.check_output_file(args.output, "--output")
+    if args.grid:
+        fileio.check_output_file(args.grid, "--grid")
+    config = check_sampling_run(args.run_dir)
+    count = len(args.labels) if args.labels else args.num
+    if args.per_class:
+        count = args.per_class * getattr(config, "num_classes", 10)
+    runs.check_memory(count * runs.image_pixels(config) * 6, f"--num {count} samples",
+                      "ask for fewer samples per command")
     labels, ncols = None, None
     if args.per_class:
         images, labels = generate_per_class(args.run_dir, args.per_class, seed=args.seed)
@@ -58,9 +67,9 @@ def main(argv=None):
         if args.labels is not None:
             labels = args.labels
             ncols = len(labels) if len(labels) <= 16 else None
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     arrays = {"images": images} if labels is None else {"images": images, "labels": np.asarray(labels)}
-    np.savez_compressed(args.output, **arrays)
+    with fileio.atomic_path(args.output) as tmp:
+        np.savez_compressed(tmp, **arrays)
     print(f"Wrote {len(images)} samples {images.shape[1:]}" + (" with labels" if labels is not None else "")
           + f" to {args.output}")
     if args.grid:

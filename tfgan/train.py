@@ -81,6 +81,8 @@ def main(argv=None):
     if os.path.exists(os.path.join(config.output_dir, runs.CONFIG_FILE)):
         # Resuming: the saved settings stand unless given again on the command line.
         saved = runs.load_run_config(config.output_dir)
+        if type(saved) is not type(config):
+            runs.check_compatible(saved, config)  # "holds a pix2pix run, not gan"
         config = dataclasses.replace(saved, **{k: getattr(config, k) for k in explicit})
     result = trainer.run(config)
     return EXIT_INTERRUPTED if result.status == "interrupted" else cli.EXIT_OK

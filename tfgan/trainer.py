@@ -3,9 +3,12 @@
 The library entry point behind ``python -m tfgan.train`` and the notebooks. It composes the layers
 below it: the model (``tfgan.models``), its run directory and checkpoints (``tfgan.runs``) and the
 Keras callbacks that log, draw, checkpoint and stop (``tfgan.callbacks``). Rerunning into an
-existing run directory resumes from its last checkpoint (``config.resume`` insists on one). Ctrl-C
-saves a checkpoint and returns; a NaN or infinite loss raises :class:`NonFiniteError` and leaves the
-last good checkpoint as the latest.
+existing run directory resumes from its newest checkpoint that reads back whole (``config.resume``
+insists on one; ``config.restart`` moves the old run aside and starts again). Damaged checkpoints
+and leftovers of interrupted writes are repaired first (:func:`tfgan.runs.repair_checkpoints`), and
+a lock file keeps a second training out of the same directory. Ctrl-C, SIGTERM and SIGHUP save a
+checkpoint and return; a NaN or infinite loss or weight raises :class:`NonFiniteError` and leaves
+the last good checkpoint (every tensor finite) as the latest.
 """
 
 from __future__ import annotations
@@ -58,20 +61,41 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
     writes into the run directory (:func:`tfgan.distribute.worker_dir`).
     """
     model_name, config = runs.prepare_run(config)
+    strategy = strategy or distribute.get_strategy(config.strategy)
+    # Each writer locks where it writes: the chief the run directory, other workers their own.
+    write_dir = distribute.worker_dir(config.output_dir, strategy)
+    created = not os.path.exists(write_dir)
+    try:
+        with runs.RunLock(write_dir):
+            return _run_locked(model_name, config, progress, interrupt_after, strategy)
+    except BaseException:
+        if created and os.path.isdir(write_dir) and not os.listdir(write_dir):
+            os.rmdir(write_dir)  # a run that failed before writing anything leaves no empty folder
+        raise
+
+
+def _run_locked(model_name, config, progress, interrupt_after, strategy):
+    """:func:`run` once the run directory is locked."""
     run_dir = config.output_dir
-    has_checkpoint = runs.latest_checkpoint(run_dir) is not None
-    if config.resume and not has_checkpoint:
+    write_dir = distribute.worker_dir(run_dir, strategy)  # run_dir, except on non-chief workers
+    if write_dir == run_dir:  # the chief repairs; the other workers read what it left
+        if config.restart:
+            moved = set_aside(run_dir)
+            if moved:
+                print(f"--restart: moved the previous checkpoints, samples and metrics to {moved}")
+        for note in runs.repair_checkpoints(run_dir):
+            print(note)
+    latest = runs.latest_checkpoint(run_dir)
+    if config.resume and latest is None:
         raise RunError(f"--resume given but {run_dir} has no checkpoint to resume from")
-    if has_checkpoint:
+    if latest is not None:
         runs.check_compatible(runs.load_run_config(run_dir), config)
 
     keras.utils.set_random_seed(config.seed)
-    strategy = strategy or distribute.get_strategy(config.strategy)
     model, checkpoint = build_model(model_name, config, strategy)
-    write_dir = distribute.worker_dir(run_dir, strategy)  # run_dir, except on non-chief workers
     manager = runs.checkpoint_manager(checkpoint, write_dir)
-    if has_checkpoint:  # every worker restores the chief's checkpoint
-        checkpoint.restore(runs.latest_checkpoint(run_dir)).assert_existing_objects_matched()
+    if latest is not None:  # every worker restores the chief's checkpoint
+        checkpoint.restore(latest).assert_existing_objects_matched()
     start_step = int(model.step_counter.numpy())
     initialized = initialize_from_source(model, config, start_step)
 
@@ -100,12 +124,13 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
     bar = callbacks.ProgressBar(start_step, end_step, images_per_step) if progress else None
     write = bar.write if bar else print
     interrupt = callbacks.GracefulInterrupt(start_step, write=write)
-    logger = callbacks.IntervalLogger(write_dir, callbacks.metric_fields(model), config.log_every, end_step,
-                                      images_per_step, start_step)
+    fields = callbacks.metric_fields(model)
+    logger = callbacks.IntervalLogger(write_dir, fields, config.log_every, end_step, images_per_step, start_step,
+                                      elapsed_offset=runs.trim_metrics(write_dir, start_step, fields))
     grids = callbacks.SampleGrids(write_dir, config.num_samples, config.sample_every, start_step, logger.writer)
+    saver = callbacks.PeriodicCheckpoint(manager, config.checkpoint_every, start_step)
     steps = [stop, interrupt, *([bar] if bar else []),
-             callbacks.TimeEstimate(start_step, end_step, images_per_step, write=write), logger, grids,
-             callbacks.PeriodicCheckpoint(manager, config.checkpoint_every, start_step)]
+             callbacks.TimeEstimate(start_step, end_step, images_per_step, write=write), logger, grids, saver]
     if interrupt_after is not None:
         steps.append(callbacks.InterruptAfter(start_step + interrupt_after, start_step))
     status = "completed"
@@ -122,16 +147,21 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
             callback.on_train_end()
     if interrupt.interrupted:
         status = "interrupted"
-    if stop.nonfinite:
-        step, bad = stop.nonfinite
-        raise NonFiniteError(
-            f"Training stopped at step {step}: non-finite loss {bad}. The last good checkpoint "
-            f"({manager.latest_checkpoint or 'none yet'}) is kept; try a lower learning rate "
-            "or --label-smoothing."
-        )
     step = int(model.step_counter.numpy())
-    if manager.latest_checkpoint is None or not manager.latest_checkpoint.endswith(f"-{step}"):
-        manager.save(checkpoint_number=step)
+    failure = None
+    if stop.nonfinite:
+        failure = f"Training stopped at step {stop.nonfinite[0]}: non-finite loss {stop.nonfinite[1]}"
+    elif saver.refused:
+        failure = f"Training stopped at step {saver.refused[0]}: {saver.refused[1]}"
+    elif manager.latest_checkpoint is None or not manager.latest_checkpoint.endswith(f"-{step}"):
+        try:
+            runs.save_checkpoint(manager, model, step)
+        except NonFiniteError as err:
+            failure = f"Training stopped at step {step}: {err}"
+    if failure:
+        kept = (f"The last good checkpoint ({manager.latest_checkpoint}, every tensor finite) is kept"
+                if manager.latest_checkpoint else "No checkpoint was written (none had finite weights)")
+        raise NonFiniteError(f"{failure}. {kept}; try a lower learning rate or --label-smoothing.")
     seconds = time.perf_counter() - t0
     if status == "completed":
         grids.save(model, "final.png", step)
@@ -140,6 +170,20 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
     else:
         print(f"Interrupted at step {step}; checkpoint saved. Run the same command to resume.")
     return RunResult(run_dir, step, status, seconds)
+
+
+def set_aside(run_dir):
+    """Move a run's checkpoints, samples, metrics and TensorBoard logs to ``run_dir/previous-TIME/``
+    (``--restart``); returns that folder, or None when there was nothing to move."""
+    names = [n for n in (runs.CHECKPOINT_DIR, runs.SAMPLES_DIR, runs.METRICS_FILE, runs.TENSORBOARD_DIR)
+             if os.path.exists(os.path.join(run_dir, n))]
+    if not names:
+        return None
+    target = os.path.join(run_dir, "previous-" + time.strftime("%Y%m%d-%H%M%S"))
+    os.makedirs(target, exist_ok=True)
+    for name in names:
+        os.replace(os.path.join(run_dir, name), os.path.join(target, name))
+    return target
 
 
 def initialize_from_source(model, config, start_step):

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import sys
 
-from tfgan import cli
+from tfgan import cli, fileio
 from tfgan.inference import min_size, size_multiple, translate, translate_image  # noqa: F401  (re-exported)
 
 PROG = "python -m tfgan.translate"
@@ -41,8 +41,11 @@ def main(argv=None):
                         help="a2b (G) or b2a (F) for CycleGAN; pix2pix: its trained direction (default)")
     parser.add_argument("--resize", action="store_true",
                         help="resize to the training size and back instead of padding (see module docs)")
+    cli.add_max_pixels_flag(parser)
     args = parser.parse_args(argv)
-    written = translate(args.run_dir, args.inputs, args.output, args.direction, args.resize)
+    fileio.check_output_dir(args.output, "--output")
+    written = translate(args.run_dir, args.inputs, args.output, args.direction, args.resize,
+                        max_pixels=args.max_pixels)
     print(f"Wrote {len(written)} translated image{'s' if len(written) != 1 else ''} to {args.output}")
     return 0
 

@@ -20,12 +20,14 @@ import time
 
 import numpy as np
 
-from tfgan import cli, imageio, metrics, runs
+from tfgan import cli, fileio, imageio, metrics, runs
 from tfgan.errors import RunError
 from tfgan.models import srgan
 from tfgan.ops.tiling import DEFAULT_TILE, tiles, upscale  # noqa: F401  (re-exported: tfgan.upscale.upscale)
 
 PROG = "python -m tfgan.upscale"
+#: Largest --tile: a 2048 px tile at x4 already holds gigabytes of activations.
+MAX_TILE = 2048
 
 
 def parse_args(argv=None):
@@ -45,9 +47,10 @@ def parse_args(argv=None):
     parser.add_argument("--from-hr", action="store_true",
                         help="inputs are ground truth: downscale them first, then print PSNR/SSIM "
                              "of SR and bicubic against them")
+    cli.add_max_pixels_flag(parser)
     args = parser.parse_args(argv)
-    if args.tile < 8:
-        parser.error(f"--tile must be >= 8. Received: {args.tile}")
+    if not 8 <= args.tile <= MAX_TILE:
+        parser.error(f"--tile must be in [8, {MAX_TILE}]. Received: {args.tile}")
     if args.overlap is not None and args.overlap < 0:
         parser.error(f"--overlap must be >= 0. Received: {args.overlap}")
     return args
@@ -58,6 +61,9 @@ def main(argv=None):
     """CLI entry point; returns the exit code (0 ok, 2 bad input)."""
     args = parse_args(argv)
     files = [f for path in args.inputs for f in imageio.list_images(path)]
+    for path in files:  # everything checked before the model is built
+        imageio.check_pixels(path, args.max_pixels)
+    fileio.check_output_dir(args.output, "--output")
     config = runs.load_run_config(args.run_dir)
     if not isinstance(config, srgan.SRResNetConfig):
         raise RunError(f"{args.run_dir} is a {runs.model_name_of(config)} run; expected an srresnet "
@@ -70,7 +76,7 @@ def main(argv=None):
     os.makedirs(args.output, exist_ok=True)
     t_start = time.perf_counter()
     for path in files:
-        image = imageio.read_image(path, channels=3)
+        image = imageio.read_image(path, channels=3, max_pixels=args.max_pixels)
         stem = os.path.splitext(os.path.basename(path))[0]
         hr = None
         if args.from_hr:

@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 
+from tfgan import fileio
+
 
 def to_uint8(images):
     """Map images in [-1, 1] (any float array or tensor, NHWC) to uint8 in [0, 255]."""
@@ -49,10 +51,8 @@ def save_png(path, image):
     image = np.asarray(image, np.uint8)
     if image.ndim == 2:
         image = image[..., None]
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    tmp = f"{path}.tmp"
-    tf.io.write_file(tmp, tf.io.encode_png(image))
-    os.replace(tmp, path)  # a reader never sees half a PNG
+    with fileio.atomic_path(path) as tmp:  # a reader never sees half a PNG, a failure leaves none
+        tf.io.write_file(tmp, tf.io.encode_png(image))
     return path
 
 

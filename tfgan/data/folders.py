@@ -137,6 +137,9 @@ def photo_set(path: str | os.PathLike, split: str = "train") -> ImageSet:
         size = _image_size(file)
         if size is None:
             logger.warning("folder:%s: skipping %s, which is not a readable image", path, file)
+        elif size[0] * size[1] > imageio.DEFAULT_MAX_PIXELS:  # decoded whole by the pipeline
+            logger.warning("folder:%s: skipping %s, %dx%d pixels, over the %d-pixel bound of "
+                           "tfgan.imageio.DEFAULT_MAX_PIXELS", path, file, size[1], size[0], imageio.DEFAULT_MAX_PIXELS)
         else:
             usable.append(file)
             sizes.append(size)
@@ -161,15 +164,12 @@ def photo_set(path: str | os.PathLike, split: str = "train") -> ImageSet:
 
 
 def _image_size(path) -> tuple[int, int] | None:
-    """(height, width) from the file header (Pillow, a matplotlib dependency), None if unreadable."""
-    from PIL import Image
-
+    """(height, width) from the file header (:func:`tfgan.imageio.image_size`), None if unreadable."""
     try:
-        with Image.open(path) as image:
-            width, height = image.size
-        return int(height), int(width)
-    except Exception:  # noqa: BLE001 - any failure means "not an image we can use"
+        size = imageio.image_size(path)
+    except OSError:
         return None
+    return (int(size[1]), int(size[0])) if size and min(size) > 0 else None
 
 
 register_prefix("folder", resolve_folder)

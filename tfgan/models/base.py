@@ -91,7 +91,7 @@ class TrainConfig:
     )
     beta1: float = field(default=0.5, metadata={"help": "Adam beta_1", "min": 0, "max": 1, "max_exclusive": True})
     beta2: float = field(default=0.999, metadata={"help": "Adam beta_2", "min": 0, "max": 1, "max_exclusive": True})
-    seed: int = field(default=0, metadata={"help": "random seed (weights, data order, noise)"})
+    seed: int = field(default=0, metadata={"help": "random seed (weights, data order, noise)", "min": 0, "max": 2**32 - 1})
     checkpoint_every: int = field(default=500, metadata={"help": "steps between checkpoints", "min": 1})
     sample_every: int = field(default=250, metadata={"help": "steps between sample grids", "min": 1})
     log_every: int = field(default=50, metadata={"help": "steps between metrics rows", "min": 1})
@@ -106,6 +106,11 @@ class TrainConfig:
     )
     resume: bool = field(
         default=False, metadata={"help": "require an existing run to continue (it resumes anyway)"}
+    )
+    restart: bool = field(
+        default=False,
+        metadata={"help": "start again from step 0 in a run directory that holds checkpoints (its old "
+                          "checkpoints, samples and metrics are moved to RUN/previous-TIME/)"},
     )
 
     def replace(self, **changes):
