@@ -138,12 +138,40 @@ class AdversarialConfig(TrainConfig):
     latent_dim: int = field(default=100, metadata={"help": "size of the noise vector z", "min": 1})
     loss: str = field(
         default="non_saturating",
-        metadata={"help": "generator loss", "choices": losses.LOSS_VARIANTS},
+        metadata={"help": "adversarial loss of G and D (tfgan.losses.LOSSES; lecture 11)",
+                  "choices": losses.LOSS_VARIANTS},
+    )
+    gradient_penalty: str = field(
+        default="none",
+        metadata={"help": "penalty on D's input gradient: WGAN-GP's on interpolates, or R1 on real data",
+                  "choices": losses.GRADIENT_PENALTIES},
+    )
+    gp_weight: float = field(
+        default=10.0, metadata={"help": "weight of the gradient penalty (lambda of WGAN-GP, gamma of R1)", "min": 0}
+    )
+    clip_weights: float | None = field(
+        default=None,
+        metadata={"help": "clip D's weights to [-c, c] after each D step (WGAN's Lipschitz device; "
+                          "Arjovsky et al. use 0.01)", "min": 0, "min_exclusive": True},
+    )
+    spectral_norm: bool = field(
+        default=False,
+        metadata={"help": "spectral normalization of every weight layer of D (Miyato et al. 2018)"},
     )
     label_smoothing: float = field(
         default=0.0,
-        metadata={"help": "one-sided label smoothing a: real target 1-a, fake target 0",
-                  "min": 0, "max": 1, "max_exclusive": True},
+        metadata={"help": "one-sided label smoothing a: real target 1-a, fake target 0 (minimax and "
+                          "non_saturating only)", "min": 0, "max": 1, "max_exclusive": True},
+    )
+    feature_matching: bool = field(
+        default=False,
+        metadata={"help": "G matches the mean of D's last hidden features on real data instead of "
+                          "fooling D (Salimans et al. 2016)"},
+    )
+    ema: float | None = field(
+        default=None,
+        metadata={"help": "decay of an exponential moving average of G's weights used for sampling "
+                          "(e.g. 0.999)", "min": 0, "max": 1, "max_exclusive": True},
     )
     d_steps: int = field(
         default=1, metadata={"help": "discriminator steps k per generator step (Algorithm 1)", "min": 1}
@@ -163,6 +191,11 @@ class AdversarialConfig(TrainConfig):
 
     def check(self):
         super().check()
+        if self.label_smoothing and self.loss not in losses.SMOOTHABLE:
+            raise ConfigError(
+                f"--label-smoothing applies to the losses on probabilities ({', '.join(losses.SMOOTHABLE)}). "
+                f"Received: --loss {self.loss} with --label-smoothing {self.label_smoothing}"
+            )
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
             raise ConfigError(f"--image-shape must be H,W,C with positive sizes. Received: {self.image_shape}")
 
@@ -310,4 +343,9 @@ class AdversarialModel(keras.Model):
     def sample(self, n, seed=None, z=None):
         """Generate ``n`` images in [-1, 1] (NHWC); pass ``seed`` or ``z`` for a fixed batch."""
         z = self.latent(n, seed) if z is None else tf.convert_to_tensor(z, tf.float32)
-        return self.generator(z, training=False)
+        return self.sampler(z, training=False)
+
+    @property
+    def sampler(self):
+        """The network :meth:`sample` uses: the generator (GANs may sample from its moving average)."""
+        return self.generator
