@@ -10,6 +10,9 @@ loader returns:
 * ``"photos"``: whole photos of any size (super-resolution); the loader returns an :class:`ImageSet`.
 
 Names with a colon (``folder:PATH``) go to a resolver registered with :func:`register_prefix`.
+
+The datasets register themselves when their modules are imported; read the registry through
+``tfgan.data`` (``tfgan.data.info``, ``available_datasets``...), which imports all of them first.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ from typing import ClassVar
 import keras
 import tensorflow as tf
 
-from tfgan import losses
+from tfgan import distribute, losses
 from tfgan.errors import ConfigError
 
 
@@ -97,6 +97,13 @@ class TrainConfig:
     log_every: int = field(default=50, metadata={"help": "steps between metrics rows", "min": 1})
     num_samples: int = field(default=64, metadata={"help": "images in each sample grid", "min": 1})
     jit_compile: bool = field(default=False, metadata={"help": "compile train_step with XLA"})
+    strategy: str = field(
+        default="default",
+        metadata={"help": "tf.distribute strategy: one device, all local GPUs (mirrored), the "
+                          "TF_CONFIG cluster (multi_worker) or a TPU; --batch-size stays the global "
+                          "batch (README, Training on several devices)",
+                  "choices": distribute.STRATEGIES},
+    )
     resume: bool = field(
         default=False, metadata={"help": "require an existing run to continue (it resumes anyway)"}
     )
@@ -249,6 +256,9 @@ class AdversarialModel(keras.Model):
                     optimizer = self.make_optimizer(getattr(self.config, rate_field))
                 optimizer.build(networks[network].trainable_variables)
             setattr(self, name, optimizer)
+        # The networks are built in __init__: this stops fit under a tf.distribute strategy from
+        # "building" the model by calling it on a data batch (which G would not accept).
+        self.built = True
 
     def make_optimizer(self, learning_rate):
         """Adam with the config's betas and ``learning_rate_schedule(learning_rate)``."""
@@ -263,10 +273,13 @@ class AdversarialModel(keras.Model):
     def optimizer_step(self, tape, loss, network, optimizer):
         """One update of ``network``'s trainable weights: the gradient of ``loss`` from ``tape``,
         applied by ``optimizer`` (``optimizer.apply(grads, vars)``). Every model's updates go
-        through here, so how a gradient is formed (e.g. a per-replica loss scaled to the global
-        batch under ``tf.distribute``) is decided in one place."""
+        through here, so how a gradient is formed is decided in one place: under a strategy with
+        several replicas ``loss`` is the mean over this replica's slice and ``optimizer.apply``
+        SUMS the replicas' gradients, so they are divided by the number of replicas first and the
+        update is that of the loss averaged over the global batch
+        (:func:`tfgan.distribute.scale_gradients`)."""
         variables = network.trainable_variables
-        optimizer.apply(tape.gradient(loss, variables), variables)
+        optimizer.apply(distribute.scale_gradients(tape.gradient(loss, variables)), variables)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -274,7 +287,7 @@ class AdversarialModel(keras.Model):
     def track(self, **values):
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return {name: distribute.step_log(tracker.result()) for name, tracker in self.trackers.items()}
 
     # -- what checkpoints and the CLI need ------------------------------------------------------
     def networks(self):
@@ -336,8 +349,9 @@ class AdversarialModel(keras.Model):
     def latent(self, n, seed=None):
         """Draw ``n`` latent vectors z ~ N(0, I); ``seed`` makes the batch reproducible."""
         shape = (n if isinstance(n, tf.Tensor) else int(n), self.config.latent_dim)
-        if seed is None:
-            return keras.random.normal(shape, seed=self.seed_generator)
+        if seed is None:  # under a strategy: this replica's rows of the global batch's noise
+            return distribute.replica_slice(
+                lambda rows: keras.random.normal((rows, shape[1]), seed=self.seed_generator), shape[0])
         return tf.random.stateless_normal(shape, seed=[int(seed), 0])
 
     def sample(self, n, seed=None, z=None):

@@ -44,8 +44,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan.errors import ConfigError
+from tfgan.layers import conv_init
 from tfgan.models.dcgan import (
-    DCGAN, DCGANConfig, _init, downsampling_layers, generator_head, upsampling_layers,
+    DCGAN, DCGANConfig, downsampling_layers, generator_head, upsampling_layers,
 )
 
 
@@ -66,7 +67,7 @@ class CGANConfig(DCGANConfig):
 
 def _label_maps(y, size, maps, name):
     """One-hot y -> dense -> (size, size, maps) feature maps."""
-    h = keras.layers.Dense(size * size * maps, kernel_initializer=_init(), name=f"{name}_dense")(y)
+    h = keras.layers.Dense(size * size * maps, kernel_initializer=conv_init(), name=f"{name}_dense")(y)
     return keras.layers.Reshape((size, size, maps), name=f"{name}_maps")(h)
 
 
@@ -75,7 +76,7 @@ def build_conditional_generator(cfg):
     size, filters = generator_head(cfg)
     z = keras.Input((cfg.latent_dim,), name="z")
     y = keras.Input((cfg.num_classes,), name="y")
-    h = keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=_init())(z)
+    h = keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=conv_init())(z)
     h = keras.layers.Reshape((size, size, filters))(h)
     h = keras.layers.Concatenate()([h, _label_maps(y, size, cfg.label_maps, "g_label")])
     for layer in upsampling_layers(cfg, filters):

@@ -33,8 +33,9 @@ from dataclasses import dataclass, field
 import keras
 
 from tfgan.errors import ConfigError
-from tfgan.layers import MinibatchStdDev, spectral_norm
-
+from tfgan.layers import (  # conv_init: N(0, 0.02), section 4
+    MinibatchStdDev, VirtualBatchNormalization, batch_normalization, conv_init, spectral_norm,
+)
 from tfgan.models.base import AdversarialConfig
 from tfgan.models.gan import GAN
 
@@ -91,10 +92,6 @@ def num_stages(image_shape):
     return stages
 
 
-def _init():
-    return keras.initializers.RandomNormal(stddev=0.02)  # Radford et al., section 4
-
-
 def generator_head(cfg):
     """(first map size, filters) of G's projection: s = H / 2^n, g_filters * 2^(n-1)."""
     n = num_stages(cfg.image_shape)
@@ -108,7 +105,7 @@ def upsampling_layers(cfg, filters):
     layers = []
     for stage in range(n):
         if use_bn:
-            layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+            layers.append(batch_normalization())
         layers.append(keras.layers.ReLU())
         last = stage == n - 1
         layers.append(
@@ -119,7 +116,7 @@ def upsampling_layers(cfg, filters):
                 padding="same",
                 use_bias=last or not use_bn,
                 activation="tanh" if last else None,
-                kernel_initializer=_init(),
+                kernel_initializer=conv_init(),
             )
         )
         filters //= 2
@@ -133,7 +130,7 @@ def build_generator(cfg):
     size, filters = generator_head(cfg)
     layers = [
         keras.Input((cfg.latent_dim,)),
-        keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=_init()),
+        keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=conv_init()),
         keras.layers.Reshape((size, size, filters)),
         *upsampling_layers(cfg, filters),
     ]
@@ -155,12 +152,10 @@ class VirtualBatchGenerator(keras.Model):
 
     def __init__(self, cfg, **kwargs):
         super().__init__(name=kwargs.pop("name", "generator"), **kwargs)
-        from tfgan.layers import VirtualBatchNormalization
-
         self.cfg = cfg
         channels, n = cfg.image_shape[2], num_stages(cfg.image_shape)
         size, filters = generator_head(cfg)
-        self.project = keras.layers.Dense(size * size * filters, use_bias=False, kernel_initializer=_init())
+        self.project = keras.layers.Dense(size * size * filters, use_bias=False, kernel_initializer=conv_init())
         self.reshape = keras.layers.Reshape((size, size, filters))
         self.norms, self.convs = [], []
         for stage in range(n):
@@ -168,7 +163,7 @@ class VirtualBatchGenerator(keras.Model):
             self.norms.append(VirtualBatchNormalization(epsilon=1e-5, name=f"vbn_{stage}"))
             self.convs.append(keras.layers.Conv2DTranspose(
                 channels if last else filters // 2, cfg.kernel_size, strides=2, padding="same",
-                use_bias=last, activation="tanh" if last else None, kernel_initializer=_init(),
+                use_bias=last, activation="tanh" if last else None, kernel_initializer=conv_init(),
             ))
             filters //= 2
         self.reference_z = self.add_weight(
@@ -198,7 +193,7 @@ class VirtualBatchGenerator(keras.Model):
 
 def _d_norm(kind):
     if kind == "batch":
-        return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+        return batch_normalization()
     if kind == "layer":  # over (H, W, C) of each example, as WGAN-GP's critic
         return keras.layers.LayerNormalization(axis=[-3, -2, -1], epsilon=1e-5)
     return None
@@ -219,7 +214,7 @@ def downsampling_layers(cfg):
                 strides=2,
                 padding="same",
                 use_bias=norm is None,
-                kernel_initializer=_init(),
+                kernel_initializer=conv_init(),
             ))
         )
         if norm is not None:
@@ -227,7 +222,7 @@ def downsampling_layers(cfg):
         layers.append(keras.layers.LeakyReLU(0.2))
     if cfg.minibatch_std:
         layers.append(MinibatchStdDev(group_size=min(4, cfg.batch_size)))
-    return layers + [keras.layers.Flatten(), sn(keras.layers.Dense(1, kernel_initializer=_init()))]
+    return layers + [keras.layers.Flatten(), sn(keras.layers.Dense(1, kernel_initializer=conv_init()))]
 
 
 def build_discriminator(cfg):

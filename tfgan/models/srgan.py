@@ -67,7 +67,7 @@ import tensorflow as tf
 
 from tfgan import losses, metrics
 from tfgan.errors import ConfigError, RunError
-from tfgan.layers import PixelShuffle
+from tfgan.layers import PixelShuffle, batch_normalization
 from tfgan.models.base import AdversarialModel, TrainConfig
 from tfgan.ops import tiling
 
@@ -192,7 +192,7 @@ def receptive_radius(config):
 
 
 def _bn():
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+    return batch_normalization()
 
 
 def _prelu():
