@@ -13,7 +13,7 @@ below it; within a layer the cycle check keeps the order one way):
     4  data         tfgan.data: datasets, offline copies (reads files through imageio)
     5  networks     backbones, classifier, style: frozen and small auxiliary networks, style transfer
     6  models       tfgan.models: one paper per file, the registry
-    7  runs         runs, callbacks, trainer, distribute, inference: run directories, checkpoints,
+    7  runs         runs, callbacks, trainer, inference: run directories, checkpoints,
                     training, using a trained run
     8  CLIs         cli, train, generate, evaluate, stylize, translate, upscale, experiments
 """
@@ -35,7 +35,7 @@ LAYERS = [
     ("data", ["tfgan.data"]),
     ("networks", ["tfgan.backbones", "tfgan.classifier", "tfgan.style"]),
     ("models", ["tfgan.models"]),
-    ("runs", ["tfgan.runs", "tfgan.callbacks", "tfgan.trainer", "tfgan.distribute", "tfgan.inference"]),
+    ("runs", ["tfgan.runs", "tfgan.callbacks", "tfgan.trainer", "tfgan.inference"]),
     ("CLIs", ["tfgan.cli", "tfgan.train", "tfgan.generate", "tfgan.evaluate", "tfgan.stylize",
               "tfgan.translate", "tfgan.upscale", "tfgan.experiments"]),
 ]
