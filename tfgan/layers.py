@@ -780,4 +780,8 @@ def spectral_norm(layer, enabled=True):
     both keep every layer's spectral norm at 1 when D is used, which is what bounds D's Lipschitz
     constant.
     """
-    return keras.layers.SpectralNormalization(layer) if enabled else layer
+    if not enabled:
+        return layer
+    # the wrapper casts its output to its input's dtype: give it the layer's own policy, so that a
+    # float32 logit layer stays float32 under mixed precision
+    return keras.layers.SpectralNormalization(layer, dtype=layer.dtype_policy)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -24,6 +25,7 @@ import keras
 import tensorflow as tf
 
 from tfgan import distribute, losses
+from tfgan import precision as precision_lib
 from tfgan.errors import ConfigError
 
 
@@ -97,6 +99,12 @@ class TrainConfig:
     log_every: int = field(default=50, metadata={"help": "steps between metrics rows", "min": 1})
     num_samples: int = field(default=64, metadata={"help": "images in each sample grid", "min": 1})
     jit_compile: bool = field(default=False, metadata={"help": "compile train_step with XLA"})
+    precision: str = field(
+        default="float32",
+        metadata={"help": "compute dtype of the networks (weights, D's logits and losses stay float32); "
+                          "auto: bfloat16 on CPUs with native bfloat16, float16 on GPUs, else float32",
+                  "choices": precision_lib.PRECISIONS},
+    )
     strategy: str = field(
         default="default",
         metadata={"help": "tf.distribute strategy: one device, all local GPUs (mirrored), the "
@@ -207,6 +215,9 @@ class AdversarialConfig(TrainConfig):
             raise ConfigError(f"--image-shape must be H,W,C with positive sizes. Received: {self.image_shape}")
 
 
+_building = threading.local()  # set while a model's outermost __init__ runs (see __init_subclass__)
+
+
 class AdversarialModel(keras.Model):
     """Base of all tfgan GANs: trackers, two optimizers, sampling, checkpointable parts.
 
@@ -219,6 +230,29 @@ class AdversarialModel(keras.Model):
     uses_labels: ClassVar[bool] = False
     #: Names of the loss/diagnostic trackers; ``train_step`` updates them via ``self.track``.
     tracker_names: ClassVar[tuple[str, ...]] = ("d_loss", "g_loss", "d_real", "d_fake")
+
+    def __init_subclass__(cls, **kwargs):
+        """Every model's ``__init__`` builds its networks under the dtype policy of its
+        ``--precision`` (tfgan.precision.policy_scope): layers take the global policy when they
+        are made, and Keras has no other way to pass it down."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        def init_under_policy(self, *args, **kw):  # no functools.wraps: Keras reads the signature
+            if getattr(_building, "active", False):  # a super().__init__ inside the outermost one
+                return init(self, *args, **kw)
+            config = kw.get("config", args[0] if args else None) or type(self).config_class()
+            _building.active = True
+            try:
+                with precision_lib.policy_scope(config.precision):
+                    return init(self, *args, **kw)
+            finally:
+                _building.active = False
+
+        init_under_policy.__doc__ = init.__doc__
+        cls.__init__ = init_under_policy
 
     def __init__(self, config=None, **kwargs):
         super().__init__(**kwargs)
@@ -261,9 +295,13 @@ class AdversarialModel(keras.Model):
         self.built = True
 
     def make_optimizer(self, learning_rate):
-        """Adam with the config's betas and ``learning_rate_schedule(learning_rate)``."""
+        """Adam with the config's betas and ``learning_rate_schedule(learning_rate)``; wrapped in a
+        dynamic ``LossScaleOptimizer`` under ``--precision mixed_float16``."""
         cfg = self.config
-        return keras.optimizers.Adam(self.learning_rate_schedule(learning_rate), beta_1=cfg.beta1, beta_2=cfg.beta2)
+        adam = keras.optimizers.Adam(self.learning_rate_schedule(learning_rate), beta_1=cfg.beta1, beta_2=cfg.beta2)
+        if precision_lib.needs_loss_scaling(cfg.precision):
+            return keras.optimizers.LossScaleOptimizer(adam)
+        return adam
 
     def learning_rate_schedule(self, learning_rate):
         """The learning rate (or a ``keras.optimizers.schedules.LearningRateSchedule``) an
@@ -279,7 +317,11 @@ class AdversarialModel(keras.Model):
         update is that of the loss averaged over the global batch
         (:func:`tfgan.distribute.scale_gradients`)."""
         variables = network.trainable_variables
-        optimizer.apply(distribute.scale_gradients(tape.gradient(loss, variables)), variables)
+        # A loss-scaling optimizer (float16) needs the gradient of scale * loss: seeding the backward
+        # pass with the scale gives it without recording another op (scale is 1 otherwise).
+        scale = tf.cast(optimizer.scale_loss(1.0), loss.dtype) if hasattr(optimizer, "scale_loss") else None
+        grads = tape.gradient(loss, variables, output_gradients=scale)
+        optimizer.apply(distribute.scale_gradients(grads), variables)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -357,7 +399,7 @@ class AdversarialModel(keras.Model):
     def sample(self, n, seed=None, z=None):
         """Generate ``n`` images in [-1, 1] (NHWC); pass ``seed`` or ``z`` for a fixed batch."""
         z = self.latent(n, seed) if z is None else tf.convert_to_tensor(z, tf.float32)
-        return self.sampler(z, training=False)
+        return tf.cast(self.sampler(z, training=False), tf.float32)
 
     @property
     def sampler(self):

@@ -222,7 +222,8 @@ def downsampling_layers(cfg):
         layers.append(keras.layers.LeakyReLU(0.2))
     if cfg.minibatch_std:
         layers.append(MinibatchStdDev(group_size=min(4, cfg.batch_size)))
-    return layers + [keras.layers.Flatten(), sn(keras.layers.Dense(1, kernel_initializer=conv_init()))]
+    logit = keras.layers.Dense(1, kernel_initializer=conv_init(), dtype="float32")  # float32 under mixed precision
+    return layers + [keras.layers.Flatten(), sn(logit)]
 
 
 def build_discriminator(cfg):

@@ -107,7 +107,7 @@ class GAN(AdversarialModel):
                 sn(keras.layers.Dense(units)),
                 keras.layers.LeakyReLU(0.2),
                 keras.layers.Dropout(cfg.dropout),
-                sn(keras.layers.Dense(1)),  # logit; D(x) = sigmoid(logit)
+                sn(keras.layers.Dense(1, dtype="float32")),  # logit; D(x) = sigmoid(logit)
             ],
             name="discriminator",
         )
