@@ -14,7 +14,7 @@ PYTEST_FLAGS ?= -q
 # (~/.cache/tfgan). With TFGAN_DATA_DIR set, only local copies are used: no network.
 FETCH = $(if $(TFGAN_DATA_DIR),TFGAN_OFFLINE=1) $(PY) -m tfgan.data fetch
 
-.PHONY: install data test-data train test test-fast notebooks notebooks-full benchmarks lab clean
+.PHONY: install data test-data train test test-fast notebooks notebooks-full benchmarks lab labs grade clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,19 @@ benchmarks: install
 	$(PY) benchmarks/train_speed.py
 	$(PY) benchmarks/time_to_quality.py
 	$(PY) benchmarks/style_speed.py --quality
+
+# Labs (nbgrader, labs/README.md): `make labs` writes the student versions to labs/release/;
+# `make grade` autogrades labs/submitted/<student>/<lab>/<lab>.ipynb, writes
+# labs/feedback/<student>/<lab>/<lab>.html and labs/grades.csv. nbgrader needs the venv on PATH.
+NBGRADER = cd labs && PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(PY)) -m nbgrader
+
+labs: install
+	$(NBGRADER) generate_assignment "*" --force
+
+grade: labs
+	$(NBGRADER) autograde "*"
+	$(NBGRADER) generate_feedback "*"
+	$(NBGRADER) export --to grades.csv
 
 # JupyterLab from .venv with a "tfgan" kernel (its spec lives in .venv, so `make clean` removes it).
 lab: install

@@ -4,7 +4,7 @@ Every ``import`` in ``tfgan/`` counts, also the ones inside functions (a lazy im
 cycle is still a cycle). The layers, lowest first (a module may import its own layer and the ones
 below it; within a layer the cycle check keeps the order one way):
 
-    0  foundation   tfgan (run_mode, smoke_mode), tfgan.errors
+    0  foundation   tfgan (run_mode, smoke_mode), tfgan.errors, tfgan.checks (the labs' visible checks)
     1  ops          tfgan.ops: NumPy teaching ops, tiled inference
     2  numerics     losses, layers, metrics, viz, distribute: tensors and pictures, nothing about
                     files (distribute: strategies and the per-replica arithmetic that layers and
@@ -28,7 +28,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "tfgan"
 
 LAYERS = [
-    ("foundation", ["tfgan", "tfgan.errors"]),
+    ("foundation", ["tfgan", "tfgan.errors", "tfgan.checks"]),
     ("ops", ["tfgan.ops"]),
     ("numerics", ["tfgan.losses", "tfgan.layers", "tfgan.metrics", "tfgan.viz", "tfgan.distribute",
                   "tfgan.precision"]),

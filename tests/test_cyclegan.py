@@ -108,9 +108,9 @@ def test_one_train_step_updates_all_four_networks_and_the_pools():
         assert any(not np.allclose(b, a.numpy()) for b, a in zip(before[name], net.trainable_weights)), name
     assert set(logs) == set(CycleGAN.tracker_names)
     assert all(np.isfinite(float(v)) for v in logs.values())
-    cycle = np.mean(np.abs(rec_x - x)) + np.mean(np.abs(rec_y - y))  # Eq. 2
+    cycle = np.mean(np.abs(rec_x - x)) + np.mean(np.abs(rec_y - y))  # the paper's eq. 2
     assert float(logs["cycle_loss"]) == pytest.approx(cycle, rel=1e-4)
-    # Eq. 3 plus the identity term: GAN(G) + GAN(F) + 10 cyc + 0.5 * 10 identity
+    # the paper's eq. 3 plus the identity term: GAN(G) + GAN(F) + 10 cyc + 0.5 * 10 identity
     expected = (float(logs["gan_g"]) + float(logs["gan_f"]) + 10 * float(logs["cycle_loss"])
                 + 5 * float(logs["identity_loss"]))
     assert float(logs["g_loss"]) == pytest.approx(expected, rel=1e-5)

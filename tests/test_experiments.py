@@ -68,9 +68,10 @@ def test_presets_pull_the_levers_the_lecture_names():
     balanced, strong, collapse = (experiments.preset(n) for n in ("balanced", "strong_d", "collapse"))
     for field in ("loss", "g_lr", "d_lr", "d_steps", "g_steps", "label_smoothing", "norm", "latent_dim"):
         assert getattr(balanced, field) == getattr(default, field), field  # tfgan's defaults
-    assert strong.loss == "minimax"  # the saturating loss, lecture 01 Eq. (5)
+    assert strong.loss == "minimax"  # the saturating loss, lectures/01_gan.md, Eq. (5)
     assert strong.d_filters == 4 * strong.g_filters and strong.d_lr == 5 * strong.g_lr
-    assert collapse.g_steps == 10 and collapse.g_lr == 4 * collapse.d_lr  # lecture 04 Eq. (12)
+    # lectures/04_training_tricks.md, Eq. (12)
+    assert collapse.g_steps == 10 and collapse.g_lr == 4 * collapse.d_lr
     assert collapse.loss == "non_saturating"
 
 

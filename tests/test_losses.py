@@ -1,4 +1,7 @@
-"""Losses against NumPy references on fixed logits, and the saturation property (eq. 1)."""
+"""Losses against NumPy references on fixed logits, and the saturation property.
+
+lectures/01_gan.md, Eq. (5).
+"""
 
 import numpy as np
 import pytest
@@ -146,7 +149,7 @@ def test_content_losses_against_numpy_and_hand_worked_values():
     rng = np.random.default_rng(0)
     real, fake = rng.normal(size=(2, 4, 4, 3)), rng.normal(size=(2, 4, 4, 3))
     np.testing.assert_allclose(losses.mse_content_loss(real, fake).numpy(), np.mean((real - fake) ** 2), rtol=1e-12)
-    # eq. 5 with the paper's 1/12.75 on the features: a difference of 12.75 everywhere costs 1.
+    # the paper's eq. 5 with its 1/12.75 on the features: a difference of 12.75 everywhere costs 1.
     a = np.zeros((1, 2, 2, 512), np.float32)
     assert losses.vgg_content_loss(a, a + 12.75).numpy() == pytest.approx(1.0)
     np.testing.assert_allclose(
@@ -155,9 +158,12 @@ def test_content_losses_against_numpy_and_hand_worked_values():
     assert losses.VGG_FEATURE_SCALE**2 == pytest.approx(0.00615, abs=1e-5)  # the paper's "~0.006"
 
 
-# -- the optimal discriminator, lecture 04 Eq. (3) --------------------------------------------------
+# -- the optimal discriminator, lectures/04_training_tricks.md, Eq. (3) ----------------------------
 def grid_search_d(p_data, p_model, alpha, beta, grid=np.linspace(1e-6, 1 - 1e-6, 200_001)):
-    """argmin over y of Eq. (2), the smoothed D loss at one point, by brute force."""
+    """argmin over y of the smoothed D loss at one point, by brute force.
+
+    lectures/04_training_tricks.md, Eq. (2).
+    """
     f = (-(alpha * p_data + beta * p_model) * np.log(grid)
          - ((1 - alpha) * p_data + (1 - beta) * p_model) * np.log1p(-grid))
     return grid[np.argmin(f)]
@@ -176,15 +182,16 @@ def test_optimal_discriminator_minimizes_the_smoothed_loss_pointwise(alpha, beta
 def test_optimal_discriminator_hand_worked_values():
     d = losses.optimal_discriminator
     assert d(0.3, 0.1, 0.9, 0.0) == pytest.approx(0.27 / 0.4)  # 0.675
-    assert d(0.3, 0.1) == pytest.approx(0.75)  # lecture 01, Eq. (2)
+    assert d(0.3, 0.1) == pytest.approx(0.75)  # lectures/01_gan.md, Eq. (2)
     assert d(1.0, 1.0, 0.9, 0.1) == pytest.approx(0.5)  # (alpha + beta) / 2 where p_model = p_data
-    assert d(0.0, 2.0, 0.9, 0.1) == pytest.approx(0.1)  # no data: D* = beta, Eq. (5) discussion
+    # no data: D* = beta (lectures/04_training_tricks.md, Eq. (5))
+    assert d(0.0, 2.0, 0.9, 0.1) == pytest.approx(0.1)
     assert d(0.0, 2.0, 0.9, 0.0) == 0.0
     assert np.isnan(d(0.0, 0.0, 0.9, 0.0))  # undefined where neither distribution has mass
 
 
 def test_optimal_discriminator_is_affine_in_the_unsmoothed_one():
-    # Eq. (4): D*_{alpha,beta} = beta + (alpha - beta) D*
+    # lectures/04_training_tricks.md, Eq. (4): D*_{alpha,beta} = beta + (alpha - beta) D*
     rng = np.random.default_rng(1)
     p_data, p_model = rng.uniform(0.01, 1, 50), rng.uniform(0.01, 1, 50)
     np.testing.assert_allclose(
@@ -193,8 +200,9 @@ def test_optimal_discriminator_is_affine_in_the_unsmoothed_one():
 
 
 def test_fake_smoothing_flattens_the_optimal_logit():
-    # Eq. (6) on two unit-variance Gaussians 4 apart, beyond the model's mean (r = p_data/p_model
-    # <= e^-12): beta = 0 keeps the slope of the log-ratio (-4 everywhere); beta = 0.1 flattens it.
+    # lectures/04_training_tricks.md, Eq. (6), on two unit-variance Gaussians 4 apart, beyond the
+    # model's mean (r = p_data/p_model <= e^-12): beta = 0 keeps the slope of the log-ratio (-4
+    # everywhere); beta = 0.1 flattens it.
     x = np.linspace(5.0, 9.0, 401)
     p_data = np.exp(-0.5 * x**2) / np.sqrt(2 * np.pi)
     p_model = np.exp(-0.5 * (x - 4) ** 2) / np.sqrt(2 * np.pi)
@@ -211,8 +219,9 @@ def test_fake_smoothing_flattens_the_optimal_logit():
 
 
 def test_discriminator_loss_minimizer_is_the_optimal_discriminator():
-    # Train free logits on a 3-point space with tfgan's own loss; the minimizer is Eq. (3) with
-    # alpha = 1 - label_smoothing, beta = 0 (lecture 01, Eq. 8).
+    # Train free logits on a 3-point space with tfgan's own loss; the minimizer is
+    # lectures/04_training_tricks.md, Eq. (3), with alpha = 1 - label_smoothing, beta = 0
+    # (lectures/01_gan.md, Eq. (8)).
     p_data, p_model = np.array([0.5, 0.3, 0.2]), np.array([0.1, 0.3, 0.6])
     real_idx = np.repeat([0, 1, 2], (p_data * 10).astype(int))  # 10 samples in proportion
     fake_idx = np.repeat([0, 1, 2], (p_model * 10).astype(int))

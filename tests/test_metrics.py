@@ -193,7 +193,7 @@ def test_modes_covered_uses_a_tenth_of_the_fair_share():
     assert metrics.modes_covered(hist, min_share=1.0) == 3  # >= 100
 
 
-# -- PSNR and SSIM (lecture 10, Eqs. 10.8-10.9) ---------------------------------------------------
+# -- PSNR and SSIM (lectures/10_super_resolution.md, Eqs. (8)-(9)) ---------------------------------
 def test_psnr_hand_worked_and_against_skimage():
     from skimage.metrics import peak_signal_noise_ratio
 

@@ -87,8 +87,8 @@ def test_max_levels():
 
 @pytest.mark.parametrize("patch_size", PATCH_SIZES[:-1])
 def test_patchgan_receptive_field_by_formula_and_by_gradient(patch_size):
-    """receptive_field (lecture Eq. 6) equals the input region that one output logit's gradient
-    touches, measured on a random network."""
+    """receptive_field (lectures/08_image_to_image.md, Eq. (6)) equals the input region that one
+    output logit's gradient touches, measured on a random network."""
     size = 160
     d = patchgan_discriminator((size, size, 1), ndf=2, patch_size=patch_size, norm="none")
     assert layers.receptive_field(d) == patch_size
@@ -137,7 +137,8 @@ def test_one_train_step_changes_both_networks():
         assert any(not np.allclose(b, a.numpy()) for b, a in zip(before[name], net.trainable_weights)), name
     assert set(logs) == set(Pix2Pix.tracker_names)
     assert all(np.isfinite(float(v)) for v in logs.values())
-    expected = float(logs["g_gan"]) + 100.0 * float(logs["g_l1"])  # Eq. 4 with lambda = 100
+    # lectures/08_image_to_image.md, Eq. (3) with lambda = 100
+    expected = float(logs["g_gan"]) + 100.0 * float(logs["g_l1"])
     assert float(logs["g_loss"]) == pytest.approx(expected, rel=1e-5)
     assert int(model.step_counter.numpy()) == 1 and int(model.d_optimizer.iterations.numpy()) == 1
 

@@ -35,7 +35,8 @@ def _np_gram(f):
     return np.einsum("bmi,bmj->bij", flat, flat) / (h * w)
 
 
-# -- losses (lecture eqs. 2-7) ---------------------------------------------------------------------
+# -- losses (lectures/06_style_transfer.md, Eqs. (2)-(5);
+# lectures/07_gatys_style_transfer.md, Eq. (1)) ----------------------------------------------------
 
 
 def test_gram_matrix_matches_numpy_and_is_symmetric():
@@ -94,7 +95,10 @@ def test_total_variation_matches_numpy():
 
 
 def test_several_styles_equal_the_weighted_sum_of_their_losses(extractor):
-    """Eq. 6: one blended Gram target plus a constant == the weighted sum of per-style losses."""
+    """One blended Gram target plus a constant == the weighted sum of per-style losses.
+
+    lectures/06_style_transfer.md, Eq. (6).
+    """
     styles = [_photo(seed=1).astype(np.float32), _photo(seed=2).astype(np.float32)]
     image = _photo(seed=3).astype(np.float32)
     objective = gatys.Objective(extractor, (), LAYERS, style_weight=1.0)
@@ -108,7 +112,7 @@ def test_several_styles_equal_the_weighted_sum_of_their_losses(extractor):
     assert got == pytest.approx(expected, rel=1e-4)
 
 
-# -- color (eqs. 10-11) ----------------------------------------------------------------------------
+# -- color (lectures/07_gatys_style_transfer.md, Eqs. (4)-(5)) -------------------------------------
 
 
 def test_yiq_matches_tensorflow_and_round_trips():

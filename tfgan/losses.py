@@ -10,9 +10,9 @@ Nets" (https://arxiv.org/abs/1406.2661), and to ``lectures/01_gan.md``;
 
 Variants (the ``loss`` setting of every adversarial model):
 
-* ``"minimax"``: the generator minimizes eq. 1 directly (saturates early in training).
+* ``"minimax"``: the generator minimizes the paper's eq. 1 directly (saturates early in training).
 * ``"non_saturating"``: the generator maximizes log D(G(z)) instead (Goodfellow 2014, section 3).
-* ``"least_squares"``: LSGAN (Mao et al. 2017), on D's raw outputs; CycleGAN's choice (lecture 08).
+* ``"least_squares"``: LSGAN (Mao et al. 2017), on D's raw outputs; CycleGAN's choice (lecture 09).
 * ``"wasserstein"``: WGAN (Arjovsky et al. 2017): D is a critic with unbounded scores, kept
   Lipschitz by weight clipping, a gradient penalty or spectral normalization (lecture 11).
 * ``"hinge"``: the hinge loss of Lim and Ye 2017 and Miyato et al. 2018 (lecture 11).
@@ -197,7 +197,7 @@ def least_squares_discriminator_loss(real_logits, fake_logits):
 
 
 def wasserstein_discriminator_loss(real_scores, fake_scores):
-    """Wasserstein critic loss, Arjovsky, Chintala and Bottou 2017, "Wasserstein GAN", eq. 3
+    """Wasserstein critic loss, Arjovsky et al. 2017, "Wasserstein GAN", eq. 3
     (https://arxiv.org/abs/1701.07875):
 
     L_D = E_z[f(G(z))] - E_x[f(x)]                      (lectures/11_gan_objectives.md, Eq. (4))
@@ -223,7 +223,7 @@ def wasserstein_generator_loss(fake_scores):
 
 def hinge_discriminator_loss(real_logits, fake_logits):
     """Hinge discriminator loss, Lim and Ye 2017, "Geometric GAN" (https://arxiv.org/abs/1705.02894),
-    as Miyato et al. 2018 write it, "Spectral Normalization for GANs", eq. 16
+    in the form of Miyato et al. 2018, "Spectral Normalization for GANs", eq. 16
     (https://arxiv.org/abs/1802.05957):
 
     L_D = E_x[max(0, 1 - D(x))] + E_z[max(0, 1 + D(G(z)))]   (lectures/11_gan_objectives.md, Eq. (10))
@@ -286,8 +286,8 @@ def gradient_penalty(critic, real, fake, epsilon):
 
 
 def r1_penalty(critic, real):
-    """The R1 penalty, Mescheder, Geiger and Nowozin 2018, "Which Training Methods for GANs do
-    actually Converge?", eq. 9 (https://arxiv.org/abs/1801.04406), without its weight gamma:
+    """The R1 penalty, Mescheder et al. 2018, "Which Training Methods for GANs do actually
+    Converge?", eq. 9 (https://arxiv.org/abs/1801.04406), without its weight gamma:
 
     R1 = 1/2 E_x[||grad_x D(x)||_2^2]                   (lectures/11_gan_objectives.md, Eq. (12))
 

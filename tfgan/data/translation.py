@@ -1,4 +1,4 @@
-"""Image-to-image translation: datasets of two domains A and B (pix2pix, CycleGAN; lecture 08).
+"""Image-to-image translation: datasets of two domains A and B (pix2pix, CycleGAN; lectures 08, 09).
 
 ``load_translation(name, split)`` yields ``(source, target)`` batches in [-1, 1]. The datasets:
 the offline Fashion-MNIST tasks (``fashion_edges2shoes`` paired, ``fashion_sneakers2boots``

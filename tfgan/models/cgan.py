@@ -4,7 +4,8 @@ Mirza and Osindero 2014, "Conditional Generative Adversarial Nets", https://arxi
 Lecture: ``lectures/05_evaluation.md`` (section "Conditional GANs"); notebook:
 ``notebooks/05_conditional_gan_and_evaluation.ipynb``.
 
-The value function (the paper's equation 2, lecture Eq. (1)) conditions both players on y:
+The value function (the paper's eq. 2; lectures/05_evaluation.md, Eq. (1)) conditions both players
+on y:
 
     min_G max_D  E_(x,y)[log D(x | y)] + E_(z,y)[log(1 - D(G(z | y) | y))]
 
@@ -18,16 +19,16 @@ D(x | y)               ``sigmoid(self.discriminator([x, y]))`` (D outputs logits
 losses                 ``tfgan.losses``: the same D and G losses as the unconditional GAN
 =====================  ==============================================================
 
-How y enters the networks, in the lecture's class-conditional DCGAN form (Eqs. (3)-(4)): the
-one-hot label goes through a dense layer, is reshaped into ``label_maps`` feature maps of the
-size of the first maps, and is concatenated with them: in G with the projected z (s x s maps),
-in D with the input image (H x W maps). The rest is the DCGAN of :mod:`tfgan.models.dcgan`.
+How y enters the networks, in the lecture's class-conditional DCGAN form (lectures/05_evaluation.md,
+Eqs. (3)-(4)): the one-hot label goes through a dense layer, is reshaped into ``label_maps`` feature
+maps of the size of the first maps, and is concatenated with them: in G with the projected z (s x s
+maps), in D with the input image (H x W maps). The rest is the DCGAN of :mod:`tfgan.models.dcgan`.
 
 Why one label map by default: with 16 label maps the label dominated G's first layer, and on MNIST
 G learned to ignore z within each class (every column of the class-by-row grid identical by step
-2,000: IS 8.24 but Fréchet distance 109 at step 5,000, against 39 with one map after 2,500 steps;
-``benchmarks/README.md``). One map still conditions G and D, more slowly (79% conditional accuracy
-at 2,500 steps).
+2,000: IS 8.24 but Fréchet distance 109 at step 5,000, against 25.7 with one map at the same step;
+``benchmarks/README.md``). One map still conditions G and D, more slowly (74% conditional accuracy
+at 5,000 steps, against 91% with 16 maps).
 
 Departures: the paper's MNIST model is an MLP with maxout units and separate hidden layers for z
 and y; we use the DCGAN backbone (convolutions learn digits in far fewer steps on a CPU). Fake

@@ -2,7 +2,7 @@
 
 Zhu, Park, Isola and Efros 2017, "Unpaired Image-to-Image Translation using Cycle-Consistent
 Adversarial Networks", ICCV, https://arxiv.org/abs/1703.10593. Lecture:
-``lectures/08_image_to_image.md`` (sections 4-6); notebook: ``notebooks/09_cyclegan.ipynb``.
+``lectures/09_cyclegan.md``; notebook: ``notebooks/09_cyclegan.ipynb``.
 
 Two generators, G: X -> Y and F: Y -> X, each with an adversary (D_Y judges G's outputs
 against real Y images, D_X judges F's against real X), and a cycle-consistency loss that asks
@@ -70,7 +70,7 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
     """Constant learning rate, then a straight line down to 0 (Zhu et al. 2017, section 7.1:
     "keep the same learning rate for the first 100 epochs and linearly decay the rate to zero
     over the next 100 epochs"). With T = ``total_steps`` and s = ``decay_from * T``
-    (lecture 08, Eq. 14)::
+    (lectures/09_cyclegan.md, Eq. (8))::
 
         lr(t) = lr_0                        for t < s
         lr(t) = lr_0 (T - t) / (T - s)      for s <= t <= T
@@ -266,7 +266,8 @@ class CycleGAN(ImageToImageModel):
                 )  # ||F(x) - x|| + ||G(y) - y||
             else:
                 identity = tf.constant(0.0)
-            g_loss = gan_g + gan_f + cfg.lambda_cycle * cycle + lambda_identity * identity  # lecture Eq. 8 (+ Eq. 9)
+            # lectures/09_cyclegan.md, Eqs. (2) and (3): the full objective plus the identity term
+            g_loss = gan_g + gan_f + cfg.lambda_cycle * cycle + lambda_identity * identity
         self.optimizer_step(tape, g_loss, self.g, self.g_optimizer)
         self.optimizer_step(tape, g_loss, self.f, self.f_optimizer)
         del tape

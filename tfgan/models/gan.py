@@ -10,7 +10,7 @@ z ~ p_z(z)             ``self.latent(n)``: N(0, I) of size ``latent_dim``
 G(z; theta_g)          ``self.generator``: MLP, tanh output in [-1, 1]
 D(x; theta_d)          ``sigmoid(self.discriminator(x))``: D outputs logits
 k                      ``config.d_steps``
-V(D, G), eq. 1         ``tfgan.losses.discriminator_loss`` (negated)
+V(D, G), paper eq. 1   ``tfgan.losses.discriminator_loss`` (negated)
 log(1 - D(G(z)))       ``tfgan.losses.minimax_generator_loss``
 -log D(G(z))           ``tfgan.losses.non_saturating_generator_loss``
 =====================  ======================================================

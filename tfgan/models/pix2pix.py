@@ -7,7 +7,7 @@ Networks", CVPR, https://arxiv.org/abs/1611.07004. Lecture: ``lectures/08_image_
 The generator maps an input image x to an output image; the discriminator sees the input
 *together with* an image (the real target y, or the generator's output) and says, for every
 patch, whether the pair is real. The generator minimizes the conditional GAN loss plus lambda
-times the L1 distance to the target (lecture Eq. 3; the paper's eq. 4).
+times the L1 distance to the target (lectures/08_image_to_image.md, Eq. (3); the paper's eq. 4).
 
 Paper -> code:
 
@@ -128,11 +128,11 @@ def unet_generator(image_size, in_channels, out_channels, ngf=64, levels=None, n
     """pix2pix's U-Net (paper, section 6.1.1 and Figure 3), as a functional Keras model.
 
     Encoder level i has ``min(ngf * 2^i, 8 ngf)`` filters; decoder step k mirrors level
-    ``levels - 2 - k`` and, with ``skip_connections``, concatenates that level's output (lecture
-    Eq. 4). ``levels`` defaults to halving the image down to 1x1 (8 at 256 px: the paper's
-    network). Without skips it is the encoder-decoder of the paper's Figure 3 (left).
-    ``image_size`` sets the default depth; the model itself is fully convolutional and takes any
-    height and width divisible by ``2^levels``.
+    ``levels - 2 - k`` and, with ``skip_connections``, concatenates that level's output
+    (lectures/08_image_to_image.md, Eq. (4)). ``levels`` defaults to halving the image down to 1x1
+    (8 at 256 px: the paper's network). Without skips it is the encoder-decoder of the paper's
+    Figure 3 (left). ``image_size`` sets the default depth; the model itself is fully convolutional
+    and takes any height and width divisible by ``2^levels``.
     """
     levels = levels or max(1, max_levels(image_size))
     if image_size % 2**levels:
@@ -158,13 +158,13 @@ def unet_generator(image_size, in_channels, out_channels, ngf=64, levels=None, n
 def patchgan_discriminator(input_shape, ndf=64, patch_size=70, norm="batch", name="discriminator"):
     """The PatchGAN of pix2pix (section 3.2.2 and 6.1.2), also CycleGAN's discriminator.
 
-    It outputs a map of logits, one per overlapping patch of ``patch_size`` x ``patch_size``
-    input pixels, instead of one logit per image: D judges local texture and the L1 loss takes
-    care of the low frequencies. With n stride-2 layers (4x4 kernels), then one stride-1 layer
-    and the 1-channel stride-1 output layer, the receptive field (lecture Eq. 6,
-    :func:`tfgan.layers.receptive_field`) is 16, 34, 70, 142, 286 for n = 1..5; ``patch_size=1``
-    is the PixelGAN of 1x1 convolutions. Filters double per layer up to 8 ndf; zero padding 1
-    before every 4x4 convolution, as in the authors' ``NLayerDiscriminator``.
+    It outputs a map of logits, one per overlapping patch of ``patch_size`` x ``patch_size`` input
+    pixels, instead of one logit per image: D judges local texture and the L1 loss takes care of the
+    low frequencies. With n stride-2 layers (4x4 kernels), then one stride-1 layer and the 1-channel
+    stride-1 output layer, the receptive field (lectures/08_image_to_image.md, Eq. (6);
+    :func:`tfgan.layers.receptive_field`) is 16, 34, 70, 142, 286 for n = 1..5; ``patch_size=1`` is
+    the PixelGAN of 1x1 convolutions. Filters double per layer up to 8 ndf; zero padding 1 before
+    every 4x4 convolution, as in the authors' ``NLayerDiscriminator``.
     """
     n = patchgan_layers(patch_size)
     use_bias = norm != "batch"
@@ -222,7 +222,10 @@ class Pix2Pix(ImageToImageModel):
         return tf.reduce_mean(tf.sigmoid(logits) if self.config.gan_loss == "non_saturating" else logits)
 
     def discriminator_step(self, source, target, fake):
-        """One step on L_cGAN for D (lecture Eq. 1), halved: real pairs (x, y) against (x, G(x, z))."""
+        """One step on L_cGAN for D, halved: real pairs (x, y) against (x, G(x, z)).
+
+        lectures/08_image_to_image.md, Eq. (1).
+        """
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(tf.concat([source, target], -1), training=True)  # D(x, y)
             fake_logits = self.discriminator(tf.concat([source, fake], -1), training=True)  # D(x, G(x, z))
@@ -239,7 +242,8 @@ class Pix2Pix(ImageToImageModel):
                 d_loss, real_logits, fake_logits = self.discriminator_step(source, target, fake)
             g_gan = self.g_loss_fn(self.discriminator(tf.concat([source, fake], -1), training=True))
             g_l1 = losses.l1_reconstruction_loss(target, fake)  # ||y - G(x, z)||_1
-            g_loss = cfg.gan_weight * g_gan + cfg.lambda_l1 * g_l1  # lecture Eq. 3
+            # lectures/08_image_to_image.md, Eq. (3)
+            g_loss = cfg.gan_weight * g_gan + cfg.lambda_l1 * g_l1
         self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
         return self.track(
             d_loss=d_loss, g_loss=g_loss, g_gan=g_gan, g_l1=g_l1,

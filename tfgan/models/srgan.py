@@ -7,10 +7,11 @@ Lecture: ``lectures/10_super_resolution.md``; notebook: ``notebooks/10_super_res
 Two models share one generator and are trained in sequence, as in the paper (section 3.2):
 
 * ``SRResNet`` (``python -m tfgan.train srresnet``): the generator alone, trained with the pixel
-  MSE (eq. 4). It maximizes PSNR and gives smooth, slightly blurry images.
+  MSE (the paper's eq. 4). It maximizes PSNR and gives smooth, slightly blurry images.
 * ``SRGAN`` (``python -m tfgan.train srgan --init-from RUN_DIR``): the generator initialized from an
   SRResNet run and fine-tuned with the perceptual loss, a VGG content loss plus 10^-3 times the
-  adversarial loss (eq. 3), against the discriminator below. Lower PSNR, sharper texture.
+  adversarial loss (the paper's eq. 3), against the discriminator below. Lower PSNR, sharper
+  texture.
 
 Paper -> code:
 
@@ -25,12 +26,12 @@ B                                        ``config.residual_blocks`` (paper: 16)
 D_theta_D (Figure 4, bottom)             ``build_discriminator``: eight k3 convs 64 -> 512 filters,
                                          strides 1, 2, 1, 2, ...; BN from the second; LeakyReLU 0.2;
                                          dense 1024, LeakyReLU, dense 1 (a logit; D = sigmoid(logit))
-l^SR_MSE, eq. 4                          ``tfgan.losses.mse_content_loss``
-l^SR_VGG/5.4, eq. 5                      ``tfgan.losses.vgg_content_loss`` on ``config.content_layer``
+l^SR_MSE, paper eq. 4                    ``tfgan.losses.mse_content_loss``
+l^SR_VGG/5.4, paper eq. 5                ``tfgan.losses.vgg_content_loss`` on ``config.content_layer``
                                          (``block5_conv4`` = phi_5,4) of ``tfgan.style.perceptual``
-l^SR_Gen, eq. 6                          ``tfgan.losses.non_saturating_generator_loss``
-min_G max_D, eq. 2                       ``tfgan.losses.discriminator_loss``
-l^SR = l^SR_X + 10^-3 l^SR_Gen, eq. 3    ``SRGAN.train_step`` (``config.adversarial_weight``)
+l^SR_Gen, paper eq. 6                    ``tfgan.losses.non_saturating_generator_loss``
+min_G max_D, paper eq. 2                 ``tfgan.losses.discriminator_loss``
+l^SR = l_X + 10^-3 l_Gen, paper eq. 3    ``SRGAN.train_step`` (``config.adversarial_weight``)
 ======================================  ===============================================================
 
 Data: each training step takes random ``hr_size`` x ``hr_size`` crops of the training photos (paper:
@@ -260,7 +261,10 @@ def mod_crop(image, scale):
 
 
 def to_pair(hr, scale):
-    """uint8 HR batch -> (LR in [0, 1], HR in [-1, 1]), the paper's ranges (lecture eq. 10.1)."""
+    """uint8 HR batch -> (LR in [0, 1], HR in [-1, 1]), the paper's ranges.
+
+    lectures/10_super_resolution.md, Eq. (1).
+    """
     lr = downscale(hr, scale) / 255.0
     return lr, tf.cast(hr, tf.float32) / 127.5 - 1.0
 
@@ -318,7 +322,7 @@ class SRResNet(AdversarialModel):
         lr, hr = data
         with tf.GradientTape() as tape:
             sr = self.generator(lr, training=True)  # G(I^LR)
-            mse = losses.mse_content_loss(hr, sr)  # l^SR_MSE, eq. 4
+            mse = losses.mse_content_loss(hr, sr)  # l^SR_MSE, the paper's eq. 4
         self.optimizer_step(tape, mse, self.generator, self.g_optimizer)
         return self.track(mse=mse, psnr=metrics.psnr_from_mse(mse, data_range=2.0))
 
@@ -411,9 +415,10 @@ class SRResNet(AdversarialModel):
 class SRGAN(SRResNet):
     """SRGAN: the SRResNet generator fine-tuned with the perceptual loss against a discriminator.
 
-    One ``train_step`` is one D update (eq. 2 on HR crops against G(I^LR)) then one G update on the
-    perceptual loss l^SR = l_X + 10^-3 l_Gen (eq. 3) through the updated D, on the same G(I^LR).
-    The VGG feature extractor is built when first needed (training), never for inference.
+    One ``train_step`` is one D update (the paper's eq. 2 on HR crops against G(I^LR)) then one G
+    update on the perceptual loss l^SR = l_X + 10^-3 l_Gen (the paper's eq. 3) through the updated
+    D, on the same G(I^LR). The VGG feature extractor is built when first needed (training), never
+    for inference.
     """
 
     config_class = SRGANConfig
@@ -438,7 +443,7 @@ class SRGAN(SRResNet):
         return self._extractor[0]
 
     def content_loss(self, hr, sr):
-        """l^SR_X: the VGG loss (eq. 5) on ``content_layer``, or the pixel MSE (eq. 4)."""
+        """l^SR_X: the VGG loss on ``content_layer`` or the pixel MSE (paper eqs. 5 and 4)."""
         if self.config.content_loss == "mse":
             return losses.mse_content_loss(hr, sr)
         features = self.content_extractor(tf.concat([hr, sr], axis=0))[self.config.content_layer]
@@ -446,7 +451,7 @@ class SRGAN(SRResNet):
         return losses.vgg_content_loss(tf.stop_gradient(real), fake, self.config.feature_scale)
 
     def discriminator_step(self, hr, sr):
-        """One D update on eq. 2: HR crops are real (1), G(I^LR) fake (0)."""
+        """One D update on the paper's eq. 2: HR crops are real (1), G(I^LR) fake (0)."""
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(hr, training=True)  # logit of D(I^HR)
             fake_logits = self.discriminator(sr, training=True)  # logit of D(G(I^LR))
@@ -463,9 +468,9 @@ class SRGAN(SRResNet):
                 d_loss, real_logits, fake_logits = self.discriminator_step(hr, sr)
             content = self.content_loss(hr, sr)  # l^SR_X
             adversarial = losses.non_saturating_generator_loss(
-                self.discriminator(sr, training=True)  # -log D(G(I^LR)), eq. 6, D already updated
+                self.discriminator(sr, training=True)  # -log D(G(I^LR)): paper eq. 6, new D
             )
-            g_loss = content + cfg.adversarial_weight * adversarial  # l^SR, eq. 3
+            g_loss = content + cfg.adversarial_weight * adversarial  # l^SR, the paper's eq. 3
         self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
         return self.track(
             d_loss=d_loss, g_loss=g_loss, content_loss=content, adversarial_loss=adversarial,
