@@ -273,3 +273,41 @@ def test_default_dcgan_discriminator_is_unchanged_by_the_new_options():
     assert d.count_params() == 138_945  # lecture 02's figure
     with pytest.raises(ConfigError, match="multiple of 4. Received: --batch-size 6"):
         models.build("dcgan", minibatch_std=True, batch_size=6)
+
+
+# -- the update order and one D call on real ++ fake -------------------------------------------------
+def _g_after_one_step(update, d_lr):
+    model, _ = _step("dcgan", update=update, d_lr=d_lr, d_norm="none", seed=5)
+    return [w.numpy() for w in model.generator.trainable_weights]
+
+
+def test_simultaneous_update_takes_g_gradient_before_d_moves():
+    # G's step sees the D of before this step's D update, so D's learning rate cannot change G's
+    # new weights; under Algorithm 1 (alternating) it does.
+    for a, b in zip(_g_after_one_step("simultaneous", 1e-6), _g_after_one_step("simultaneous", 1e-1)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    alternating = zip(_g_after_one_step("alternating", 1e-6), _g_after_one_step("alternating", 1e-1))
+    assert any(not np.allclose(a, b) for a, b in alternating)
+    with pytest.raises(ConfigError, match="--update simultaneous .* Received: --d-steps 2"):
+        models.build("dcgan", update="simultaneous", d_steps=2)
+
+
+@pytest.mark.parametrize("name,options", [("gan", dict(dropout=0.0)), ("dcgan", dict(d_norm="none")),
+                                          ("cgan", dict(d_norm="layer"))])
+def test_one_d_call_on_the_concatenated_batch_gives_the_same_logits(name, options):
+    model = models.build(name, batch_size=4, **TINY[name], **options)
+    assert not model.d_has_batch_statistics
+    real = tf.random.stateless_uniform((4, 28, 28, 1), [1, 2], -1, 1)
+    fake = tf.random.stateless_uniform((4, 28, 28, 1), [3, 4], -1, 1)
+    y = model.one_hot(tf.range(4)) if name == "cgan" else None
+    pair = model.discriminate_pair(real, fake, y)
+    np.testing.assert_allclose(pair[0], model.discriminate(real, y), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pair[1], model.discriminate(fake, y), rtol=1e-5, atol=1e-6)
+    assert models.build("dcgan").d_has_batch_statistics  # batch norm: two calls
+    assert models.build("dcgan", d_norm="none", minibatch_std=True).d_has_batch_statistics
+
+
+@pytest.mark.parametrize("name", ["gan", "cgan"])
+def test_simultaneous_update_trains_every_noise_gan(name):
+    model, out = _step(name, update="simultaneous", loss="hinge")
+    assert all(np.isfinite(v) for v in out.values())

@@ -196,6 +196,12 @@ class AdversarialConfig(TrainConfig):
         metadata={"help": "generator steps per discriminator phase (> 1 trains G against a fixed D, "
                           "which invites mode collapse; lecture 04)", "min": 1},
     )
+    update: str = field(
+        default="alternating",
+        metadata={"help": "alternating: Algorithm 1 (D step, then G through the updated D); simultaneous: "
+                          "both from one D forward, as the TensorFlow tutorial (needs --d-steps 1)",
+                  "choices": ("alternating", "simultaneous")},
+    )
     reuse_fake: bool = field(
         default=True,
         metadata={"help": "G's step reuses G(z) of D's last step (False: fresh z, strict Algorithm 1)"},
@@ -206,6 +212,9 @@ class AdversarialConfig(TrainConfig):
 
     def check(self):
         super().check()
+        if self.update == "simultaneous" and self.d_steps != 1:
+            raise ConfigError(f"--update simultaneous makes one D step per G step; use --d-steps 1. "
+                              f"Received: --d-steps {self.d_steps}")
         if self.label_smoothing and self.loss not in losses.SMOOTHABLE:
             raise ConfigError(
                 f"--label-smoothing applies to the losses on probabilities ({', '.join(losses.SMOOTHABLE)}). "

@@ -192,14 +192,54 @@ class GAN(AdversarialModel):
         if fake is None:
             fake = self.generate(self.latent(tf.shape(real)[0]), y)  # G(z), z ~ p_z
         with tf.GradientTape() as tape:
-            real_logits = self.discriminate(real, y)  # logit of D(x)
-            fake_logits = self.discriminate(fake, y)  # logit of D(G(z))
-            d_loss = self.d_loss_fn(real_logits, fake_logits, **self._smoothing)
-            d_loss += self.penalty(real, fake, y)
+            real_logits, fake_logits = self.discriminate_pair(real, fake, y)  # logits of D(x), D(G(z))
+            d_loss = self.discriminator_loss(real_logits, fake_logits, real, fake, y)
+        self.apply_discriminator_update(tape, d_loss)
+        return d_loss, real_logits, fake_logits
+
+    def discriminator_loss(self, real_logits, fake_logits, real, fake, y=None):
+        """D's loss on its logits, plus the gradient penalty if any."""
+        return self.d_loss_fn(real_logits, fake_logits, **self._smoothing) + self.penalty(real, fake, y)
+
+    def apply_discriminator_update(self, tape, d_loss):
         self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
         if self.config.clip_weights is not None:
             self.clip_discriminator()
-        return d_loss, real_logits, fake_logits
+
+    @property
+    def d_has_batch_statistics(self):
+        """Whether D's output for one example depends on the rest of its batch (batch norm,
+        minibatch standard deviation): then real and fake batches must go through D separately."""
+        from tfgan.layers import MinibatchStdDev
+
+        mixing = (keras.layers.BatchNormalization, MinibatchStdDev)
+        return any(isinstance(layer, mixing) for layer in self.discriminator.layers)
+
+    def discriminate_pair(self, real, fake, y=None):
+        """``(D's logits on real, on fake)``: one D call on the concatenated batch when D has no
+        batch statistics (the same numbers, one pass of larger matrices), else two calls."""
+        if self.d_has_batch_statistics:
+            return self.discriminate(real, y), self.discriminate(fake, y)
+        n = tf.shape(real)[0]
+        both = self.discriminate(tf.concat([real, tf.cast(fake, real.dtype)], 0),
+                                 None if y is None else tf.concat([y, y], 0))
+        return both[:n], both[n:]
+
+    def simultaneous_step(self, real, y=None):
+        """The TensorFlow tutorial's update (``--update simultaneous``): one G(z), one D forward,
+        both losses from the same logits, both networks updated from them. Departs from
+        Algorithm 1, where G's step sees the D that was just updated."""
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self.generate(self.latent(tf.shape(real)[0]), y)  # G(z)
+            real_logits, fake_logits = self.discriminate_pair(real, fake, y)
+            d_loss = self.discriminator_loss(real_logits, fake_logits, real, fake, y)
+            if self._d_features is not None:
+                g_loss = self.generator_loss(fake, real, y)
+            else:
+                g_loss = self.g_loss_fn(fake_logits)  # the same D forward: D not yet updated
+        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
+        self.apply_discriminator_update(d_tape, d_loss)
+        return d_loss, g_loss, real_logits, fake_logits
 
     @property
     def _smoothing(self):
@@ -222,14 +262,10 @@ class GAN(AdversarialModel):
             self.discriminator_step(real_k, y=y_k)
         real, y = reals[-1], ys[-1]
         batch = tf.shape(real)[0]
-        with tf.GradientTape() as g_tape:
-            fake = self.generate(self.latent(batch), y)  # G(z)
-            with g_tape.stop_recording():  # the last D step, on the same G(z)
-                d_loss, real_logits, fake_logits = self.discriminator_step(real, fake, y)
-            if not self.config.reuse_fake:  # strict Algorithm 1: fresh noise for G's step
-                fake = self.generate(self.latent(batch), y)
-            g_loss = self.generator_loss(fake, real, y)  # D already updated
-        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
+        if self.config.update == "simultaneous":
+            d_loss, g_loss, real_logits, fake_logits = self.simultaneous_step(real, y)
+        else:
+            d_loss, g_loss, real_logits, fake_logits = self.alternating_step(real, y)
         for _ in range(self.config.g_steps - 1):  # more G steps against the same D (lecture 04)
             g_loss = self.generator_step(batch, y, real)
         if self.ema_generator is not None:
@@ -242,3 +278,16 @@ class GAN(AdversarialModel):
             d_real=tf.reduce_mean(tf.sigmoid(real_logits)),  # mean D(x)
             d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)),  # mean D(G(z))
         )
+
+    def alternating_step(self, real, y=None):
+        """Algorithm 1's last D step, then G's step through the updated D."""
+        batch = tf.shape(real)[0]
+        with tf.GradientTape() as g_tape:
+            fake = self.generate(self.latent(batch), y)  # G(z)
+            with g_tape.stop_recording():  # the last D step, on the same G(z)
+                d_loss, real_logits, fake_logits = self.discriminator_step(real, fake, y)
+            if not self.config.reuse_fake:  # strict Algorithm 1: fresh noise for G's step
+                fake = self.generate(self.latent(batch), y)
+            g_loss = self.generator_loss(fake, real, y)  # D already updated
+        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
+        return d_loss, g_loss, real_logits, fake_logits
