@@ -311,3 +311,36 @@ def test_one_d_call_on_the_concatenated_batch_gives_the_same_logits(name, option
 def test_simultaneous_update_trains_every_noise_gan(name):
     model, out = _step(name, update="simultaneous", loss="hinge")
     assert all(np.isfinite(v) for v in out.values())
+
+
+# -- the 2-D mixtures -----------------------------------------------------------------------------------
+def test_mixtures_and_their_scores():
+    from tfgan import metrics
+    from tfgan.data import toy
+
+    ring, grid = toy.mixture_centers("ring8"), toy.mixture_centers("grid25")
+    assert ring.shape == (8, 2) and grid.shape == (25, 2)
+    np.testing.assert_allclose(np.linalg.norm(ring, axis=1), 0.8)
+    assert np.abs(grid).max() == pytest.approx(0.8)
+    for name, centers in (("ring8", ring), ("grid25", grid)):
+        data = toy.sample_mixture(name, 5000, seed=1)
+        covered, quality = metrics.mixture_scores(data, centers, toy.STD)
+        assert covered == len(centers) and quality > 0.98  # within 3 std: 98.9% of a 2-D Gaussian
+    # a generator that found 3 modes, half its samples off the modes
+    n = 600
+    on_modes = ring[np.arange(n // 2) % 3] + 0.001
+    off = np.zeros((n // 2, 2))  # the ring's centre: far from every mode
+    covered, quality = metrics.mixture_scores(np.concatenate([on_modes, off]), ring, toy.STD)
+    assert (covered, quality) == (3, 0.5)
+    assert metrics.mixture_scores(off, ring, toy.STD) == (0, 0.0)
+    with pytest.raises(ValueError, match="Unknown mixture"):
+        toy.mixture_centers("ring9")
+
+
+def test_a_toy_run_in_a_few_steps():
+    from tfgan import experiments
+
+    result = experiments.run_toy("wgan_gp", "ring8", steps=3, num_samples=50)
+    assert result.samples.shape == (50, 2) and np.abs(result.samples).max() <= 1.0
+    assert 0 <= result.modes_covered <= 8 and 0.0 <= result.high_quality <= 1.0
+    assert set(experiments.TOY_OBJECTIVES) >= {"non_saturating", "least_squares", "hinge", "wgan_clip", "wgan_gp"}
