@@ -226,12 +226,14 @@ class GAN(AdversarialModel):
         return both[:n], both[n:]
 
     def simultaneous_step(self, real, y=None):
-        """The TensorFlow tutorial's update (``--update simultaneous``): one G(z), one D forward,
-        both losses from the same logits, both networks updated from them. Departs from
-        Algorithm 1, where G's step sees the D that was just updated."""
+        """The TensorFlow tutorial's update (``--update simultaneous``): one G(z), one D forward
+        of the real and the fake batch, both losses from the same logits, both networks updated
+        from them. Departs from Algorithm 1, where G's step sees the D that was just updated."""
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.generate(self.latent(tf.shape(real)[0]), y)  # G(z)
-            real_logits, fake_logits = self.discriminate_pair(real, fake, y)
+            # two D calls even without batch statistics: G's gradient then flows back through D on
+            # the fake half only (through a concatenated call it would cross D on both halves)
+            real_logits, fake_logits = self.discriminate(real, y), self.discriminate(fake, y)
             d_loss = self.discriminator_loss(real_logits, fake_logits, real, fake, y)
             if self._d_features is not None:
                 g_loss = self.generator_loss(fake, real, y)
