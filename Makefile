@@ -40,8 +40,9 @@ train: install
 test: test-data
 	TFGAN_SMOKE=1 TFGAN_OFFLINE=1 $(PY) -m pytest $(PYTEST_FLAGS) tests notebooks --nbval-lax
 
+# The unit tests without the ones marked slow (pytest -m "not slow") and without the notebooks.
 test-fast: test-data
-	$(PY) -m pytest $(PYTEST_FLAGS) tests
+	TFGAN_SMOKE=1 TFGAN_OFFLINE=1 $(PY) -m pytest $(PYTEST_FLAGS) -m "not slow" tests
 
 # Notebooks alone; notebooks-full runs them with the full step counts (GPU runner).
 notebooks: test-data

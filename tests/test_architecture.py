@@ -44,9 +44,7 @@ RANK = {prefix: rank for rank, (_, prefixes) in enumerate(LAYERS) for prefix in 
 
 #: Private names still used across modules, each with the change that removes it. An entry that is
 #: no longer used does no harm; delete it when its change lands.
-KNOWN_PRIVATE = {
-    ("tfgan.style.perceptual", "_resolve_backbone"): "issue 10 item 2 moves VGG into tfgan.backbones",
-}
+KNOWN_PRIVATE = {}
 
 
 def module_name(path):

@@ -45,6 +45,7 @@ def test_linear_decay_schedule_by_hand():
 
 
 # -- networks ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_paper_networks_have_the_reference_parameter_counts():
     """ResNet-9 G and the 70x70 PatchGAN with instance norm, counted like PyTorch: the numbers
     the authors' code prints for resnet_9blocks (11.378 M) and basic D (2.765 M)."""
@@ -94,6 +95,7 @@ def test_bad_config_values_are_rejected(changes, message):
 
 
 # -- training ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_one_train_step_updates_all_four_networks_and_the_pools():
     model = CycleGAN(tiny())
     model.compile(jit_compile=False)
@@ -170,6 +172,7 @@ def test_unpaired_folder_and_epoch_size(tmp_path):
     assert float(tf.reduce_max(a)) <= 0.01 and float(tf.reduce_min(b)) >= -0.01  # A dark, B bright
 
 
+@pytest.mark.slow
 def test_tfds_cycle_gan_offline_fails_fast_with_advice(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
     assert "cycle_gan/horse2zebra" in data.translation_datasets()
@@ -196,6 +199,7 @@ def test_tfds_cycle_gan_loader_with_tfds_mock_data(tmp_path, monkeypatch):
 
 
 # -- checkpoints, evaluation, CLI -----------------------------------------------------------------------
+@pytest.mark.slow
 def test_run_checkpoints_the_pools_and_evaluates(tmp_path):
     config = tiny(dataset=f"folder:{unpaired_folder(tmp_path / 'sq')}", output_dir=str(tmp_path / "run"),
                   lambda_identity=0.0)

@@ -33,6 +33,7 @@ def test_cgan_g_steps_counts_like_dcgan():
     assert int(model.g_optimizer.iterations.numpy()) == 2 and int(model.step_counter.numpy()) == 1
 
 
+@pytest.mark.slow
 def test_g_steps_run_resumes_at_the_right_step(tmp_path, data_dir):
     config = DCGANConfig(split="test", data_dir=data_dir, steps=3, batch_size=8, g_filters=4,
                          d_filters=4, g_steps=2, log_every=1, sample_every=100, checkpoint_every=100,
@@ -87,6 +88,7 @@ def test_preset_overrides_smoke_steps_and_errors(monkeypatch):
         experiments.preset("balanced", d_steps=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(experiments.PRESETS))
 def test_run_preset_trains_and_measures(name, tmp_path, data_dir):
     clf = classifier.build_classifier((28, 28, 1), 10)  # untrained: only the code path is tested

@@ -81,6 +81,7 @@ def test_one_train_step_changes_both_networks(model_class, reuse_fake):
     assert 0 < float(logs["d_real"]) < 1 and 0 < float(logs["d_fake"]) < 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [1, 3])
 def test_k_discriminator_steps_per_generator_step(k):
     model = DCGAN(DCGANConfig(batch_size=4, d_steps=k))
@@ -92,6 +93,7 @@ def test_k_discriminator_steps_per_generator_step(k):
     assert int(model.step_counter.numpy()) == 2
 
 
+@pytest.mark.slow
 def test_train_step_runs_under_xla():
     model = GAN(GANConfig(batch_size=4, hidden_units=16))
     model.compile(jit_compile=True)
@@ -100,17 +102,24 @@ def test_train_step_runs_under_xla():
     assert np.isfinite(history.history["g_loss"][-1])
 
 
-def test_tiny_gan_overfits_one_image():
-    """With one real image, G collapses onto it: its samples approach that image."""
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 3])
+def test_tiny_gan_overfits_one_image(seed):
+    """With one real image, G collapses onto it: its samples approach that image.
+
+    G first sits on a plateau (outputs near 0, |G(z) - x| near 1) for a seed-dependent 100-400
+    steps, then converges geometrically; 800 steps ended at 0.116 for seed 0. With 1,500 steps
+    seeds 0-9 all end at or below 0.014 (seed 7, the slowest), far inside the 0.1 bound.
+    """
     target = np.zeros((28, 28, 1), np.float32) - 1.0
     target[8:20, 12:16] = 1.0  # a bar: a "1"
     real = np.repeat(target[None], 16, axis=0)
-    keras.utils.set_random_seed(2)
-    config = GANConfig(batch_size=16, hidden_units=32, latent_dim=8, dropout=0.0, g_lr=1e-3, d_lr=1e-3, seed=2)
+    keras.utils.set_random_seed(seed)
+    config = GANConfig(batch_size=16, hidden_units=32, latent_dim=8, dropout=0.0, g_lr=1e-3, d_lr=1e-3, seed=seed)
     model = GAN(config)
     model.compile(jit_compile=False)
     before = np.mean(np.abs(model.sample(16, seed=0).numpy() - target))
-    model.fit(tf.data.Dataset.from_tensors(real).repeat(800), epochs=1, verbose=0)
+    model.fit(tf.data.Dataset.from_tensors(real).repeat(1500), epochs=1, verbose=0)
     after = np.mean(np.abs(model.sample(16, seed=0).numpy() - target))
     assert before > 0.5
     assert after < 0.1, f"mean |G(z) - x| went from {before:.3f} to {after:.3f}"

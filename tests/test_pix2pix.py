@@ -37,6 +37,7 @@ def tiny(**changes):
 
 
 # -- networks -------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_paper_networks_have_the_reference_parameter_counts():
     """The 256x256 U-Net and 70x70 PatchGAN, counted like PyTorch (trainable weights only):
     the numbers the authors' pytorch-CycleGAN-and-pix2pix prints for unet_256 and basic D."""
@@ -143,6 +144,7 @@ def test_one_train_step_changes_both_networks():
     assert int(model.step_counter.numpy()) == 1 and int(model.d_optimizer.iterations.numpy()) == 1
 
 
+@pytest.mark.slow
 def test_tiny_pix2pix_learns_a_paired_mapping():
     """L1 + cGAN on one fixed batch of (x, -x) pairs: the L1 error drops well below the start."""
     keras.utils.set_random_seed(0)
@@ -175,6 +177,7 @@ def test_fashion_edges2shoes_pairs(data_dir):
         data.load_arrays("fashion_edges2shoes", "test")
 
 
+@pytest.mark.slow
 def test_paired_folder_jitter_and_mirror_keep_pairs_aligned(tmp_path):
     root = tmp_path / "same"
     rng = np.random.default_rng(0)
@@ -245,6 +248,7 @@ def test_evaluation_with_a_classifier_on_the_offline_task(data_dir):
     assert results["examples"] == 64 and results["fd"] > 0 and 0 <= results["class_agreement"] <= 1
 
 
+@pytest.mark.slow
 def test_cli_trains_pix2pix_on_a_folder_and_resumes(tmp_path, capsys):
     folder = paired_folder(tmp_path / "neg")
     run_dir = tmp_path / "run"
@@ -266,6 +270,7 @@ def test_cli_trains_pix2pix_on_a_folder_and_resumes(tmp_path, capsys):
     assert set(model.evaluation()) == {"examples", "l1", "psnr_db"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv, message", [
     (["pix2pix", "--dataset", "fashion_sneakers2boots"], "is unpaired"),
     (["pix2pix", "--dataset", "mnist"], "holds single images, not two domains"),

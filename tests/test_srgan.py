@@ -179,6 +179,7 @@ def test_downscale_is_antialiased_bicubic_like_pillow():
     np.testing.assert_array_equal(srgan.downscale(flat, 4).numpy(), 77)  # weights sum to 1
 
 
+@pytest.mark.slow
 def test_pairs_are_crops_in_the_papers_ranges_and_reproducible():
     photos = _photos()
     image_set = data.list_image_set("synthetic", "train", photos)
@@ -223,6 +224,7 @@ def _batch(cfg, n=2, seed=0):
     return srgan.to_pair(np.round(127.5 + 60 * hr).astype(np.uint8), cfg.scale)
 
 
+@pytest.mark.slow
 def test_srresnet_train_step_lowers_mse_and_reports_psnr():
     keras.utils.set_random_seed(0)
     cfg = SRResNetConfig(**TINY, g_lr=1e-3)
@@ -294,6 +296,7 @@ def srresnet_run(tmp_path_factory):
     return root / "srresnet"
 
 
+@pytest.mark.slow
 def test_cli_trains_srresnet_then_srgan_from_it_then_evaluates(tmp_path, capsys, srresnet_run):
     run_dir = srresnet_run
     assert (run_dir / "samples" / "final.png").exists()

@@ -257,7 +257,7 @@ def test_load_image_formats_and_errors(tmp_path):
     jpg.write_bytes(tf.io.encode_jpeg(rgb, quality=95).numpy())
     assert gatys.load_image(jpg, max_size=5).shape == (5, 4, 3)
 
-    with pytest.raises(ImageError, match="Image file not found"):
+    with pytest.raises(ImageError, match="No such image file"):
         gatys.load_image(tmp_path / "missing.png")
     text = tmp_path / "notes.png"
     text.write_text("not an image")
@@ -265,7 +265,7 @@ def test_load_image_formats_and_errors(tmp_path):
         gatys.load_image(text)
     broken = tmp_path / "broken.png"
     broken.write_bytes(png.read_bytes()[:40])
-    with pytest.raises(ImageError, match="Cannot decode .*broken.png as PNG"):
+    with pytest.raises(ImageError, match="Cannot decode image .*broken.png as PNG"):
         gatys.load_image(broken)
     with pytest.raises(ImageError, match="got a directory"):
         gatys.load_image(tmp_path)

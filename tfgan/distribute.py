@@ -23,9 +23,20 @@ replicas instead (the same thing: the gradient is linear in the loss). With equa
 update then equals the single-device update on the global batch, and trackers keep the unscaled
 per-replica losses, whose mean over replicas is the global-batch mean the logs show.
 
+Adam hides a missing scaling: its step m / sqrt(v) hardly changes when every gradient is scaled
+by the same factor, so a summed instead of averaged gradient shows only with SGD, weight decay,
+gradient clipping or a loss mixed with another network's. ``tests/mirrored_cases.py`` compares
+with SGD for that reason.
+
 Randomness: every replica holds the same ``SeedGenerator`` state, so a plain draw would give every
 replica the same noise. :func:`replica_slice` draws the global batch on every replica and keeps
-this replica's rows: the noise of a mirrored step is the noise of the single-device step.
+this replica's rows: the noise of a mirrored step is the noise of the single-device step. Layers
+whose statistics span the batch see the global batch too: batch norm is synchronized
+(``tfgan.layers.batch_normalization``) and CycleGAN's ``HistoryPool`` queries the
+:func:`all_gather` of the replicas' images.
+
+Several workers: only the chief writes the run directory (:func:`worker_dir`), and the logs a step
+returns get a length-1 axis (:func:`step_log`, a workaround for tensorflow/tensorflow#72388).
 
 Tests and CPU demos: :func:`split_cpu` turns the CPU into N logical devices so that a
 ``MirroredStrategy`` has N replicas without a GPU. It must run before TensorFlow initialises its

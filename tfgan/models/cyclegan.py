@@ -53,12 +53,11 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from tfgan import layers, losses, metrics
+from tfgan import backbones, layers, losses, metrics
 from tfgan.errors import ConfigError
 from tfgan.models.base import total_steps
 from tfgan.models.image_to_image import (
-    GAN_LOSSES, ImageToImageConfig, ImageToImageModel, classifier_features,
-    fashion_evaluation_classifier,
+    GAN_LOSSES, ImageToImageConfig, ImageToImageModel, fashion_evaluation_classifier,
 )
 from tfgan.models.pix2pix import patchgan_discriminator
 
@@ -322,8 +321,10 @@ class CycleGAN(ImageToImageModel):
         }
         judge = fashion_evaluation_classifier(self.config, classifier)
         if judge is not None and len(real_x) > 1:
-            features = {name: classifier_features(judge, images) for name, images in
-                        (("x", real_x), ("y", real_y), ("gx", fake_y), ("fy", fake_x))}
+            features = {}  # name -> (penultimate features, predicted classes)
+            for name, images in (("x", real_x), ("y", real_y), ("gx", fake_y), ("fy", fake_x)):
+                logits, feats = backbones.logits_and_features(judge, images)
+                features[name] = (feats, logits.argmax(1))
             results["fd_a2b"] = metrics.frechet_distance(features["gx"][0], features["y"][0])
             results["fd_b2a"] = metrics.frechet_distance(features["fy"][0], features["x"][0])
             results["fd_a_vs_b"] = metrics.frechet_distance(features["x"][0], features["y"][0])

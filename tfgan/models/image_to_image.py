@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-import tensorflow as tf
 
-from tfgan import losses
+from tfgan import backbones, losses
 from tfgan.errors import ConfigError
 from tfgan.models.base import AdversarialModel, TrainConfig
 
@@ -238,69 +237,17 @@ class ImageToImageModel(AdversarialModel):
 
 
 # -- evaluation helpers --------------------------------------------------------------------------
-_FOOTWEAR = {}
-
-
-def footwear_classifier(data_dir=None, cache_dir=True):
-    """A small CNN (:func:`tfgan.classifier.build_classifier`) that tells Fashion-MNIST's sandals,
-    sneakers and ankle boots apart (classes 0, 1, 2), on 32x32 padded images.
-
-    Trained on 9,000 shoes of the train split for 2 epochs (about 95% on the test split's 3,000;
-    about 12 s on a 2-core CPU) and cached (``tfgan.classifier``'s weight cache). Its
-    penultimate layer (128 ReLU units) is the feature space of the Fréchet distances reported
-    by the models' ``evaluation`` on the offline tasks, in the place of Inception-v3 features.
-    """
-    key = (str(data_dir), str(cache_dir))
-    if key not in _FOOTWEAR:
-        from tfgan import classifier, data
-
-        images, labels = data.fashion_footwear("train", data_dir)
-        classes = np.searchsorted(sorted(data.FASHION_FOOTWEAR.values()), labels)
-        model, _ = classifier.train_classifier(
-            images[:9000], classes[:9000], epochs=2, seed=0, validation=0.1, num_classes=3,
-            cache_dir=cache_dir,
-        )
-        _FOOTWEAR[key] = model
-    return _FOOTWEAR[key]
-
-
-def classifier_features(classifier_model, images, batch_size=500):
-    """(penultimate-layer features, predicted classes) of images in [-1, 1], brought to the
-    classifier's input size and channels (grayscale by channel mean, bilinear resize)."""
-    import keras
-
-    x = np.asarray(images, np.float32)
-    height, width, channels = classifier_model.input_shape[1:]
-    if x.shape[-1] != channels:
-        x = x.mean(axis=-1, keepdims=True) if channels == 1 else np.repeat(x, channels, axis=-1)
-    if x.shape[1:3] != (height, width):
-        x = tf.image.resize(x, (height, width), method="bilinear", antialias=True).numpy()
-    extractor = _EXTRACTORS.get(id(classifier_model))
-    if extractor is None or extractor[0] is not classifier_model:
-        dense = [l for l in classifier_model.layers if isinstance(l, keras.layers.Dense)]
-        model = keras.Model(classifier_model.inputs[0], [dense[-2].output, classifier_model.outputs[0]])
-        extractor = _EXTRACTORS[id(classifier_model)] = (classifier_model, model)
-    outputs = [extractor[1](x[i : i + batch_size], training=False) for i in range(0, len(x), batch_size)]
-    features = np.concatenate([np.asarray(f) for f, _ in outputs])
-    logits = np.concatenate([np.asarray(l) for _, l in outputs])
-    return features.astype(np.float64), np.argmax(logits, axis=1)
-
-
-_EXTRACTORS = {}
-
-
 def fashion_evaluation_classifier(config, classifier_model=None):
     """The classifier for feature-based metrics: the given one, the footwear classifier for the
     Fashion-MNIST tasks, or None (no Fréchet distances) for other datasets."""
     if classifier_model is not None:
         return classifier_model
     if config.dataset in FASHION_TASKS:
-        return footwear_classifier(config.data_dir)
+        return backbones.footwear_classifier(config.data_dir)
     return None
 
 
 __all__ = [
     "ImageToImageConfig", "ImageToImageModel", "GAN_LOSSES", "PATCH_SIZES", "FASHION_TASKS",
-    "patchgan_layers", "patchgan_output_size", "footwear_classifier",
-    "classifier_features", "fashion_evaluation_classifier",
+    "patchgan_layers", "patchgan_output_size", "fashion_evaluation_classifier",
 ]

@@ -57,11 +57,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan import layers, losses, metrics
+from tfgan import backbones, layers, losses, metrics
 from tfgan.errors import ConfigError
 from tfgan.models.image_to_image import (
-    GAN_LOSSES, ImageToImageConfig, ImageToImageModel, classifier_features,
-    fashion_evaluation_classifier, patchgan_layers,
+    GAN_LOSSES, ImageToImageConfig, ImageToImageModel, fashion_evaluation_classifier, patchgan_layers,
 )
 
 DIRECTIONS = ("a2b", "b2a")
@@ -287,8 +286,8 @@ class Pix2Pix(ImageToImageModel):
         }
         judge = fashion_evaluation_classifier(self.config, classifier)
         if judge is not None and len(source) > 1:
-            fake_features, fake_classes = classifier_features(judge, fake)
-            real_features, real_classes = classifier_features(judge, target)
+            fake_logits, fake_features = backbones.logits_and_features(judge, fake)
+            real_logits, real_features = backbones.logits_and_features(judge, target)
             results["fd"] = metrics.frechet_distance(fake_features, real_features)
-            results["class_agreement"] = float(np.mean(fake_classes == real_classes))
+            results["class_agreement"] = float(np.mean(fake_logits.argmax(1) == real_logits.argmax(1)))
         return results

@@ -28,7 +28,7 @@ D_theta_D (Figure 4, bottom)             ``build_discriminator``: eight k3 convs
                                          dense 1024, LeakyReLU, dense 1 (a logit; D = sigmoid(logit))
 l^SR_MSE, paper eq. 4                    ``tfgan.losses.mse_content_loss``
 l^SR_VGG/5.4, paper eq. 5                ``tfgan.losses.vgg_content_loss`` on ``config.content_layer``
-                                         (``block5_conv4`` = phi_5,4) of ``tfgan.style.perceptual``
+                                         (``block5_conv4`` = phi_5,4) of ``tfgan.backbones``
 l^SR_Gen, paper eq. 6                    ``tfgan.losses.non_saturating_generator_loss``
 min_G max_D, paper eq. 2                 ``tfgan.losses.discriminator_loss``
 l^SR = l_X + 10^-3 l_Gen, paper eq. 3    ``SRGAN.train_step`` (``config.adversarial_weight``)
@@ -66,7 +66,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan import losses, metrics
+from tfgan import backbones, losses, metrics
 from tfgan.errors import ConfigError, RunError
 from tfgan.layers import PixelShuffle, batch_normalization
 from tfgan.models.base import AdversarialModel, TrainConfig
@@ -431,13 +431,11 @@ class SRGAN(SRResNet):
 
     @property
     def content_extractor(self):
-        """The frozen VGG of the content loss (``tfgan.style.perceptual``), built on first use."""
+        """The frozen VGG of the content loss (``tfgan.backbones``), built on first use."""
         if self._extractor[0] is None and self.config.content_loss == "vgg":
-            from tfgan.style import perceptual
-
             cfg = self.config
             weights = None if cfg.vgg_weights.lower() in ("none", "random") else cfg.vgg_weights
-            self._extractor[0] = perceptual.FeatureExtractor(
+            self._extractor[0] = backbones.FeatureExtractor(
                 [cfg.content_layer], backbone=cfg.vgg_backbone, weights=weights, input_range=(-1.0, 1.0)
             )
         return self._extractor[0]
@@ -489,11 +487,9 @@ class SRGAN(SRResNet):
     def check_training_inputs(self):
         """Build the VGG content network; ``tfgan.errors.RunError`` if its weights are not usable."""
         if self.config.content_loss == "vgg":
-            from tfgan.style import perceptual
-
             try:
                 self.content_extractor
-            except perceptual.WeightsUnavailableError as err:
+            except backbones.WeightsUnavailableError as err:
                 raise RunError(str(err)) from None
 
     def on_train_begin(self, start_step):
