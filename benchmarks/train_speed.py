@@ -12,6 +12,11 @@ Measures images per second (real images consumed by D per second) of:
   tfgan_tut_xla  tfgan_tut with ``jit_compile=True`` (extra line)
   tfgan_tut_bf16 tfgan_tut under Keras' ``mixed_bfloat16`` policy, D's logit layer in float32
                  (extra line: what bfloat16 arithmetic would buy on CPUs with AVX512_BF16/AMX)
+  tfgan_tut_sim  tfgan_tut with ``--update simultaneous`` (the tutorial's own update order, G's loss on
+                 the same D forward); the tutorial's D has no batch norm, so D runs once on
+                 concat(real, fake) (lectures/11_gan_objectives.md, section 5)
+  tfgan_tut_sim_bf16  tfgan_tut_sim under ``--precision mixed_bfloat16`` (the fastest documented
+                 settings on a CPU with native bfloat16)
   srresnet      SRResNet's MSE phase, the paper's settings (x4, B = 16, 64 filters, 16 HR crops of
                 96x96), on the offline photos (``sr_photos``); images/s = HR crops per second
   srgan         SRGAN's fine-tuning phase, same settings, D and the VGG19 phi_5,4 content loss
@@ -69,13 +74,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from tfgan import data  # noqa: E402
+from tfgan import data, precision  # noqa: E402
 from tfgan.models import (  # noqa: E402
     DCGAN, SRGAN, CycleGAN, CycleGANConfig, DCGANConfig, Pix2Pix, Pix2PixConfig, SRGANConfig, SRResNet,
     SRResNetConfig,
 )
 
-DEFAULT_VARIANTS = ("dcgan", "tfgan_tut", "tutorial", "tfgan_tut_xla", "tfgan_tut_bf16")
+DEFAULT_VARIANTS = ("dcgan", "tfgan_tut", "tutorial", "tfgan_tut_xla", "tfgan_tut_bf16", "tfgan_tut_sim",
+                    "tfgan_tut_sim_bf16")
 TRANSLATION_VARIANTS = ("pix2pix", "cyclegan", "pix2pix256", "cyclegan256")
 SR_VARIANTS = ("srresnet", "srgan", "srresnet_small", "srgan_small")
 VARIANTS = DEFAULT_VARIANTS + TRANSLATION_VARIANTS + SR_VARIANTS
@@ -224,6 +230,12 @@ def make_runner(name, args):
             keras.mixed_precision.set_global_policy(previous)
         model = DCGAN(tutorial_config(), generator=g, discriminator=d)
         return FitRunner(name, model, make_dataset(args, TUTORIAL_BATCH), False)
+    if name in ("tfgan_tut_sim", "tfgan_tut_sim_bf16"):
+        policy = "mixed_bfloat16" if name.endswith("_bf16") else "float32"
+        with precision.policy_scope(policy):  # layers take the policy when they are made
+            g, d = tutorial_generator(), tutorial_discriminator(logit_dtype="float32")
+        model = DCGAN(tutorial_config(update="simultaneous", precision=policy), generator=g, discriminator=d)
+        return FitRunner(name, model, make_dataset(args, TUTORIAL_BATCH), False)
     if name == "tutorial":
         return LoopRunner(name, make_dataset(args, TUTORIAL_BATCH), TUTORIAL_BATCH)
     if name in TRANSLATION_VARIANTS:
@@ -359,6 +371,16 @@ def parse_args(argv=None):
     return args
 
 
+def cpu_flags():
+    """The CPU's AVX-family flags (what oneDNN can use), from /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return ""
+    return " ".join(sorted({f for f in flags if f.startswith(("avx", "amx"))}))
+
+
 def main(argv=None):
     args = parse_args(argv)
     keras.utils.set_random_seed(0)
@@ -370,6 +392,7 @@ def main(argv=None):
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
         "load_average_at_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "cpu_flags": cpu_flags(), "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", ""),
     }
     print("train_speed settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
     print("  dcgan: DCGANConfig() defaults, batch 64 | tfgan_tut / tfgan_tut_xla: tutorial "
@@ -420,7 +443,7 @@ def main(argv=None):
         print(f"  {runner.name:15s} {runner.batch_size:5d} {spread:>22s} "
               f"{summary[runner.name]['ms_per_step']:8.0f} {cpu:12.0f}")
     result = {"settings": settings, "images_per_sec": summary, "ratios": {}}
-    for name in ("tfgan_tut", "tfgan_tut_xla", "tfgan_tut_bf16"):
+    for name in ("tfgan_tut", "tfgan_tut_xla", "tfgan_tut_bf16", "tfgan_tut_sim", "tfgan_tut_sim_bf16"):
         if name not in rates or "tutorial" not in rates:
             continue
         wall_ratios = [a / b for a, b in zip(rates[name], rates["tutorial"])]

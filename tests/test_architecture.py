@@ -31,7 +31,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tfgan"
 LAYERS = [
     ("foundation", ["tfgan", "tfgan.errors", "tfgan.checks", "tfgan.fileio"]),
     ("ops", ["tfgan.ops"]),
-    ("numerics", ["tfgan.losses", "tfgan.layers", "tfgan.metrics", "tfgan.viz", "tfgan.distribute"]),
+    ("numerics", ["tfgan.losses", "tfgan.layers", "tfgan.metrics", "tfgan.viz", "tfgan.distribute",
+                  "tfgan.precision"]),
     ("files", ["tfgan.imageio"]),
     ("data", ["tfgan.data"]),
     ("networks", ["tfgan.backbones", "tfgan.classifier", "tfgan.style"]),

@@ -84,7 +84,7 @@ def test_default_offline_model_shapes_and_pinned_counts():
     ({"pool_size": -1}, "--pool-size must be >= 0"),
     ({"decay_from": 1.5}, "--decay-from must be in [0, 1]"),
     ({"lambda_cycle": -1.0}, "--lambda-cycle must be >= 0"),
-    ({"gan_loss": "hinge"}, "--gan-loss must be one of"),
+    ({"gan_loss": "wasserstein"}, "--gan-loss must be one of"),
     ({"padding": "same"}, "--padding must be one of reflect, zero. Received: 'same'"),
 ])
 def test_bad_config_values_are_rejected(changes, message):

@@ -98,7 +98,7 @@ def test_get_losses_names_choices():
     assert losses.get_losses("least_squares") == (losses.least_squares_generator_loss,
                                                  losses.least_squares_discriminator_loss)
     with pytest.raises(ValueError, match="minimax"):
-        losses.get_losses("wasserstein")
+        losses.get_losses("wasserstain")
 
 
 def test_every_model_looks_its_losses_up_in_the_one_table():

@@ -131,7 +131,7 @@ def test_tiny_gan_overfits_one_image(seed):
         ({"batch_size": 0}, "--batch-size must be >= 1. Received: 0"),
         ({"d_steps": 0}, "--d-steps"),
         ({"label_smoothing": 1.0}, "--label-smoothing"),
-        ({"loss": "hinge"}, "minimax"),
+        ({"loss": "hinge_loss"}, "minimax"),
         ({"image_shape": (30, 30, 1)}, "divisible by 4"),
         ({"g_lr": 0.0}, "--g-lr"),
     ],

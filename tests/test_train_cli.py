@@ -86,7 +86,7 @@ def test_cli_trains_writes_everything_then_resumes(tmp_path, data_dir):
         (["stylegan9"], "unknown model 'stylegan9'; valid choices: cgan, dcgan, gan"),
         (["dcgan", "--dataset", "imagenet"], "'mnist'"),
         (["dcgan", "--batch-size", "0"], "--batch-size must be >= 1. Received: 0"),
-        (["dcgan", "--loss", "hinge"], "invalid choice: 'hinge'"),
+        (["dcgan", "--loss", "hinge_loss"], "invalid choice: 'hinge_loss'"),
         (["dcgan", "--image-shape", "abc"], "expected comma-separated integers"),
         (["dcgan", "--image-shape", "30,30,1"], "divisible by 4"),
         (["dcgan", "--label-smoothing", "1.5"], "--label-smoothing must be in [0, 1)"),

@@ -75,6 +75,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan.precision import bfloat16_is_fast  # noqa: F401  (re-exported; written once in tfgan.precision)
+
 __all__ = [
     "BACKBONES",
     "FeatureExtractor",
@@ -132,22 +134,6 @@ _OFFLINE_ALTERNATIVES = (
 
 
 PRECISIONS = ("float32", "bfloat16")
-
-
-def bfloat16_is_fast() -> bool:
-    """True on a CPU-only machine whose CPU has native bfloat16 dot products (AVX512-BF16/AMX).
-
-    There, bfloat16 convolutions take about half the CPU time of float32 ones; elsewhere oneDNN
-    emulates them (slow) or a GPU runs float32 fast anyway. Reads /proc/cpuinfo (Linux only).
-    """
-    if tf.config.list_physical_devices("GPU"):
-        return False
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 class WeightsUnavailableError(RuntimeError):

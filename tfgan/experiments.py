@@ -195,6 +195,70 @@ def run_preset(name, output_dir, classifier=None, num_eval=1000, progress=False,
     return run_experiment(config, name=label or name, classifier=classifier, num_eval=num_eval, progress=progress)
 
 
+# -- the 2-D mixtures under each objective (lectures/11_gan_objectives.md, section 6) --------------
+#: Objectives compared on the 2-D mixtures: GAN config overrides (lectures/11_gan_objectives.md).
+TOY_OBJECTIVES = {
+    "non_saturating": dict(loss="non_saturating"),
+    "least_squares": dict(loss="least_squares"),
+    "hinge": dict(loss="hinge"),
+    "wgan_clip": dict(loss="wasserstein", clip_weights=0.01),
+    "wgan_gp": dict(loss="wasserstein", gradient_penalty="wgan_gp", gp_weight=0.1),
+    "hinge_sn": dict(loss="hinge", spectral_norm=True),
+    "ns_r1": dict(loss="non_saturating", gradient_penalty="r1", gp_weight=0.1),
+}
+#: The toy networks: MLPs of 128 and 256 units, 8-D noise, no dropout, a fast Adam.
+TOY_BASE = dict(image_shape=(2, 1, 1), hidden_units=128, latent_dim=8, dropout=0.0, batch_size=256,
+                g_lr=1e-3, d_lr=1e-3, beta1=0.5, beta2=0.9)
+
+
+@dataclass
+class ToyResult:
+    """One objective on one mixture: samples, modes covered, high-quality share, seconds."""
+
+    objective: str
+    mixture: str
+    samples: np.ndarray  # (n, 2) from a fixed latent batch
+    modes_covered: int
+    num_modes: int
+    high_quality: float
+    seconds: float
+    d_loss: float
+
+    def summary(self):
+        return {"objective": self.objective, "mixture": self.mixture,
+                "modes": f"{self.modes_covered}/{self.num_modes}",
+                "high_quality": round(self.high_quality, 3), "seconds": round(self.seconds, 1)}
+
+
+def run_toy(objective, mixture, steps=2000, seed=0, num_samples=2500, **overrides):
+    """Train the toy GAN with ``TOY_OBJECTIVES[objective]`` on ``tfgan.data.toy`` mixture
+    ``mixture`` for ``steps`` steps, then score ``num_samples`` samples with
+    ``tfgan.metrics.mixture_scores``. ``overrides`` change any GAN config field."""
+    import time
+
+    import keras
+    import tensorflow as tf
+
+    from tfgan import metrics, models
+    from tfgan.data import toy
+
+    if objective not in TOY_OBJECTIVES:
+        raise ValueError(f"Unknown objective {objective!r}. Valid choices: {', '.join(TOY_OBJECTIVES)}")
+    start = time.perf_counter()
+    keras.utils.set_random_seed(seed)
+    config = models.GANConfig(**{**TOY_BASE, **TOY_OBJECTIVES[objective], "seed": seed, **overrides})
+    model = models.GAN(config)
+    model.compile(jit_compile=False)
+    per_step = model.images_per_step
+    points = toy.sample_mixture(mixture, steps * per_step, seed=seed).reshape(-1, 2, 1, 1)
+    dataset = tf.data.Dataset.from_tensor_slices(points).batch(per_step, drop_remainder=True)
+    history = model.fit(dataset, epochs=1, verbose=0)
+    samples = model.sample(num_samples, seed=seed + 1).numpy().reshape(-1, 2)
+    covered, quality = metrics.mixture_scores(samples, toy.mixture_centers(mixture), toy.STD)
+    return ToyResult(objective, mixture, samples, covered, len(toy.mixture_centers(mixture)), quality,
+                     time.perf_counter() - start, float(history.history["d_loss"][-1]))
+
+
 def main(argv=None):
     """``python -m tfgan.experiments``: list the presets as CLI commands."""
     print("Presets of tfgan.experiments (lectures/04_training_tricks.md):\n")

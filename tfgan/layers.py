@@ -16,6 +16,9 @@ Style transfer (``tfgan.style.feedforward``): ``ConditionalInstanceNormalization
 ``PixelShuffle``: Shi et al. 2016, "Real-Time Single Image and Video Super-Resolution Using an
 Efficient Sub-Pixel Convolutional Neural Network", https://arxiv.org/abs/1609.05158 (SRGAN's
 upsampling blocks).
+
+Discriminator stabilizers (``lectures/11_gan_objectives.md``): ``MinibatchStdDev`` (Karras et al.
+2018) and ``spectral_norm`` (Miyato et al. 2018, through ``keras.layers.SpectralNormalization``).
 """
 
 import numbers
@@ -827,3 +830,64 @@ class PixelShuffle(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "factor": self.factor}
+
+
+# ---------------------------------------------------------------------------------------------
+# Discriminator stabilizers (lectures/11_gan_objectives.md)
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class MinibatchStdDev(keras.layers.Layer):
+    """Minibatch standard deviation, Karras et al. 2018, "Progressive Growing of GANs", section 3
+    (https://arxiv.org/abs/1710.10196): one feature map holding the average spread of the features
+    over a group of examples (lectures/11_gan_objectives.md, Eq. (15)).
+
+    The batch of N splits into N / g groups of ``g = min(group_size, N)`` examples, example i in
+    group ``i mod (N / g)`` (the authors' reshape to ``[g, N/g, ...]``). For each group: the standard
+    deviation over its g examples of every feature at every position, averaged over features and
+    positions, is one number s; it is appended to each of the group's examples as a constant
+    extra channel. Input ``(N, H, W, C)`` -> output ``(N, H, W, C + 1)``; N must be a multiple of g.
+    A collapsed generator's batches have small s, which D can then learn to reject.
+    """
+
+    def __init__(self, group_size=4, epsilon=1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.group_size = _check_int("group_size", group_size, 1)
+        if not float(epsilon) > 0:
+            raise ValueError(f"`epsilon` must be > 0. Received: epsilon={epsilon!r}")
+        self.epsilon = float(epsilon)
+
+    def call(self, x):
+        shape = tf.shape(x)
+        n, h, w = shape[0], shape[1], shape[2]
+        g = tf.minimum(self.group_size, n)
+        y = tf.reshape(tf.cast(x, tf.float32), tf.stack([g, -1, h, w, shape[3]]))
+        y = y - tf.reduce_mean(y, axis=0, keepdims=True)
+        std = tf.sqrt(tf.reduce_mean(tf.square(y), axis=0) + self.epsilon)  # [N/g, H, W, C]
+        s = tf.reduce_mean(std, axis=[1, 2, 3])  # one number per group
+        s = tf.tile(s, [g])  # example i -> group i mod (N/g)
+        s = tf.broadcast_to(tf.reshape(s, [-1, 1, 1, 1]), tf.stack([n, h, w, 1]))
+        return tf.concat([x, tf.cast(s, x.dtype)], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], None if input_shape[-1] is None else input_shape[-1] + 1)
+
+    def get_config(self):
+        return {**super().get_config(), "group_size": self.group_size, "epsilon": self.epsilon}
+
+
+def spectral_norm(layer, enabled=True):
+    """``layer`` wrapped in ``keras.layers.SpectralNormalization`` when ``enabled`` (Miyato et al.
+    2018; lectures/11_gan_objectives.md, Eq. (13)), else ``layer`` itself.
+
+    Keras' wrapper does one power-iteration step per training call and then *assigns* W / sigma(W)
+    to the kernel, so the optimizer's next update starts from the normalized kernel and the
+    gradient does not flow through sigma. The paper differentiates through W / sigma(W) instead;
+    both keep every layer's spectral norm at 1 when D is used, which is what bounds D's Lipschitz
+    constant.
+    """
+    if not enabled:
+        return layer
+    # the wrapper casts its output to its input's dtype: give it the layer's own policy, so that a
+    # float32 logit layer stays float32 under mixed precision
+    return keras.layers.SpectralNormalization(layer, dtype=layer.dtype_policy)

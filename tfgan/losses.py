@@ -13,6 +13,14 @@ Variants (the ``loss`` setting of every adversarial model):
 * ``"minimax"``: the generator minimizes the paper's eq. 1 directly (saturates early in training).
 * ``"non_saturating"``: the generator maximizes log D(G(z)) instead (Goodfellow 2014, section 3).
 * ``"least_squares"``: LSGAN (Mao et al. 2017), on D's raw outputs; CycleGAN's choice (lecture 09).
+* ``"wasserstein"``: WGAN (Arjovsky et al. 2017): D is a critic with unbounded scores, kept
+  Lipschitz by weight clipping, a gradient penalty or spectral normalization (lecture 11).
+* ``"hinge"``: the hinge loss of Lim and Ye 2017 and Miyato et al. 2018 (lecture 11).
+
+Penalties on D's gradient (:func:`gradient_penalty`, :func:`r1_penalty`) and the feature matching
+objective (:func:`feature_matching_loss`) are written once here too; ``lectures/11_gan_objectives.md``
+derives them and ``notebooks/11_gan_objectives.ipynb`` compares them. Every adversarial loss
+computes in float32, whatever the dtype of D's output (mixed precision keeps the losses exact).
 
 :data:`LOSSES` is the one table of them every model looks its variant up in (:func:`get_losses`).
 
@@ -26,7 +34,15 @@ import numpy as np
 import tensorflow as tf
 
 #: The variants of the GANs trained from noise (their ``--loss``); :data:`LOSSES` holds every loss.
-LOSS_VARIANTS = ("minimax", "non_saturating")
+LOSS_VARIANTS = ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge")
+
+#: Penalties on D's input gradient (``--gradient-penalty``): none, WGAN-GP's, or R1.
+GRADIENT_PENALTIES = ("none", "wgan_gp", "r1")
+
+
+def _f32(x):
+    """A loss input as a float32 tensor (D's output may be bfloat16 or float16 under mixed precision)."""
+    return tf.cast(tf.convert_to_tensor(x), tf.float32)
 
 
 def _bce(labels, logits):
@@ -67,8 +83,7 @@ def discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
         Scalar: mean loss on the real batch plus mean loss on the fake batch.
     """
     _check_label_smoothing(label_smoothing)
-    real_logits = tf.convert_to_tensor(real_logits)
-    fake_logits = tf.convert_to_tensor(fake_logits)
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
     real_target = tf.fill(tf.shape(real_logits), tf.cast(1.0 - label_smoothing, real_logits.dtype))
     real_loss = tf.reduce_mean(_bce(real_target, real_logits))
     fake_loss = tf.reduce_mean(_bce(tf.zeros_like(fake_logits), fake_logits))
@@ -98,7 +113,7 @@ def minimax_generator_loss(fake_logits):
     the samples (D(G(z)) -> 0), the usual state early in training: the generator then learns
     slowly ("saturation").
     """
-    fake_logits = tf.convert_to_tensor(fake_logits)
+    fake_logits = _f32(fake_logits)
     return -tf.reduce_mean(_bce(tf.zeros_like(fake_logits), fake_logits))
 
 
@@ -111,7 +126,7 @@ def non_saturating_generator_loss(fake_logits):
     ``-(1 - D(G(z)))`` (lectures/01_gan.md, Eq. (6)), which is largest exactly when D rejects the
     samples.
     """
-    fake_logits = tf.convert_to_tensor(fake_logits)
+    fake_logits = _f32(fake_logits)
     return tf.reduce_mean(_bce(tf.ones_like(fake_logits), fake_logits))
 
 
@@ -153,11 +168,11 @@ def optimal_discriminator(p_data, p_model, alpha=1.0, beta=0.0):
         return np.where(total > 0, (alpha * p_data + beta * p_model) / total, np.nan)
 
 
-# -- image-to-image translation (lectures 08 and 09) ---------------------------------------------
+# -- least squares, Wasserstein, hinge (lecture 11; LSGAN also CycleGAN's, lecture 09) ------------
 def least_squares_generator_loss(fake_logits):
     """Least-squares (LSGAN) generator loss, as CycleGAN uses it (Zhu et al. 2017, section 4):
 
-    L_G = E_x[(D(G(x)) - 1)^2]                          (lectures/09_cyclegan.md, Eq. (4))
+    L_G = E_x[(D(G(x)) - 1)^2]       (lectures/09_cyclegan.md, Eq. (4); lectures/11_gan_objectives.md, Eq. (9))
 
     Mao et al. 2017, "Least Squares Generative Adversarial Networks", eq. 2, with targets
     a = 0 (fake), b = 1 (real), c = 1 (what G wants D to say), https://arxiv.org/abs/1611.04076,
@@ -165,31 +180,154 @@ def least_squares_generator_loss(fake_logits):
     D's raw, unbounded output: no sigmoid. The quadratic keeps pushing fakes that D already calls
     real but that lie far from the real data, where the log loss has flattened out.
     """
-    fake_logits = tf.convert_to_tensor(fake_logits)
+    fake_logits = _f32(fake_logits)
     return tf.reduce_mean(tf.square(fake_logits - 1.0))
 
 
 def least_squares_discriminator_loss(real_logits, fake_logits):
     """Least-squares (LSGAN) discriminator loss (Mao et al. 2017, eq. 2; Zhu et al. 2017, section 4):
 
-    L_D = E_y[(D(y) - 1)^2] + E_x[D(G(x))^2]            (lectures/09_cyclegan.md, Eq. (5))
+    L_D = E_y[(D(y) - 1)^2] + E_x[D(G(x))^2]  (lectures/09_cyclegan.md, Eq. (5); lectures/11_gan_objectives.md, Eq. (8))
 
     Targets 1 for real, 0 for fake, on D's raw outputs. CycleGAN halves this while optimizing D
     ("we divide the objective by 2"); the model does that, not this function.
     """
-    real_logits = tf.convert_to_tensor(real_logits)
-    fake_logits = tf.convert_to_tensor(fake_logits)
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
     return tf.reduce_mean(tf.square(real_logits - 1.0)) + tf.reduce_mean(tf.square(fake_logits))
 
 
+def wasserstein_discriminator_loss(real_scores, fake_scores):
+    """Wasserstein critic loss, Arjovsky et al. 2017, "Wasserstein GAN", eq. 3
+    (https://arxiv.org/abs/1701.07875):
+
+    L_D = E_z[f(G(z))] - E_x[f(x)]                      (lectures/11_gan_objectives.md, Eq. (4))
+
+    The critic f minimizes this, i.e. maximizes the Kantorovich-Rubinstein estimate
+    E_x[f(x)] - E_z[f(G(z))] of the Wasserstein-1 distance (lectures/11_gan_objectives.md, Eq. (3)).
+    That is a distance only over 1-Lipschitz f: the model keeps f Lipschitz by weight clipping
+    (``--clip-weights``), a gradient penalty (:func:`gradient_penalty`) or spectral normalization.
+    ``real_scores``/``fake_scores`` are the critic's raw, unbounded outputs (no sigmoid).
+    """
+    return tf.reduce_mean(_f32(fake_scores)) - tf.reduce_mean(_f32(real_scores))
+
+
+def wasserstein_generator_loss(fake_scores):
+    """Wasserstein generator loss, Arjovsky et al. 2017, eq. 3 (G's side of the min-max):
+
+    L_G = -E_z[f(G(z))]                                 (lectures/11_gan_objectives.md, Eq. (5))
+
+    Its gradient with respect to a score is a constant -1/n: it never saturates.
+    """
+    return -tf.reduce_mean(_f32(fake_scores))
+
+
+def hinge_discriminator_loss(real_logits, fake_logits):
+    """Hinge discriminator loss, Lim and Ye 2017, "Geometric GAN" (https://arxiv.org/abs/1705.02894),
+    in the form of Miyato et al. 2018, "Spectral Normalization for GANs", eq. 16
+    (https://arxiv.org/abs/1802.05957):
+
+    L_D = E_x[max(0, 1 - D(x))] + E_z[max(0, 1 + D(G(z)))]   (lectures/11_gan_objectives.md, Eq. (10))
+
+    A real example scored above 1, or a fake below -1, costs nothing: D stops pushing examples it
+    already separates with a margin.
+    """
+    real_logits, fake_logits = _f32(real_logits), _f32(fake_logits)
+    return tf.reduce_mean(tf.nn.relu(1.0 - real_logits)) + tf.reduce_mean(tf.nn.relu(1.0 + fake_logits))
+
+
+def hinge_generator_loss(fake_logits):
+    """Hinge generator loss, Miyato et al. 2018, eq. 17:
+
+    L_G = -E_z[D(G(z))]                                 (lectures/11_gan_objectives.md, Eq. (11))
+
+    The same as the Wasserstein generator loss; only D's loss has the margin.
+    """
+    return -tf.reduce_mean(_f32(fake_logits))
+
+
+# -- penalties on D's gradient, feature matching (lecture 11) ----------------------------------------
+def interpolates(real, fake, epsilon):
+    """Points on the segments between real and fake examples, WGAN-GP's x_hat:
+
+    x_hat = epsilon x + (1 - epsilon) x_tilde,  epsilon ~ U[0, 1] per example
+    (lectures/11_gan_objectives.md, Eq. (7)). ``epsilon`` has one value per example (shape ``(n,)``).
+    """
+    real, fake = _f32(real), _f32(fake)
+    epsilon = tf.reshape(_f32(epsilon), [-1] + [1] * (len(real.shape) - 1))
+    return epsilon * real + (1.0 - epsilon) * fake
+
+
+def _input_gradient_norms(critic, x):
+    """||grad_x critic(x)||_2 per example, on a tape that later tapes can differentiate."""
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(_f32(critic(x)))
+    grads = tape.gradient(total, x)  # per example, as long as examples do not interact in the critic
+    return tf.sqrt(tf.reduce_sum(tf.square(grads), axis=list(range(1, len(x.shape)))) + 1e-12)
+
+
+def gradient_penalty(critic, real, fake, epsilon):
+    """WGAN-GP's two-sided gradient penalty, Gulrajani et al. 2017, "Improved Training of
+    Wasserstein GANs", eq. 3 (https://arxiv.org/abs/1704.00028), without its weight lambda:
+
+    GP = E_x_hat[(||grad_x_hat f(x_hat)||_2 - 1)^2]     (lectures/11_gan_objectives.md, Eq. (7))
+
+    on the interpolates :func:`interpolates` (real, fake, ``epsilon``). The optimal critic has
+    gradient norm 1 almost everywhere on those segments (the paper's Proposition 1), so the penalty
+    pulls f towards 1-Lipschitz where it matters, softly, without clipping its weights. The model
+    adds ``lambda * GP`` (``--gp-weight``, the paper's 10) to D's loss. ``critic`` maps a batch to
+    one score per example; differentiate the result with an outer ``tf.GradientTape`` (it is a
+    function of the critic's weights through the input gradient). A critic with batch statistics
+    (batch normalization in training mode) mixes examples and breaks the per-example gradient: the
+    paper uses layer normalization or none.
+    """
+    norms = _input_gradient_norms(critic, interpolates(real, fake, epsilon))
+    return tf.reduce_mean(tf.square(norms - 1.0))
+
+
+def r1_penalty(critic, real):
+    """The R1 penalty, Mescheder et al. 2018, "Which Training Methods for GANs do actually
+    Converge?", eq. 9 (https://arxiv.org/abs/1801.04406), without its weight gamma:
+
+    R1 = 1/2 E_x[||grad_x D(x)||_2^2]                   (lectures/11_gan_objectives.md, Eq. (12))
+
+    on real data only: it penalizes D for having any slope on the data manifold, which makes the
+    equilibrium (p_g = p_data, D constant there) locally stable. The model adds ``gamma * R1``
+    (``--gp-weight``) to D's loss, with the non-saturating or hinge losses as the paper does.
+    """
+    norms = _input_gradient_norms(critic, _f32(real))
+    return 0.5 * tf.reduce_mean(tf.square(norms))
+
+
+def feature_matching_loss(real_features, fake_features):
+    """Feature matching, Salimans et al. 2016, "Improved Techniques for Training GANs", section 3.1
+    (https://arxiv.org/abs/1606.03498):
+
+    L_G = ||E_x[f(x)] - E_z[f(G(z))]||_2^2              (lectures/11_gan_objectives.md, Eq. (14))
+
+    ``f`` is an intermediate layer of D (one row of features per example; extra axes are flattened).
+    G matches the statistics of real data in D's features instead of maximizing D's output. The
+    squared norm is summed over features (the paper's), not averaged.
+    """
+    real, fake = _f32(real_features), _f32(fake_features)
+    real = tf.reshape(real, [tf.shape(real)[0], -1])
+    fake = tf.reshape(fake, [tf.shape(fake)[0], -1])
+    return tf.reduce_sum(tf.square(tf.reduce_mean(real, 0) - tf.reduce_mean(fake, 0)))
+
+
 #: The loss table: variant name -> (generator loss, discriminator loss), for every model. The GANs
-#: trained from noise offer :data:`LOSS_VARIANTS`; pix2pix and CycleGAN non-saturating and least
-#: squares (``tfgan.models.image_to_image.GAN_LOSSES``).
+#: trained from noise offer :data:`LOSS_VARIANTS`; pix2pix and CycleGAN non-saturating, least
+#: squares and hinge (``tfgan.models.image_to_image.GAN_LOSSES``).
 LOSSES = {
     "minimax": (minimax_generator_loss, minimax_discriminator_loss),
     "non_saturating": (non_saturating_generator_loss, non_saturating_discriminator_loss),
     "least_squares": (least_squares_generator_loss, least_squares_discriminator_loss),
+    "wasserstein": (wasserstein_generator_loss, wasserstein_discriminator_loss),
+    "hinge": (hinge_generator_loss, hinge_discriminator_loss),
 }
+
+#: The variants whose D loss takes one-sided label smoothing (those on probabilities).
+SMOOTHABLE = ("minimax", "non_saturating")
 
 
 def get_losses(variant):

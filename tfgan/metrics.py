@@ -213,6 +213,24 @@ def modes_covered(histogram, min_share=0.1):
     if not 0 < min_share <= 1:
         raise ValueError(f"Expected min_share in (0, 1]. Received: {min_share}")
     return int(np.sum(histogram >= min_share * histogram.sum() / histogram.size))
+
+
+def mixture_scores(samples, centers, std, radius=3.0, min_share=0.1):
+    """``(modes covered, high-quality share)`` of 2-D samples from a mixture of Gaussians.
+
+    A sample is *high quality* when it lies within ``radius`` standard deviations of its nearest
+    component mean (Srivastava et al. 2017, "VEEGAN", section 5.1; Lin et al. 2018, "PacGAN"); a
+    mode is *covered* when its high-quality samples reach ``min_share`` of a fair share of them
+    (:func:`modes_covered`). ``notebooks/11_gan_objectives.ipynb`` compares objectives with it.
+    """
+    samples = np.asarray(samples, np.float64).reshape(len(samples), -1)
+    centers = np.asarray(centers, np.float64)
+    dist = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=-1)
+    nearest, good = dist.argmin(axis=1), dist.min(axis=1) <= radius * std
+    if not good.any():
+        return 0, 0.0
+    histogram = np.bincount(nearest[good], minlength=len(centers))
+    return modes_covered(histogram, min_share), float(good.mean())
 # -- image fidelity: PSNR and SSIM (super-resolution) ---------------------------------------------
 # The super-resolution convention (Ledig et al. 2017, section 3.1; Set5/Set14/BSD100 tables):
 # compare on the luma channel Y of ITU-R BT.601 YCbCr (what MATLAB's rgb2ycbcr returns, in

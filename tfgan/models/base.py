@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -24,6 +25,7 @@ import keras
 import tensorflow as tf
 
 from tfgan import distribute, losses
+from tfgan import precision as precision_lib
 from tfgan.errors import ConfigError
 
 
@@ -97,6 +99,12 @@ class TrainConfig:
     log_every: int = field(default=50, metadata={"help": "steps between metrics rows", "min": 1})
     num_samples: int = field(default=64, metadata={"help": "images in each sample grid", "min": 1})
     jit_compile: bool = field(default=False, metadata={"help": "compile train_step with XLA"})
+    precision: str = field(
+        default="float32",
+        metadata={"help": "compute dtype of the networks (weights, D's logits and losses stay float32); "
+                          "auto: bfloat16 on CPUs with native bfloat16, float16 on GPUs, else float32",
+                  "choices": precision_lib.PRECISIONS},
+    )
     strategy: str = field(
         default="default",
         metadata={"help": "tf.distribute strategy: one device, all local GPUs (mirrored), the "
@@ -150,12 +158,40 @@ class AdversarialConfig(TrainConfig):
     latent_dim: int = field(default=100, metadata={"help": "size of the noise vector z", "min": 1})
     loss: str = field(
         default="non_saturating",
-        metadata={"help": "generator loss", "choices": losses.LOSS_VARIANTS},
+        metadata={"help": "adversarial loss of G and D (tfgan.losses.LOSSES; lecture 11)",
+                  "choices": losses.LOSS_VARIANTS},
+    )
+    gradient_penalty: str = field(
+        default="none",
+        metadata={"help": "penalty on D's input gradient: WGAN-GP's on interpolates, or R1 on real data",
+                  "choices": losses.GRADIENT_PENALTIES},
+    )
+    gp_weight: float = field(
+        default=10.0, metadata={"help": "weight of the gradient penalty (lambda of WGAN-GP, gamma of R1)", "min": 0}
+    )
+    clip_weights: float | None = field(
+        default=None,
+        metadata={"help": "clip D's weights to [-c, c] after each D step (WGAN's Lipschitz device; "
+                          "Arjovsky et al. use 0.01)", "min": 0, "min_exclusive": True},
+    )
+    spectral_norm: bool = field(
+        default=False,
+        metadata={"help": "spectral normalization of every weight layer of D (Miyato et al. 2018)"},
     )
     label_smoothing: float = field(
         default=0.0,
-        metadata={"help": "one-sided label smoothing a: real target 1-a, fake target 0",
-                  "min": 0, "max": 1, "max_exclusive": True},
+        metadata={"help": "one-sided label smoothing a: real target 1-a, fake target 0 (minimax and "
+                          "non_saturating only)", "min": 0, "max": 1, "max_exclusive": True},
+    )
+    feature_matching: bool = field(
+        default=False,
+        metadata={"help": "G matches the mean of D's last hidden features on real data instead of "
+                          "fooling D (Salimans et al. 2016)"},
+    )
+    ema: float | None = field(
+        default=None,
+        metadata={"help": "decay of an exponential moving average of G's weights used for sampling "
+                          "(e.g. 0.999)", "min": 0, "max": 1, "max_exclusive": True},
     )
     d_steps: int = field(
         default=1, metadata={"help": "discriminator steps k per generator step (Algorithm 1)", "min": 1}
@@ -164,6 +200,12 @@ class AdversarialConfig(TrainConfig):
         default=1,
         metadata={"help": "generator steps per discriminator phase (> 1 trains G against a fixed D, "
                           "which invites mode collapse; lecture 04)", "min": 1},
+    )
+    update: str = field(
+        default="alternating",
+        metadata={"help": "alternating: Algorithm 1 (D step, then G through the updated D); simultaneous: "
+                          "both from one D forward, as the TensorFlow tutorial (needs --d-steps 1)",
+                  "choices": ("alternating", "simultaneous")},
     )
     reuse_fake: bool = field(
         default=True,
@@ -175,8 +217,19 @@ class AdversarialConfig(TrainConfig):
 
     def check(self):
         super().check()
+        if self.update == "simultaneous" and self.d_steps != 1:
+            raise ConfigError(f"--update simultaneous makes one D step per G step; use --d-steps 1. "
+                              f"Received: --d-steps {self.d_steps}")
+        if self.label_smoothing and self.loss not in losses.SMOOTHABLE:
+            raise ConfigError(
+                f"--label-smoothing applies to the losses on probabilities ({', '.join(losses.SMOOTHABLE)}). "
+                f"Received: --loss {self.loss} with --label-smoothing {self.label_smoothing}"
+            )
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
             raise ConfigError(f"--image-shape must be H,W,C with positive sizes. Received: {self.image_shape}")
+
+
+_building = threading.local()  # set while a model's outermost __init__ runs (see __init_subclass__)
 
 
 class AdversarialModel(keras.Model):
@@ -191,6 +244,29 @@ class AdversarialModel(keras.Model):
     uses_labels: ClassVar[bool] = False
     #: Names of the loss/diagnostic trackers; ``train_step`` updates them via ``self.track``.
     tracker_names: ClassVar[tuple[str, ...]] = ("d_loss", "g_loss", "d_real", "d_fake")
+
+    def __init_subclass__(cls, **kwargs):
+        """Every model's ``__init__`` builds its networks under the dtype policy of its
+        ``--precision`` (tfgan.precision.policy_scope): layers take the global policy when they
+        are made, and Keras has no other way to pass it down."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            return
+
+        def init_under_policy(self, *args, **kw):  # no functools.wraps: Keras reads the signature
+            if getattr(_building, "active", False):  # a super().__init__ inside the outermost one
+                return init(self, *args, **kw)
+            config = kw.get("config", args[0] if args else None) or type(self).config_class()
+            _building.active = True
+            try:
+                with precision_lib.policy_scope(config.precision):
+                    return init(self, *args, **kw)
+            finally:
+                _building.active = False
+
+        init_under_policy.__doc__ = init.__doc__
+        cls.__init__ = init_under_policy
 
     def __init__(self, config=None, **kwargs):
         super().__init__(**kwargs)
@@ -233,9 +309,13 @@ class AdversarialModel(keras.Model):
         self.built = True
 
     def make_optimizer(self, learning_rate):
-        """Adam with the config's betas and ``learning_rate_schedule(learning_rate)``."""
+        """Adam with the config's betas and ``learning_rate_schedule(learning_rate)``; wrapped in a
+        dynamic ``LossScaleOptimizer`` under ``--precision mixed_float16``."""
         cfg = self.config
-        return keras.optimizers.Adam(self.learning_rate_schedule(learning_rate), beta_1=cfg.beta1, beta_2=cfg.beta2)
+        adam = keras.optimizers.Adam(self.learning_rate_schedule(learning_rate), beta_1=cfg.beta1, beta_2=cfg.beta2)
+        if precision_lib.needs_loss_scaling(cfg.precision):
+            return keras.optimizers.LossScaleOptimizer(adam)
+        return adam
 
     def learning_rate_schedule(self, learning_rate):
         """The learning rate (or a ``keras.optimizers.schedules.LearningRateSchedule``) an
@@ -251,7 +331,11 @@ class AdversarialModel(keras.Model):
         update is that of the loss averaged over the global batch
         (:func:`tfgan.distribute.scale_gradients`)."""
         variables = network.trainable_variables
-        optimizer.apply(distribute.scale_gradients(tape.gradient(loss, variables)), variables)
+        # A loss-scaling optimizer (float16) needs the gradient of scale * loss: seeding the backward
+        # pass with the scale gives it without recording another op (scale is 1 otherwise).
+        scale = tf.cast(optimizer.scale_loss(1.0), loss.dtype) if hasattr(optimizer, "scale_loss") else None
+        grads = tape.gradient(loss, variables, output_gradients=scale)
+        optimizer.apply(distribute.scale_gradients(grads), variables)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -329,4 +413,9 @@ class AdversarialModel(keras.Model):
     def sample(self, n, seed=None, z=None):
         """Generate ``n`` images in [-1, 1] (NHWC); pass ``seed`` or ``z`` for a fixed batch."""
         z = self.latent(n, seed) if z is None else tf.convert_to_tensor(z, tf.float32)
-        return self.generator(z, training=False)
+        return tf.cast(self.sampler(z, training=False), tf.float32)
+
+    @property
+    def sampler(self):
+        """The network :meth:`sample` uses: the generator (GANs may sample from its moving average)."""
+        return self.generator

@@ -117,9 +117,9 @@ class CGAN(DCGAN):
         real, labels = data
         return real, self.one_hot(labels)
 
-    def generate(self, z, y=None, training=True):
+    def generate(self, z, y=None, training=True, network=None):
         """G(z | y)."""
-        return self.generator([z, y], training=training)
+        return (network or self.generator)([z, y], training=training)
 
     def discriminate(self, x, y=None, training=True):
         """The logit of D(x | y)."""
@@ -142,7 +142,7 @@ class CGAN(DCGAN):
         if len(labels) != n:
             raise ValueError(f"Got {len(labels)} labels for {n} samples")
         z = self.latent(n, seed) if z is None else tf.convert_to_tensor(z, tf.float32)
-        return self.generate(z, self.one_hot(labels), training=False)
+        return tf.cast(self.generate(z, self.one_hot(labels), training=False, network=self.sampler), tf.float32)
 
     def class_grid_inputs(self, per_class, seed):
         """Latents and labels of a class-by-row grid: row c is class c, column j shares z_j."""

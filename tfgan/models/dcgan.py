@@ -27,15 +27,21 @@ TensorFlow tutorial's, for instance) can be passed as ``generator=``/``discrimin
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import keras
 
-from tfgan.layers import VirtualBatchNormalization, batch_normalization, conv_init  # conv_init: N(0, 0.02), section 4
+from tfgan.errors import ConfigError
+from tfgan.layers import (  # conv_init: N(0, 0.02), section 4
+    MinibatchStdDev, VirtualBatchNormalization, batch_normalization, conv_init, spectral_norm,
+)
 from tfgan.models.base import AdversarialConfig
 from tfgan.models.gan import GAN
 
 NORMS = ("batch", "virtual_batch", "none")
+#: Normalizations of D's hidden stages: batch norm (the paper's), layer norm (WGAN-GP's critic), none.
+D_NORMS = ("batch", "layer", "none")
 
 
 @dataclass
@@ -46,6 +52,16 @@ class DCGANConfig(AdversarialConfig):
     d_filters: int = field(default=64, metadata={"help": "filters of D's first layer", "min": 1})
     kernel_size: int = field(default=4, metadata={"help": "kernel size of every convolution", "min": 1})
     norm: str = field(default="batch", metadata={"help": "normalization in G", "choices": NORMS})
+    d_norm: str = field(
+        default="batch",
+        metadata={"help": "normalization in D's hidden stages (layer or none for gradient penalties)",
+                  "choices": D_NORMS},
+    )
+    minibatch_std: bool = field(
+        default=False,
+        metadata={"help": "append the minibatch standard deviation as a feature map before D's logit "
+                          "(Karras et al. 2018)"},
+    )
     vbn_reference_size: int = field(
         default=64,
         metadata={"help": "latent vectors in the fixed reference batch of --norm virtual_batch", "min": 1},
@@ -54,6 +70,11 @@ class DCGANConfig(AdversarialConfig):
     def check(self):
         super().check()
         num_stages(self.image_shape)
+        if self.minibatch_std and self.batch_size % min(4, self.batch_size):
+            raise ConfigError(
+                "--minibatch-std groups D's batch in fours: --batch-size must be a multiple of 4. "
+                f"Received: --batch-size {self.batch_size}"
+            )
 
 
 def num_stages(image_shape):
@@ -170,25 +191,39 @@ class VirtualBatchGenerator(keras.Model):
         return (input_shape[0], *self.cfg.image_shape)
 
 
+def _d_norm(kind):
+    if kind == "batch":
+        return batch_normalization()
+    if kind == "layer":  # over (H, W, C) of each example, as WGAN-GP's critic
+        return keras.layers.LayerNormalization(axis=[-3, -2, -1], epsilon=1e-5)
+    return None
+
+
 def downsampling_layers(cfg):
-    """D's n stages: stride-2 convs doubling the filters, BN except on the first, LeakyReLU 0.2,
-    then flatten and one logit."""
+    """D's n stages: stride-2 convs doubling the filters, ``d_norm`` except on the first, LeakyReLU
+    0.2, [minibatch standard deviation], then flatten and one logit; every weight layer spectrally
+    normalized with ``spectral_norm`` (lectures/11_gan_objectives.md)."""
+    sn = functools.partial(spectral_norm, enabled=cfg.spectral_norm)
     layers = []
     for stage in range(num_stages(cfg.image_shape)):
+        norm = _d_norm(cfg.d_norm) if stage > 0 else None
         layers.append(
-            keras.layers.Conv2D(
+            sn(keras.layers.Conv2D(
                 cfg.d_filters * 2**stage,
                 cfg.kernel_size,
                 strides=2,
                 padding="same",
-                use_bias=stage == 0,
+                use_bias=norm is None,
                 kernel_initializer=conv_init(),
-            )
+            ))
         )
-        if stage > 0:
-            layers.append(batch_normalization())
+        if norm is not None:
+            layers.append(norm)
         layers.append(keras.layers.LeakyReLU(0.2))
-    return layers + [keras.layers.Flatten(), keras.layers.Dense(1, kernel_initializer=conv_init())]
+    if cfg.minibatch_std:
+        layers.append(MinibatchStdDev(group_size=min(4, cfg.batch_size)))
+    logit = keras.layers.Dense(1, kernel_initializer=conv_init(), dtype="float32")  # float32 under mixed precision
+    return layers + [keras.layers.Flatten(), sn(logit)]
 
 
 def build_discriminator(cfg):

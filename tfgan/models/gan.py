@@ -25,6 +25,7 @@ pass per step is saved. ``reuse_fake=False`` gives Algorithm 1 exactly.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import keras
@@ -32,6 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan import losses
+from tfgan.layers import spectral_norm
 from tfgan.models.base import AdversarialConfig, AdversarialModel
 
 
@@ -70,6 +72,8 @@ class GAN(AdversarialModel):
             generator, discriminator = generator or built_g, discriminator or built_d
         self.generator, self.discriminator = generator, discriminator
         self.g_loss_fn, self.d_loss_fn = losses.get_losses(self.config.loss)
+        self._d_features = self._feature_extractor() if self.config.feature_matching else None
+        self.ema_generator = self._make_ema_generator() if self.config.ema is not None else None
         # With g_steps > 1 the G optimizer's update count is no longer the step count: keep one.
         self._train_steps = tf.Variable(0, dtype=tf.int64, trainable=False) if self.config.g_steps > 1 else None
 
@@ -92,30 +96,91 @@ class GAN(AdversarialModel):
             ],
             name="generator",
         )
+        sn = functools.partial(spectral_norm, enabled=cfg.spectral_norm)
         discriminator = keras.Sequential(
             [
                 keras.Input(shape),
                 keras.layers.Flatten(),
-                keras.layers.Dense(units * 2),
+                sn(keras.layers.Dense(units * 2)),
                 keras.layers.LeakyReLU(0.2),
                 keras.layers.Dropout(cfg.dropout),
-                keras.layers.Dense(units),
+                sn(keras.layers.Dense(units)),
                 keras.layers.LeakyReLU(0.2),
                 keras.layers.Dropout(cfg.dropout),
-                keras.layers.Dense(1),  # logit; D(x) = sigmoid(logit)
+                sn(keras.layers.Dense(1, dtype="float32")),  # logit; D(x) = sigmoid(logit)
             ],
             name="discriminator",
         )
         return generator, discriminator
+
+    # -- stabilizers (lectures/11_gan_objectives.md) -----------------------------------------------
+    def _feature_extractor(self):
+        """D's last hidden features (the input of its logit layer), sharing D's weights."""
+        d = self.discriminator
+        return keras.Model(d.inputs, d.layers[-2].output, name="discriminator_features")
+
+    def _make_ema_generator(self):
+        """A second generator, started from G's weights, that :meth:`update_ema` averages into."""
+        ema = self.build_networks()[0]
+        for target, source in zip(ema.weights, self.generator.weights):
+            target.assign(source)
+        return ema
+
+    def update_ema(self):
+        """theta_ema <- beta theta_ema + (1 - beta) theta, for every weight of G
+        (lectures/11_gan_objectives.md, Eq. (16)); batch-norm statistics are averaged the same way."""
+        beta = self.config.ema
+        for target, source in zip(self.ema_generator.weights, self.generator.weights):
+            target.assign(beta * target + (1.0 - beta) * tf.cast(source, target.dtype))
+
+    @property
+    def sampler(self):
+        """The generator that samples (``sample``, generate, evaluate): G's moving average with
+        ``--ema``, else G itself."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def networks(self):
+        nets = super().networks()
+        if self.ema_generator is not None:  # checkpointed and counted, never trained
+            nets["ema_generator"] = self.ema_generator
+        return nets
+
+    def clip_discriminator(self):
+        """w <- clip(w, -c, c) for every weight of D (lectures/11_gan_objectives.md, Eq. (6))."""
+        c = self.config.clip_weights
+        for w in self.discriminator.trainable_variables:
+            w.assign(tf.clip_by_value(w, -c, c))
+
+    def penalty(self, real, fake, y=None):
+        """``--gradient-penalty`` times its weight, for D's loss (0 without one)."""
+        kind, weight = self.config.gradient_penalty, self.config.gp_weight
+        critic = lambda x: self.discriminate(x, y)  # noqa: E731  D(. | y) as a function of x
+        if kind == "wgan_gp":
+            epsilon = keras.random.uniform((tf.shape(real)[0],), seed=self.seed_generator)
+            return weight * losses.gradient_penalty(critic, real, fake, epsilon)
+        if kind == "r1":
+            return weight * losses.r1_penalty(critic, real)
+        return 0.0
+
+    def generator_loss(self, fake, real, y=None):
+        """G's loss on its samples ``fake``: the adversarial loss on D's logits, or feature
+        matching against the real batch."""
+        if self._d_features is not None:
+            inputs = (lambda x: [x, y]) if y is not None else (lambda x: x)
+            return losses.feature_matching_loss(
+                tf.stop_gradient(self._d_features(inputs(real), training=True)),
+                self._d_features(inputs(fake), training=True),
+            )
+        return self.g_loss_fn(self.discriminate(fake, y))
 
     # -- the condition hook: how y enters G and D (CGAN overrides these; here there is no y) -------
     def split_batch(self, data):
         """A training batch -> (real images, condition y or None)."""
         return (data[0] if isinstance(data, (tuple, list)) else data), None
 
-    def generate(self, z, y=None, training=True):
-        """G(z), or G(z | y) in a conditional model."""
-        return self.generator(z, training=training)
+    def generate(self, z, y=None, training=True, network=None):
+        """G(z), or G(z | y) in a conditional model; ``network`` another G (the EMA sampler)."""
+        return (network or self.generator)(z, training=training)
 
     def discriminate(self, x, y=None, training=True):
         """The logit of D(x), or of D(x | y) in a conditional model."""
@@ -127,16 +192,66 @@ class GAN(AdversarialModel):
         if fake is None:
             fake = self.generate(self.latent(tf.shape(real)[0]), y)  # G(z), z ~ p_z
         with tf.GradientTape() as tape:
-            real_logits = self.discriminate(real, y)  # logit of D(x)
-            fake_logits = self.discriminate(fake, y)  # logit of D(G(z))
-            d_loss = self.d_loss_fn(real_logits, fake_logits, self.config.label_smoothing)
-        self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
+            real_logits, fake_logits = self.discriminate_pair(real, fake, y)  # logits of D(x), D(G(z))
+            d_loss = self.discriminator_loss(real_logits, fake_logits, real, fake, y)
+        self.apply_discriminator_update(tape, d_loss)
         return d_loss, real_logits, fake_logits
 
-    def generator_step(self, batch, y=None):
+    def discriminator_loss(self, real_logits, fake_logits, real, fake, y=None):
+        """D's loss on its logits, plus the gradient penalty if any."""
+        return self.d_loss_fn(real_logits, fake_logits, **self._smoothing) + self.penalty(real, fake, y)
+
+    def apply_discriminator_update(self, tape, d_loss):
+        self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
+        if self.config.clip_weights is not None:
+            self.clip_discriminator()
+
+    @property
+    def d_has_batch_statistics(self):
+        """Whether D's output for one example depends on the rest of its batch (batch norm,
+        minibatch standard deviation): then real and fake batches must go through D separately."""
+        from tfgan.layers import MinibatchStdDev
+
+        mixing = (keras.layers.BatchNormalization, MinibatchStdDev)
+        return any(isinstance(layer, mixing) for layer in self.discriminator.layers)
+
+    def discriminate_pair(self, real, fake, y=None):
+        """``(D's logits on real, on fake)``: one D call on the concatenated batch when D has no
+        batch statistics (the same numbers, one pass of larger matrices), else two calls."""
+        if self.d_has_batch_statistics:
+            return self.discriminate(real, y), self.discriminate(fake, y)
+        n = tf.shape(real)[0]
+        both = self.discriminate(tf.concat([real, tf.cast(fake, real.dtype)], 0),
+                                 None if y is None else tf.concat([y, y], 0))
+        return both[:n], both[n:]
+
+    def simultaneous_step(self, real, y=None):
+        """The TensorFlow tutorial's update (``--update simultaneous``): one G(z), one D forward
+        of the real and the fake batch, both losses from the same logits, both networks updated
+        from them. Departs from Algorithm 1, where G's step sees the D that was just updated."""
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self.generate(self.latent(tf.shape(real)[0]), y)  # G(z)
+            # two D calls even without batch statistics: G's gradient then flows back through D on
+            # the fake half only (through a concatenated call it would cross D on both halves)
+            real_logits, fake_logits = self.discriminate(real, y), self.discriminate(fake, y)
+            d_loss = self.discriminator_loss(real_logits, fake_logits, real, fake, y)
+            if self._d_features is not None:
+                g_loss = self.generator_loss(fake, real, y)
+            else:
+                g_loss = self.g_loss_fn(fake_logits)  # the same D forward: D not yet updated
+        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
+        self.apply_discriminator_update(d_tape, d_loss)
+        return d_loss, g_loss, real_logits, fake_logits
+
+    @property
+    def _smoothing(self):
+        a = self.config.label_smoothing
+        return {"label_smoothing": a} if a else {}
+
+    def generator_step(self, batch, y=None, real=None):
         """One descent step for G on fresh noise against the current D; returns its loss."""
         with tf.GradientTape() as tape:
-            g_loss = self.g_loss_fn(self.discriminate(self.generate(self.latent(batch), y), y))
+            g_loss = self.generator_loss(self.generate(self.latent(batch), y), real, y)
         self.optimizer_step(tape, g_loss, self.generator, self.g_optimizer)
         return g_loss
 
@@ -149,16 +264,14 @@ class GAN(AdversarialModel):
             self.discriminator_step(real_k, y=y_k)
         real, y = reals[-1], ys[-1]
         batch = tf.shape(real)[0]
-        with tf.GradientTape() as g_tape:
-            fake = self.generate(self.latent(batch), y)  # G(z)
-            with g_tape.stop_recording():  # the last D step, on the same G(z)
-                d_loss, real_logits, fake_logits = self.discriminator_step(real, fake, y)
-            if not self.config.reuse_fake:  # strict Algorithm 1: fresh noise for G's step
-                fake = self.generate(self.latent(batch), y)
-            g_loss = self.g_loss_fn(self.discriminate(fake, y))  # D already updated
-        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
+        if self.config.update == "simultaneous":
+            d_loss, g_loss, real_logits, fake_logits = self.simultaneous_step(real, y)
+        else:
+            d_loss, g_loss, real_logits, fake_logits = self.alternating_step(real, y)
         for _ in range(self.config.g_steps - 1):  # more G steps against the same D (lecture 04)
-            g_loss = self.generator_step(batch, y)
+            g_loss = self.generator_step(batch, y, real)
+        if self.ema_generator is not None:
+            self.update_ema()
         if self._train_steps is not None:
             self._train_steps.assign_add(1)
         return self.track(
@@ -167,3 +280,16 @@ class GAN(AdversarialModel):
             d_real=tf.reduce_mean(tf.sigmoid(real_logits)),  # mean D(x)
             d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)),  # mean D(G(z))
         )
+
+    def alternating_step(self, real, y=None):
+        """Algorithm 1's last D step, then G's step through the updated D."""
+        batch = tf.shape(real)[0]
+        with tf.GradientTape() as g_tape:
+            fake = self.generate(self.latent(batch), y)  # G(z)
+            with g_tape.stop_recording():  # the last D step, on the same G(z)
+                d_loss, real_logits, fake_logits = self.discriminator_step(real, fake, y)
+            if not self.config.reuse_fake:  # strict Algorithm 1: fresh noise for G's step
+                fake = self.generate(self.latent(batch), y)
+            g_loss = self.generator_loss(fake, real, y)  # D already updated
+        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
+        return d_loss, g_loss, real_logits, fake_logits

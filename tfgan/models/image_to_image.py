@@ -25,7 +25,7 @@ from tfgan.errors import ConfigError
 from tfgan.models.base import AdversarialModel, TrainConfig
 
 #: The adversarial losses the translation models offer (names in ``tfgan.losses.LOSSES``).
-GAN_LOSSES = ("non_saturating", "least_squares")
+GAN_LOSSES = ("non_saturating", "least_squares", "hinge")
 
 #: The offline two-domain tasks built from Fashion-MNIST's shoes (see tfgan.data).
 FASHION_TASKS = ("fashion_edges2shoes", "fashion_sneakers2boots")
