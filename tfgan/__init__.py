@@ -10,6 +10,39 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
+
+def _import_tensorflow_quietly():
+    """Import TensorFlow and probe its devices with file descriptor 2 pointed at /dev/null.
+
+    TensorFlow 2.21 writes its start-up messages ("oneDNN custom operations are on", "Could not
+    find cuda drivers", "failed call to cuInit", the CPU feature guard) straight to the process's
+    stderr before its logging is configured, so ``TF_CPP_MIN_LOG_LEVEL`` cannot hide them; in a
+    notebook they would end up in every saved output. Python errors are raised as usual once
+    stderr is back. Import ``tfgan`` before ``tensorflow`` or ``keras`` for this to apply.
+    """
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return
+    try:
+        saved, devnull = _os.dup(2), _os.open(_os.devnull, _os.O_WRONLY)
+    except OSError:  # no usable fd 2 (embedded interpreters): import with the messages
+        saved = None
+    if saved is not None:
+        _os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()  # the GPU probe (cuInit) happens here, still quiet
+    finally:
+        if saved is not None:
+            _os.dup2(saved, 2)
+            _os.close(saved)
+            _os.close(devnull)
+
+
+_import_tensorflow_quietly()
+
 __version__ = "0.1.0"
 
 
