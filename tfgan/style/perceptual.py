@@ -116,8 +116,13 @@ def bfloat16_is_fast() -> bool:
 
     There, bfloat16 convolutions take about half the CPU time of float32 ones; elsewhere oneDNN
     emulates them (slow) or a GPU runs float32 fast anyway. Reads /proc/cpuinfo (Linux only).
+    False as well when ``ONEDNN_MAX_CPU_ISA`` caps oneDNN below AVX512-BF16 (e.g. ``AVX2``, to
+    time what a laptop runs): oneDNN then has no bfloat16 convolution at all.
     """
     if tf.config.list_physical_devices("GPU"):
+        return False
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
+    if cap and cap not in ("ALL", "DEFAULT") and not any(k in cap for k in ("BF16", "FP16", "AMX", "AVX10")):
         return False
     try:
         with open("/proc/cpuinfo") as f:
