@@ -6,8 +6,11 @@ into this library; the lecture notes in ``lectures/`` hold the equations that do
 
 import os as _os
 
-# Keep TensorFlow's C++ start-up chatter out of students' notebooks and terminals.
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Keep TensorFlow's C++ log lines out of students' notebooks and terminals. Level 3 (not 2) also
+# hides oneDNN's "supports DT_UINT8 only on platforms with AVX-512" ERROR line, which every uint8
+# image op logs on an AVX2 laptop; real failures still raise Python exceptions with their message.
+# TF_CPP_MIN_LOG_LEVEL=0 shows everything again.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 
