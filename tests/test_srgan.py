@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from tfgan import data, losses, metrics, models, train
+from tfgan import data, errors, losses, metrics, models, runs, train, trainer
 from tfgan.layers import PixelShuffle
 from tfgan.models import SRGAN, SRGANConfig, SRResNet, SRResNetConfig, srgan
 
@@ -381,25 +381,27 @@ def test_init_from_loads_the_srresnet_generator_and_refuses_other_runs(tmp_path,
     source = train.load_model(str(srresnet_run))
     model = SRGAN(SRGANConfig(**TINY, d_filters=4, d_dense=8, content_loss="mse", init_from=str(srresnet_run)))
     model.compile(jit_compile=False)
-    model.on_train_begin(0)
+    message = trainer.initialize_from_source(model, model.config, start_step=0)
+    assert message == f"Initialized the generator from {runs.latest_checkpoint(str(srresnet_run))}"
     for a, b in zip(source.generator.weights, model.generator.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert trainer.initialize_from_source(model, model.config, start_step=5) is None  # resumed: own weights
 
     other = tmp_path / "dcgan"
     other.mkdir()
     (other / "config.json").write_text(json.dumps(train.config_to_dict(models.DCGANConfig())))
-    with pytest.raises(train.RunError, match="is a dcgan run; expected an srresnet run"):
-        model.load_generator_from(str(other))
+    with pytest.raises(errors.RunError, match="is a dcgan run; expected an srresnet run"):
+        model.initialize_from(runs.open_run(str(other)))
     wide = SRGAN(SRGANConfig(**{**TINY, "filters": 16}, d_filters=4, d_dense=8, content_loss="mse"))
-    with pytest.raises(train.RunError, match="--filters 8, but this run has .*--filters 16"):
-        wide.load_generator_from(str(srresnet_run))
-    with pytest.raises(train.RunError, match="not found"):
-        model.load_generator_from(str(tmp_path / "nowhere"))
+    with pytest.raises(errors.RunError, match="--filters 8, but this run has .*--filters 16"):
+        wide.initialize_from(runs.open_run(str(srresnet_run)))
+    with pytest.raises(errors.RunError, match="not found"):
+        runs.open_run(str(tmp_path / "nowhere"))
     untrained = tmp_path / "untrained"
     untrained.mkdir()
     (untrained / "config.json").write_text((srresnet_run / "config.json").read_text())
-    with pytest.raises(train.RunError, match="no checkpoint yet"):
-        model.load_generator_from(str(untrained))
+    with pytest.raises(errors.RunError, match="--init-from .*untrained has no checkpoint yet"):
+        model.initialize_from(runs.open_run(str(untrained)))
 
 
 @pytest.mark.parametrize(

@@ -293,3 +293,23 @@ def test_resize_convolution_is_a_transposed_convolution(k, s):
     for a in range(s):
         for b in range(s):
             np.testing.assert_allclose(v[a::s, b::s].sum((0, 1)), w.sum((0, 1)).T, atol=1e-5)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("k, s", [(1, 2), (2, 3), (1, 3), (3, 2), (4, 2), (5, 2), (2, 2), (3, 1)])
+def test_keras_transposed_output_size(k, s, padding):
+    """lectures/03_transposed_convolution.md, Eq. (11) and lectures/02_dcgan.md, Eq. (3).
+
+    "valid": (n - 1) s + max(k, s), which is the stamps' extent (n - 1) s + k only when k >= s;
+    for k < s Keras adds s - k rows that no stamp reaches. Both sizes map back to n.
+    """
+    n = 3
+    layer = keras.layers.Conv2DTranspose(1, k, strides=s, padding=padding, use_bias=False)
+    got = layer(np.ones((1, n, n, 1), "float32")).shape[1]
+    want = (n - 1) * s + max(k, s) if padding == "valid" else n * s
+    assert got == want
+    assert conv2d_output_size(got, k, s, padding)[0] == n  # the forward conv undoes the size
+    if padding == "valid":
+        counts = overlap_counts(k, (got, got), s, padding)[:, 0]
+        assert counts[: (n - 1) * s + k].any() and not counts[(n - 1) * s + k :].any()
+        assert ((n - 1) * s + k == got) == (k >= s)

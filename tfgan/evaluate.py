@@ -25,18 +25,21 @@ Lecture: ``lectures/05_evaluation.md``; notebook: ``notebooks/05_conditional_gan
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
+from tfgan import cli
+from tfgan.errors import RunError
+from tfgan.runs import load_model, load_run_config
 
-from tfgan.train import RunError, _Parser, load_model, load_run_config, positive_int  # noqa: E402
+PROG = "python -m tfgan.evaluate"
+#: Subcommands besides the default, ``python -m tfgan.evaluate RUN_DIR`` (``score``).
+SUBCOMMANDS = ("train-classifier", "augment", "score")
 
 #: Offline (no train split) the classifier trains on test[:OFFLINE_TRAIN] and is checked on the rest.
 OFFLINE_TRAIN = 8000
@@ -316,55 +319,63 @@ def format_result(result):
     return "\n".join(lines)
 
 
+def build_parser():
+    """``train-classifier``, ``augment`` and ``score`` (the default: ``evaluate RUN_DIR``)."""
+    positive_int = cli.positive_int
+    parser = cli.Parser(prog=PROG, description="Evaluate a trained run; writes RUN_DIR/eval.json. "
+                        "Other commands: train-classifier, augment.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=cli.Parser)
+    train = commands.add_parser("train-classifier", prog=f"{PROG} train-classifier",
+                                help="train and save a dataset's classifier",
+                                description="Train and save a dataset's classifier.")
+    train.add_argument("--dataset", default="mnist")
+    train.add_argument("--data-dir", default=None)
+    train.add_argument("--output", default=None, help="weights file (default: the tfgan cache)")
+    train.add_argument("--epochs", type=positive_int, default=CLASSIFIER_EPOCHS)
+    augment = commands.add_parser("augment", prog=f"{PROG} augment",
+                                  help="retrain the classifier with generated samples",
+                                  description="Retrain the classifier with generated samples.")
+    augment.add_argument("run_dir")
+    augment.add_argument("--real", type=positive_int, default=500)
+    augment.add_argument("--generated", type=positive_int, default=5000)
+    augment.add_argument("--epochs", type=positive_int, default=CLASSIFIER_EPOCHS)
+    augment.add_argument("--seed", type=int, default=0)
+    score = commands.add_parser("score", prog=PROG, help="(the default) score RUN_DIR, write RUN_DIR/eval.json",
+                                description="Evaluate a trained run; writes RUN_DIR/eval.json. "
+                                "Other commands: train-classifier, augment.")
+    score.add_argument("run_dir", help="a run directory, or 'train-classifier' / 'augment'")
+    score.add_argument("--num", type=positive_int, default=10_000, help="samples to score (default: 10000)")
+    score.add_argument("--seed", type=int, default=0)
+    score.add_argument("--classifier", default=None, help="classifier weights (default: the tfgan cache)")
+    score.add_argument("--inception", action="store_true", help="also ImageNet InceptionV3 scores")
+    score.add_argument("--inception-weights", default=None, help="local InceptionV3 weights (.h5)")
+    return parser
+
+
+@cli.exit_codes(PROG)
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    prog = "python -m tfgan.evaluate"
-    command = argv[0] if argv else None
-    try:
-        if command == "train-classifier":
-            parser = _Parser(prog=f"{prog} train-classifier", description="Train and save a dataset's classifier.")
-            parser.add_argument("--dataset", default="mnist")
-            parser.add_argument("--data-dir", default=None)
-            parser.add_argument("--output", default=None, help="weights file (default: the tfgan cache)")
-            parser.add_argument("--epochs", type=positive_int, default=CLASSIFIER_EPOCHS)
-            args = parser.parse_args(argv[1:])
-            _, info = train_dataset_classifier(args.dataset, args.data_dir, args.output, args.epochs)
-            print(f"Classifier for {args.dataset}: held-out accuracy {info['accuracy']:.4f} "
-                  f"(trained on {info['trained_on']}, {info['seconds']} s). Saved to {info['path']}")
-            return 0
-        if command == "augment":
-            parser = _Parser(prog=f"{prog} augment", description="Retrain the classifier with generated samples.")
-            parser.add_argument("run_dir")
-            parser.add_argument("--real", type=positive_int, default=500)
-            parser.add_argument("--generated", type=positive_int, default=5000)
-            parser.add_argument("--epochs", type=positive_int, default=CLASSIFIER_EPOCHS)
-            parser.add_argument("--seed", type=int, default=0)
-            args = parser.parse_args(argv[1:])
-            result = augmentation_test(args.run_dir, args.real, args.generated, args.seed, args.epochs)
-            print(f"Held-out accuracy, {args.real} real images: {result['accuracy_real_only']:.4f}; "
-                  f"plus {args.generated} generated: {result['accuracy_real_plus_generated']:.4f} "
-                  f"(change {result['change']:+.4f})")
-            Path(args.run_dir, "augment.json").write_text(json.dumps(result, indent=2))
-            return 0
-        parser = _Parser(prog=prog, description="Evaluate a trained run; writes RUN_DIR/eval.json. "
-                         "Other commands: train-classifier, augment.")
-        parser.add_argument("run_dir", help="a run directory, or 'train-classifier' / 'augment'")
-        parser.add_argument("--num", type=positive_int, default=10_000, help="samples to score (default: 10000)")
-        parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--classifier", default=None, help="classifier weights (default: the tfgan cache)")
-        parser.add_argument("--inception", action="store_true", help="also ImageNet InceptionV3 scores")
-        parser.add_argument("--inception-weights", default=None, help="local InceptionV3 weights (.h5)")
-        args = parser.parse_args(argv)
+    if not argv or argv[0] not in (*SUBCOMMANDS, "-h", "--help"):
+        argv = ["score", *argv]  # ``python -m tfgan.evaluate RUN_DIR``
+    args = build_parser().parse_args(argv)
+    if args.command == "train-classifier":
+        _, info = train_dataset_classifier(args.dataset, args.data_dir, args.output, args.epochs)
+        print(f"Classifier for {args.dataset}: held-out accuracy {info['accuracy']:.4f} "
+              f"(trained on {info['trained_on']}, {info['seconds']} s). Saved to {info['path']}")
+    elif args.command == "augment":
+        result = augmentation_test(args.run_dir, args.real, args.generated, args.seed, args.epochs)
+        print(f"Held-out accuracy, {args.real} real images: {result['accuracy_real_only']:.4f}; "
+              f"plus {args.generated} generated: {result['accuracy_real_plus_generated']:.4f} "
+              f"(change {result['change']:+.4f})")
+        Path(args.run_dir, "augment.json").write_text(json.dumps(result, indent=2))
+    else:
         load_run_config(args.run_dir)  # a clear error for a wrong path before anything loads
         result = evaluate_run(args.run_dir, args.num, args.seed, args.classifier,
                               inception=args.inception or bool(args.inception_weights),
                               inception_weights=args.inception_weights)
         print(format_result(result))
         print(f"Wrote {os.path.join(args.run_dir, 'eval.json')}")
-        return 0
-    except RunError as err:
-        print(f"{prog}: error: {err}", file=sys.stderr)
-        return 2
+    return cli.EXIT_OK
 
 
 if __name__ == "__main__":

@@ -148,7 +148,7 @@ class ExperimentResult:
 
 
 def run_experiment(config, name=None, classifier=None, num_eval=1000, progress=False):
-    """Train ``config`` with :func:`tfgan.train.run` and measure the result.
+    """Train ``config`` with :func:`tfgan.trainer.run` and measure the result.
 
     Args:
         config: any z -> image model config (e.g. from :func:`preset`); ``output_dir`` should be set.
@@ -161,10 +161,10 @@ def run_experiment(config, name=None, classifier=None, num_eval=1000, progress=F
     Returns:
         An :class:`ExperimentResult`.
     """
-    from tfgan import evaluate, metrics, train, viz
+    from tfgan import evaluate, metrics, runs, trainer, viz
 
-    result = train.run(config, progress=progress)
-    model = train.load_model(result.run_dir)
+    result = trainer.run(config, progress=progress)
+    model = runs.load_model(result.run_dir)
     samples, _ = evaluate.sample_run(model, num_eval, seed=0)
     out = ExperimentResult(
         name=name or os.path.basename(os.path.normpath(result.run_dir)), run_dir=result.run_dir,

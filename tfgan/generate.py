@@ -15,9 +15,13 @@ import argparse
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-from tfgan.train import RunError, _Parser, load_model, positive_int  # noqa: E402
+from tfgan import cli, viz
+from tfgan.errors import RunError
+from tfgan.runs import load_model
+
+PROG = "python -m tfgan.generate"
 
 
 def generate(run_dir, num, seed=0, batch_size=256, labels=None, model=None):
@@ -25,10 +29,6 @@ def generate(run_dir, num, seed=0, batch_size=256, labels=None, model=None):
 
     ``labels`` (conditional models only): the class of each sample; ``num`` is then ``len(labels)``.
     """
-    import numpy as np
-
-    from tfgan import viz
-
     model = model or load_model(run_dir)
     conditional = getattr(model, "uses_labels", False)
     if labels is not None and not conditional:
@@ -50,8 +50,6 @@ def generate(run_dir, num, seed=0, batch_size=256, labels=None, model=None):
 def generate_per_class(run_dir, per_class, seed=0, model=None):
     """``(images, labels)``: ``per_class`` samples of every class, class by class, the same latent
     vectors in every class (so a row of the grid is one class and a column one z)."""
-    from tfgan import viz
-
     model = model or load_model(run_dir)
     if not getattr(model, "uses_labels", False):
         raise RunError(f"{run_dir} holds an unconditional model; --per-class needs a cgan run")
@@ -69,38 +67,31 @@ def _label_list(text):
     return labels
 
 
+@cli.exit_codes(PROG)
 def main(argv=None):
-    parser = _Parser(prog="python -m tfgan.generate", description=__doc__.splitlines()[0])
+    parser = cli.Parser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("run_dir", help="a run directory written by python -m tfgan.train")
-    parser.add_argument("--num", type=positive_int, default=64, help="number of samples (default: 64)")
+    parser.add_argument("--num", type=cli.positive_int, default=64, help="number of samples (default: 64)")
     parser.add_argument("--output", default="samples.npz", help="output .npz file (default: samples.npz)")
     parser.add_argument("--grid", default=None, help="also write a PNG grid of the samples")
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent batch (default: 0)")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--labels", type=_label_list, default=None,
                        help="conditional models: comma-separated classes, one sample each")
-    which.add_argument("--per-class", type=positive_int, default=None,
+    which.add_argument("--per-class", type=cli.positive_int, default=None,
                        help="conditional models: K samples of every class, one grid row per class")
     args = parser.parse_args(argv)
     if not args.output.endswith(".npz"):
         parser.error(f"--output must end in .npz; got {args.output!r}")
     labels, ncols = None, None
-    try:
-        if args.per_class:
-            images, labels = generate_per_class(args.run_dir, args.per_class, seed=args.seed)
-            ncols = args.per_class
-        else:
-            images = generate(args.run_dir, args.num, seed=args.seed, labels=args.labels)
-            if args.labels is not None:
-                labels = args.labels
-                ncols = len(labels) if len(labels) <= 16 else None
-    except RunError as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
-        return 2
-    import numpy as np
-
-    from tfgan import viz
-
+    if args.per_class:
+        images, labels = generate_per_class(args.run_dir, args.per_class, seed=args.seed)
+        ncols = args.per_class
+    else:
+        images = generate(args.run_dir, args.num, seed=args.seed, labels=args.labels)
+        if args.labels is not None:
+            labels = args.labels
+            ncols = len(labels) if len(labels) <= 16 else None
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     arrays = {"images": images} if labels is None else {"images": images, "labels": np.asarray(labels)}
     np.savez_compressed(args.output, **arrays)

@@ -3,7 +3,8 @@
 ``VirtualBatchNormalization``: Salimans et al. 2016, "Improved Techniques for Training GANs",
 section 3.5, https://arxiv.org/abs/1606.03498.
 
-Image-to-image translation (``lectures/08_image_to_image.md``; pix2pix and CycleGAN):
+Image-to-image translation (``lectures/08_image_to_image.md``, pix2pix, and
+``lectures/09_cyclegan.md``, CycleGAN):
 ``instance_norm`` and ``normalization`` (Keras built-ins configured as the papers' code),
 ``ReflectionPadding2D``, ``ResidualBlock``, the U-Net blocks ``UNetDown`` and ``UNetUp``, the
 discriminators' ``HistoryPool`` (Shrivastava et al. 2017) and ``receptive_field``.
@@ -34,7 +35,7 @@ class VirtualBatchNormalization(keras.layers.Layer):
     neighbours. The cost is an extra forward pass of the reference batch through the network
     at every step (the reference activations at each VBN layer are needed).
 
-    Formula (``lectures/04_training_tricks.md``, Eqs. 8-9; demonstrated in
+    Formula (lectures/04_training_tricks.md, Eqs. (8)-(9); demonstrated in
     ``notebooks/04_training_tricks.ipynb``), per channel (``axis=-1``), with a reference batch of N
     examples and the mean over batch and spatial axes written E[.]:
 
@@ -219,7 +220,7 @@ def conv_init():
 def instance_norm(epsilon=1e-5, affine=False, name=None):
     """Instance normalization (Ulyanov et al. 2016, https://arxiv.org/abs/1607.08022) as the Keras
     built-in ``GroupNormalization(groups=-1)``: one group per channel, so every example's channels
-    are normalized over their own spatial positions (lecture 08, Eq. 12)::
+    are normalized over their own spatial positions (lectures/09_cyclegan.md, Eq. (6))::
 
         y[n, h, w, c] = (x[n, h, w, c] - mu[n, c]) / sqrt(var[n, c] + epsilon)
 
@@ -351,7 +352,9 @@ class ResidualBlock(keras.layers.Layer):
     """The residual block of CycleGAN's generator (He et al. 2016, as adapted by Johnson et al.
     2016 and Zhu et al. 2017, appendix 7.2: "R256"), keeping the number of channels::
 
-        y = x + norm(conv3x3(pad(relu(norm(conv3x3(pad(x)))))))          (lecture 08, Eq. 13)
+        y = x + norm(conv3x3(pad(relu(norm(conv3x3(pad(x)))))))
+
+    (lectures/09_cyclegan.md, Eq. (7)).
 
     ``pad`` is reflection padding by 1 (``padding="reflect"``) or zero padding inside the
     convolution (``"zero"``). No activation follows the sum, as in the authors' ``ResnetBlock``.
@@ -473,7 +476,7 @@ class UNetUp(keras.layers.Layer):
     ("CD": rate 0.5 in the paper, the generator's only noise), ReLU; then the skip connection
     concatenates the mirrored encoder layer's output along the channels::
 
-        y = concat(relu(dropout(norm(convT(x)))), skip)                  (lecture 08, Eq. 4)
+        y = concat(relu(dropout(norm(convT(x)))), skip)     (lectures/08_image_to_image.md, Eq. (4))
 
     ``call(x)`` without ``skip`` is the plain encoder-decoder of the paper's ablation.
     """
@@ -618,7 +621,8 @@ def receptive_field(layers):
 
     Walking from the input, with ``r`` the receptive field and ``j`` the distance in input pixels
     between neighbouring positions of the current feature map (``r = j = 1`` at the input), a
-    layer with kernel ``k``, stride ``s`` and dilation ``d`` gives (lecture 08, Eq. 6)::
+    layer with kernel ``k``, stride ``s`` and dilation ``d`` gives
+    (lectures/08_image_to_image.md, Eq. (6))::
 
         r <- r + (d (k - 1)) j,        j <- j s
 
@@ -654,12 +658,17 @@ def receptive_field(layers):
     return r
 @keras.saving.register_keras_serializable(package="tfgan")
 class PixelShuffle(keras.layers.Layer):
-    """Sub-pixel rearrangement ("pixel shuffle", Shi et al. 2016, eq. 4; lecture 10, eq. 10.2).
+    """Sub-pixel rearrangement ("pixel shuffle", Shi et al. 2016, eq. 4).
 
     (B, H, W, C r^2) -> (B, r H, r W, C): output pixel (r y + i, r x + j) of channel c is input
     channel ``(i r + j) C + c`` at (y, x), i.e. ``tf.nn.depth_to_space(x, r)``. A convolution with
     ``C r^2`` filters followed by this layer is a learned upsampling by ``r`` that does all its
-    arithmetic at the low resolution (an efficient stand-in for a stride-1/r convolution).
+    arithmetic at the low resolution (an efficient stand-in for a stride-1/r convolution)
+    (lectures/10_super_resolution.md, Eq. (2)). That pair is a stride-``r`` transposed convolution
+    with one sub-kernel per output phase: initialized independently, as Keras does, the ``r^2``
+    phases differ and paint a checkerboard until training balances them (Aitken et al. 2017's ICNR
+    initialization copies one phase's filters to all; lectures/03_transposed_convolution.md,
+    Eq. (16)).
 
     Args:
         factor: the upscaling factor ``r``, an int >= 2.

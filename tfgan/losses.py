@@ -5,7 +5,7 @@ Label convention, used everywhere in tfgan: **real = 1, fake = 0**. Discriminato
 ``sigmoid_cross_entropy_with_logits`` instead of ``log(sigmoid(.))``, which underflows.
 
 Every loss is a minibatch mean. Formulas refer to Goodfellow et al. 2014, "Generative Adversarial
-Nets" (https://arxiv.org/abs/1406.2661); "Lecture eq. N" is ``lectures/01_gan.md``, and
+Nets" (https://arxiv.org/abs/1406.2661), and to ``lectures/01_gan.md``;
 ``notebooks/01_gan_basics.ipynb`` plots the losses and their gradients.
 
 Variants (the ``loss`` setting of every adversarial model):
@@ -38,19 +38,21 @@ def _check_label_smoothing(label_smoothing):
 
 
 def discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
-    """Discriminator loss, eq. 1 of Goodfellow et al. 2014 with one-sided label smoothing.
+    """Discriminator loss, Goodfellow et al. 2014, eq. 1, with one-sided label smoothing.
 
-    L_D = -E_x[(1 - a) log D(x) + a log(1 - D(x))] - E_z[log(1 - D(G(z)))]      (Lecture eq. 7)
+    L_D = -E_x[(1 - a) log D(x) + a log(1 - D(x))] - E_z[log(1 - D(G(z)))]
 
-    This is Lecture 04 eq. 1 with real target alpha = 1 - a and fake target beta = 0; its pointwise
-    minimizer is :func:`optimal_discriminator` (Lecture 04 eq. 3).
+    (lectures/01_gan.md, Eq. (7)). This is lectures/04_training_tricks.md, Eq. (1) with real target
+    alpha = 1 - a and fake target beta = 0; its pointwise minimizer is :func:`optimal_discriminator`
+    (lectures/04_training_tricks.md, Eq. (3)).
 
-    With ``a = label_smoothing = 0`` this is the negated value function V(D, G) of eq. 1
-    (Lecture eq. 1), which D maximizes. One-sided label smoothing (Salimans et al. 2016, "Improved Techniques for Training
-    GANs", section 3.4, https://arxiv.org/abs/1606.03498) replaces the real target 1 by ``1 - a``
-    and keeps the fake target at 0: smoothing the fake target too would move the optimal
-    discriminator towards the generator's own samples and flatten its logit where the generator's
-    mistakes are (``lectures/01_gan.md`` eq. 9, ``lectures/04_training_tricks.md`` eqs. 5-6).
+    With ``a = label_smoothing = 0`` this is the negated value function V(D, G) (lectures/01_gan.md,
+    Eq. (1)), which D maximizes. One-sided label smoothing (Salimans et al. 2016, "Improved
+    Techniques for Training GANs", section 3.4, https://arxiv.org/abs/1606.03498) replaces the real
+    target 1 by ``1 - a`` and keeps the fake target at 0: smoothing the fake target too would move
+    the optimal discriminator towards the generator's own samples and flatten its logit where the
+    generator's mistakes are (lectures/01_gan.md, Eq. (9); lectures/04_training_tricks.md,
+    Eqs. (5)-(6)).
 
     Args:
         real_logits: D's logits on real data, any shape.
@@ -83,25 +85,27 @@ def non_saturating_discriminator_loss(real_logits, fake_logits, label_smoothing=
 
 
 def minimax_generator_loss(fake_logits):
-    """Minimax generator loss, eq. 1 of Goodfellow et al. 2014.
+    """Minimax generator loss, Goodfellow et al. 2014, eq. 1.
 
     L_G = E_z[log(1 - D(G(z)))]            (minimized by G)
 
     Computed as ``-BCE(0, logit)`` = ``log(1 - sigmoid(logit))``. Its gradient with respect to the
-    logit is ``-D(G(z))`` (Lecture eq. 5), which vanishes when D confidently rejects the samples (D(G(z)) -> 0),
-    the usual state early in training: the generator then learns slowly ("saturation").
+    logit is ``-D(G(z))`` (lectures/01_gan.md, Eq. (5)), which vanishes when D confidently rejects
+    the samples (D(G(z)) -> 0), the usual state early in training: the generator then learns
+    slowly ("saturation").
     """
     fake_logits = tf.convert_to_tensor(fake_logits)
     return -tf.reduce_mean(_bce(tf.zeros_like(fake_logits), fake_logits))
 
 
 def non_saturating_generator_loss(fake_logits):
-    """Non-saturating generator loss, Goodfellow et al. 2014, section 3 (after eq. 1).
+    """Non-saturating generator loss, Goodfellow et al. 2014, section 3 (after their eq. 1).
 
     L_G = -E_z[log D(G(z))]                (minimized by G)
 
     Same fixed point as the minimax loss, but its gradient with respect to the logit is
-    ``-(1 - D(G(z)))`` (Lecture eq. 6), which is largest exactly when D rejects the samples.
+    ``-(1 - D(G(z)))`` (lectures/01_gan.md, Eq. (6)), which is largest exactly when D rejects the
+    samples.
     """
     fake_logits = tf.convert_to_tensor(fake_logits)
     return tf.reduce_mean(_bce(tf.ones_like(fake_logits), fake_logits))
@@ -110,16 +114,17 @@ def non_saturating_generator_loss(fake_logits):
 def optimal_discriminator(p_data, p_model, alpha=1.0, beta=0.0):
     """The discriminator that minimizes the label-smoothed D loss, point by point.
 
-    D*(x) = (alpha p_data(x) + beta p_model(x)) / (p_data(x) + p_model(x))     (Lecture 04 eq. 3)
+    D*(x) = (alpha p_data(x) + beta p_model(x)) / (p_data(x) + p_model(x))
 
-    for real targets ``alpha`` and fake targets ``beta`` (Salimans et al. 2016, section 3.4,
-    https://arxiv.org/abs/1606.03498). tfgan's one-sided smoothing is ``alpha = 1 -
-    label_smoothing``, ``beta = 0`` (Lecture 01 eq. 8); ``alpha = 1, beta = 0`` is Goodfellow et
-    al.'s D* (Lecture 01 eq. 2). With ``beta > 0``, D* tends to ``beta`` wherever p_data is
-    negligible next to p_model, and its logit stops pointing G's samples towards the data
-    (Lecture 04 eqs. 5-6): the reason tfgan never smooths the fake target. Unlike the losses above
-    this works on densities, not logits: it is the theory the losses are checked against
-    (``notebooks/04_training_tricks.ipynb`` plots it).
+    (lectures/04_training_tricks.md, Eq. (3)) for real targets ``alpha`` and fake targets ``beta``
+    (Salimans et al. 2016, section 3.4, https://arxiv.org/abs/1606.03498). tfgan's one-sided
+    smoothing is ``alpha = 1 - label_smoothing``, ``beta = 0`` (lectures/01_gan.md, Eq. (8));
+    ``alpha = 1, beta = 0`` is Goodfellow et al.'s D* (lectures/01_gan.md, Eq. (2)). With
+    ``beta > 0``, D* tends to ``beta`` wherever p_data is negligible next to p_model, and its logit
+    stops pointing G's samples towards the data (lectures/04_training_tricks.md, Eqs. (5)-(6)): the
+    reason tfgan never smooths the fake target. Unlike the losses above this works on densities, not
+    logits: it is the theory the losses are checked against (``notebooks/04_training_tricks.ipynb``
+    plots it).
 
     Args:
         p_data, p_model: densities (arrays of the same shape, or broadcastable), >= 0.
@@ -159,9 +164,9 @@ def get_losses(variant):
 def least_squares_generator_loss(fake_logits):
     """Least-squares (LSGAN) generator loss, as CycleGAN uses it (Zhu et al. 2017, section 4):
 
-    L_G = E_x[(D(G(x)) - 1)^2]                                        (lecture 08, Eq. 10)
+    L_G = E_x[(D(G(x)) - 1)^2]                          (lectures/09_cyclegan.md, Eq. (4))
 
-    Mao et al. 2017, "Least Squares Generative Adversarial Networks", eq. 2 with targets
+    Mao et al. 2017, "Least Squares Generative Adversarial Networks", eq. 2, with targets
     a = 0 (fake), b = 1 (real), c = 1 (what G wants D to say), https://arxiv.org/abs/1611.04076,
     without its factor 1/2 (as in the authors' CycleGAN code, ``nn.MSELoss``). ``fake_logits`` is
     D's raw, unbounded output: no sigmoid. The quadratic keeps pushing fakes that D already calls
@@ -174,7 +179,7 @@ def least_squares_generator_loss(fake_logits):
 def least_squares_discriminator_loss(real_logits, fake_logits):
     """Least-squares (LSGAN) discriminator loss (Mao et al. 2017, eq. 2; Zhu et al. 2017, section 4):
 
-    L_D = E_y[(D(y) - 1)^2] + E_x[D(G(x))^2]                          (lecture 08, Eq. 11)
+    L_D = E_y[(D(y) - 1)^2] + E_x[D(G(x))^2]            (lectures/09_cyclegan.md, Eq. (5))
 
     Targets 1 for real, 0 for fake, on D's raw outputs. CycleGAN halves this while optimizing D
     ("we divide the objective by 2"); the model does that, not this function.
@@ -187,7 +192,7 @@ def least_squares_discriminator_loss(real_logits, fake_logits):
 def l1_reconstruction_loss(target, output):
     """Mean absolute error between a target image and an output image, pix2pix's L1 term:
 
-    L_L1(G) = E_{x,y,z}[ ||y - G(x, z)||_1 ]                          (lecture 08, Eq. 2)
+    L_L1(G) = E_{x,y,z}[ ||y - G(x, z)||_1 ]             (lectures/08_image_to_image.md, Eq. (2))
 
     Isola et al. 2017, "Image-to-Image Translation with Conditional Adversarial Networks", eq. 3,
     https://arxiv.org/abs/1611.07004. As in the authors' code (``nn.L1Loss``) the norm is averaged
@@ -201,7 +206,9 @@ def l1_reconstruction_loss(target, output):
 def cycle_consistency_loss(real_x, reconstructed_x, real_y, reconstructed_y):
     """CycleGAN's cycle-consistency loss, Zhu et al. 2017, eq. 2 (https://arxiv.org/abs/1703.10593):
 
-    L_cyc(G, F) = E_x[ ||F(G(x)) - x||_1 ] + E_y[ ||G(F(y)) - y||_1 ]   (lecture 08, Eq. 7)
+    L_cyc(G, F) = E_x[ ||F(G(x)) - x||_1 ] + E_y[ ||G(F(y)) - y||_1 ]
+
+    (lectures/09_cyclegan.md, Eq. (1)).
 
     Each term a mean absolute error over pixels (the authors' ``nn.L1Loss``); the model
     multiplies the sum by lambda = 10.
@@ -213,7 +220,9 @@ def cycle_consistency_loss(real_x, reconstructed_x, real_y, reconstructed_y):
 def identity_loss(real_x, f_of_x, real_y, g_of_y):
     """CycleGAN's identity-mapping loss, Zhu et al. 2017, section 5.2 (after Taigman et al. 2017):
 
-    L_identity(G, F) = E_y[ ||G(y) - y||_1 ] + E_x[ ||F(x) - x||_1 ]     (lecture 08, Eq. 9)
+    L_identity(G, F) = E_y[ ||G(y) - y||_1 ] + E_x[ ||F(x) - x||_1 ]
+
+    (lectures/09_cyclegan.md, Eq. (3)).
 
     A generator fed an image of its own target domain should leave it alone; this keeps colour
     composition from drifting (e.g. paintings <-> photos). Weighted by 0.5 lambda in the model.
@@ -221,36 +230,38 @@ def identity_loss(real_x, f_of_x, real_y, g_of_y):
     return l1_reconstruction_loss(real_y, g_of_y) + l1_reconstruction_loss(real_x, f_of_x)
 # -- super-resolution content losses (Ledig et al. 2017, SRGAN) -----------------------------------
 # Ledig et al. 2017, "Photo-Realistic Single Image Super-Resolution Using a Generative Adversarial
-# Network", https://arxiv.org/abs/1609.04802. "Lecture eq. 10.N" is lectures/10_super_resolution.md.
-# SRGAN's adversarial part is :func:`non_saturating_generator_loss` (their eq. 6) and
-# :func:`discriminator_loss` (eq. 2); the content part is one of the two below.
+# Network", https://arxiv.org/abs/1609.04802, and lectures/10_super_resolution.md. SRGAN's
+# adversarial part is :func:`non_saturating_generator_loss` (their eq. 6) and
+# :func:`discriminator_loss` (their eq. 2); the content part is one of the two below.
 
-#: The paper's rescaling of VGG feature maps (section 3.2): "a factor of ~1/12.75 ... equivalent to
-#: multiplying Equation 5 with a rescaling factor of ~0.006" (1/12.75^2 = 0.00615).
+#: The paper's rescaling of VGG feature maps (section 3.2): "a factor of ~1/12.75", i.e. the paper's
+#: eq. 5 times a rescaling factor of ~0.006 (1/12.75^2 = 0.00615).
 VGG_FEATURE_SCALE = 1.0 / 12.75
 
 
 def mse_content_loss(real_images, fake_images):
-    """Pixel-wise MSE content loss, Ledig et al. 2017, eq. 4 (Lecture eq. 10.3).
+    """Pixel-wise MSE content loss, Ledig et al. 2017, eq. 4.
 
     l_MSE = 1/(r^2 W H) sum_x sum_y (I^HR_{x,y} - G(I^LR)_{x,y})^2
 
-    Averaged over pixels, channels and the minibatch, on images in [-1, 1] as in the paper.
+    (lectures/10_super_resolution.md, Eq. (3)). Averaged over pixels, channels and the minibatch, on
+    images in [-1, 1] as in the paper.
     """
     real_images = tf.convert_to_tensor(real_images)
     return tf.reduce_mean(tf.square(real_images - tf.cast(fake_images, real_images.dtype)))
 
 
 def vgg_content_loss(real_features, fake_features, feature_scale=VGG_FEATURE_SCALE):
-    """VGG content loss, Ledig et al. 2017, eq. 5 (Lecture eq. 10.6), with the paper's rescaling.
+    """VGG content loss, Ledig et al. 2017, eq. 5, with the paper's rescaling.
 
     l_VGG/i,j = 1/(W_ij H_ij) sum_x sum_y (s phi_ij(I^HR)_{x,y} - s phi_ij(G(I^LR))_{x,y})^2
 
-    ``phi_ij`` is the feature map of the j-th convolution (after its ReLU) before VGG19's i-th
-    max-pooling (phi_5,4 = ``block5_conv4`` by default in SRGAN), ``s = feature_scale`` = 1/12.75
-    as in the paper (section 3.2), so the loss is eq. 5 times s^2 = 0.00615. The squared distance
-    is averaged over positions, channels and the minibatch (the paper's 1/(W H) leaves the channel
-    sum implicit; the mean keeps the scale independent of the layer's width).
+    (lectures/10_super_resolution.md, Eq. (6)). ``phi_ij`` is the feature map of the j-th
+    convolution (after its ReLU) before VGG19's i-th max-pooling (phi_5,4 = ``block5_conv4`` by
+    default in SRGAN), ``s = feature_scale`` = 1/12.75 as in the paper (section 3.2), so the loss is
+    the paper's eq. 5 times s^2 = 0.00615. The squared distance is averaged over positions, channels
+    and the minibatch (the paper's 1/(W H) leaves the channel sum implicit; the mean keeps the scale
+    independent of the layer's width).
     """
     real_features = tf.convert_to_tensor(real_features)
     fake_features = tf.cast(fake_features, real_features.dtype)

@@ -5,7 +5,7 @@ depend on which network produced them: the Inception network of Salimans et al. 
 MNIST digit classifier of :mod:`tfgan.classifier` (a "classifier score", the usual stand-in for
 28x28 digits, where Inception-v3's ImageNet classes mean nothing).
 
-"Lecture Eq. (N)" is ``lectures/05_evaluation.md``. The notebook
+The lecture is ``lectures/05_evaluation.md``. The notebook
 ``notebooks/05_conditional_gan_and_evaluation.ipynb`` recomputes the Inception score and the
 Fréchet distance from scratch and compares them with these functions.
 
@@ -60,18 +60,20 @@ def inception_score(logits, splits=10, from_probs=False):
     Salimans et al. 2016, "Improved Techniques for Training GANs", section 4,
     https://arxiv.org/abs/1606.03498:
 
-        IS = exp( E_x KL( p(y|x) || p(y) ) ),   p(y) = E_x p(y|x)       (Lecture Eqs. (5)-(6))
+        IS = exp( E_x KL( p(y|x) || p(y) ) ),   p(y) = E_x p(y|x)
+
+    (lectures/05_evaluation.md, Eqs. (5)-(6)).
 
     High when each sample is classified confidently (p(y|x) has low entropy) and the samples
     cover the classes evenly (p(y) has high entropy). It ranges from 1 (every sample gets the same
     prediction) to K, the number of classes (confident one-hot predictions spread evenly);
-    Lecture Eqs. (7)-(8).
+    lectures/05_evaluation.md, Eqs. (7)-(8).
 
     As in the paper's reference code (openai/improved-gan, ``inception_score/model.py``), the
     samples are cut into ``splits`` consecutive chunks of (nearly) equal size; p(y) is estimated per
-    chunk and the score is the mean and standard deviation over chunks (Lecture Eq. (9)). Smaller
-    chunks estimate p(y) less well and bias the score down, so compare scores only at equal chunk
-    sizes.
+    chunk and the score is the mean and standard deviation over chunks (lectures/05_evaluation.md,
+    Eq. (9)). Smaller chunks estimate p(y) less well and bias the score down, so compare scores only
+    at equal chunk sizes.
 
     Args:
         logits: (N, K) classifier logits (or probabilities, with ``from_probs=True``).
@@ -121,9 +123,10 @@ def frechet_distance(features_a, features_b, eps=1e-6):
     Equilibrium", section 3 (https://arxiv.org/abs/1706.08500); the distance is Dowson and
     Landau's 1982 closed form for two Gaussians N(mu_a, S_a), N(mu_b, S_b):
 
-        d^2 = ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))     (Lecture Eq. (11))
+        d^2 = ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))
 
-    with the features' means and (N - 1)-normalized covariances (Lecture Eq. (10)).
+    (lectures/05_evaluation.md, Eq. (11)) with the features' means and (N - 1)-normalized
+    covariances (lectures/05_evaluation.md, Eq. (10)).
 
     With Inception-v3 pool features this is the FID; with a digit classifier's penultimate
     features (:mod:`tfgan.classifier`) it is the classifier analogue used on MNIST.
@@ -168,7 +171,8 @@ def conditional_accuracy(predicted_labels, requested_labels):
     """Fraction of conditional samples that a classifier assigns to the class they were asked for.
 
     For a class-conditional generator G(z, y): accuracy = mean[ classifier(G(z, y)) == y ]
-    (Lecture Eq. (13)). Compare it with the classifier's own accuracy on real held-out images.
+    (lectures/05_evaluation.md, Eq. (13)). Compare it with the classifier's own accuracy on real
+    held-out images.
     """
     predicted = np.asarray(predicted_labels).reshape(-1)
     requested = np.asarray(requested_labels).reshape(-1)
@@ -181,10 +185,11 @@ def conditional_accuracy(predicted_labels, requested_labels):
 
 
 def class_histogram(labels, num_classes):
-    """Counts of each class among ``labels`` (int64, length ``num_classes``); Lecture Eq. (14).
+    """Counts of each class among ``labels`` (int64, length ``num_classes``).
 
-    Over a generator's samples labelled by a classifier, it shows mode coverage: a healthy MNIST
-    generator gives ten bars of about N/10, a collapsed one a few tall bars.
+    lectures/05_evaluation.md, Eq. (14). Over a generator's samples labelled by a classifier, it
+    shows mode coverage: a healthy MNIST generator gives ten bars of about N/10, a collapsed one a
+    few tall bars.
     """
     labels = np.asarray(labels).reshape(-1).astype(np.int64)
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
@@ -199,7 +204,7 @@ def modes_covered(histogram, min_share=0.1):
 
     With K classes and N samples, class k counts as covered when count_k >= min_share * N / K
     (default: a tenth of its fair share, so stray misclassifications do not count as a mode);
-    Lecture Eq. (15).
+    lectures/05_evaluation.md, Eq. (15).
     """
     histogram = np.asarray(histogram, dtype=np.float64).reshape(-1)
     if histogram.size == 0 or histogram.sum() <= 0:
@@ -263,7 +268,9 @@ def psnr(reference, test, data_range=255.0, border=0, y_channel=False):
 
 
 def ssim(reference, test, data_range=255.0, border=0, y_channel=False):
-    """Mean structural similarity (SSIM) of Wang et al. 2004, eq. 13 (lecture eq. 10.9).
+    """Mean structural similarity (SSIM) of Wang et al. 2004, eq. 13.
+
+    lectures/10_super_resolution.md, Eq. (9).
 
     "Image Quality Assessment: From Error Visibility to Structural Similarity", IEEE TIP 13(4):
 

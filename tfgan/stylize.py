@@ -15,25 +15,21 @@ code 2 and a one-line message.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import tensorflow as tf
 
-from tfgan.train import _format_duration, _Parser, positive_int  # noqa: E402
+from tfgan import cli, viz
+from tfgan.callbacks import format_duration
+from tfgan.cli import non_negative_float, positive_int
+from tfgan.errors import DataError
+from tfgan.style import gatys, perceptual
 
+PROG = "python -m tfgan.stylize"
 OUTPUT_FORMATS = (".png", ".jpg", ".jpeg")
-
-
-def _non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
 
 
 def _names(text):
@@ -56,13 +52,9 @@ def _weights(text):
 
 
 def build_parser():
-    import inspect
-
-    from tfgan.style import gatys
-
     d = {k: v.default for k, v in inspect.signature(gatys.stylize).parameters.items()}
 
-    p = _Parser(prog="python -m tfgan.stylize", description=__doc__.splitlines()[0])
+    p = cli.Parser(prog=PROG, description=__doc__.splitlines()[0])
     p.add_argument("content", help="the photo (PNG, JPEG, GIF or BMP)")
     p.add_argument("style", nargs="+", help="one or more style images")
     p.add_argument("--output", "-o", default="stylized.png", help="output image, .png or .jpg (default: stylized.png)")
@@ -81,11 +73,11 @@ def build_parser():
     p.add_argument("--init", choices=gatys.INITS, default="content", help="start image (default: content)")
     p.add_argument("--preserve-color", nargs="?", const="luminance", default=None, choices=gatys.COLOR_MODES,
                    help="keep the photo's colors: luminance (the flag alone) or histogram")
-    p.add_argument("--content-weight", type=_non_negative_float, default=d["content_weight"],
+    p.add_argument("--content-weight", type=non_negative_float, default=d["content_weight"],
                    help=f"alpha (default: {d['content_weight']})")
-    p.add_argument("--style-weight", type=_non_negative_float, default=d["style_weight"],
+    p.add_argument("--style-weight", type=non_negative_float, default=d["style_weight"],
                    help=f"beta (default: {d['style_weight']})")
-    p.add_argument("--tv-weight", type=_non_negative_float, default=d["tv_weight"],
+    p.add_argument("--tv-weight", type=non_negative_float, default=d["tv_weight"],
                    help=f"total variation weight (default: {d['tv_weight']})")
     p.add_argument("--style-weights", type=_floats, default=None, help="one weight per style image, e.g. 2,1")
     p.add_argument("--content-layers", type=_names, default=list(gatys.CONTENT_LAYERS),
@@ -101,6 +93,7 @@ def build_parser():
     return p
 
 
+@cli.exit_codes(PROG)
 def main(argv=None):
     """CLI entry point; returns the exit code (0 ok, 2 bad input)."""
     parser = build_parser()
@@ -112,14 +105,9 @@ def main(argv=None):
         if not os.path.isfile(path):
             parser.error(f"image file not found: {path}")
 
-    from tfgan import viz
-    from tfgan.style import gatys, perceptual
-
     def save(path, image):
         if ext.lower() == ".png":
             return viz.save_png(path, image)
-        import tensorflow as tf
-
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         tf.io.write_file(path, tf.io.encode_jpeg(image, quality=95))
         return path
@@ -141,14 +129,13 @@ def main(argv=None):
             pooling=args.pooling, precision=args.precision, callback=on_step, progress=True,
             seed=args.seed,
         )
-    except (gatys.ImageError, perceptual.WeightsUnavailableError, ValueError) as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
-        return 2
+    except perceptual.WeightsUnavailableError as err:  # bad images are ValueErrors: exit 2 as well
+        raise DataError(str(err)) from None
     save(args.output, result.image)
     s = result.settings
     h, w = s["size"]
     seconds = time.perf_counter() - t0
-    print(f"Wrote {args.output} ({w}x{h}) in {_format_duration(seconds)}: {s['steps']} {s['optimizer']} "
+    print(f"Wrote {args.output} ({w}x{h}) in {format_duration(seconds)}: {s['steps']} {s['optimizer']} "
           f"steps at {s['steps'] / result.seconds:.2f} steps/s; weights {s['weights']} ({s['backbone']}, "
           f"{s['precision']}); final loss {result.history['total'][-1]:.4g} "
           f"(content {result.history['content'][-1]:.4g}, style {result.history['style'][-1]:.4g})")

@@ -25,11 +25,15 @@ from __future__ import annotations
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+import tensorflow as tf
 
-import numpy as np  # noqa: E402
+from tfgan import cli, imageio, viz
+from tfgan.errors import RunError
+from tfgan.models.image_to_image import ImageToImageModel
+from tfgan.runs import load_model, model_name_of
 
-from tfgan.train import RunError, _Parser, load_model, model_name_of  # noqa: E402
+PROG = "python -m tfgan.translate"
 
 
 def size_multiple(model):
@@ -59,10 +63,6 @@ def _padded(image, multiple, smallest=1):
 
 def translate_image(model, image, direction=None, resize=False):
     """Translate one uint8 (H, W, C) image (C = the run's channels); returns uint8 (H, W, C)."""
-    import tensorflow as tf
-
-    from tfgan import viz
-
     x = image.astype(np.float32) / 127.5 - 1.0
     height, width = x.shape[:2]
     if resize:
@@ -90,12 +90,9 @@ def _output_names(files, output_dir):
 def translate(run_dir, inputs, output_dir, direction=None, resize=False, progress=True):
     """Translate image files and folders with the latest checkpoint of ``run_dir``.
 
-    Returns the written paths. Raises :class:`tfgan.train.RunError` for bad input (run
+    Returns the written paths. Raises :class:`tfgan.errors.RunError` for bad input (run
     directory, model kind, direction) and :class:`tfgan.imageio.ImageReadError` for files.
     """
-    from tfgan import imageio
-    from tfgan.models.image_to_image import ImageToImageModel
-
     model = load_model(run_dir)
     if not isinstance(model, ImageToImageModel):
         raise RunError(
@@ -120,8 +117,9 @@ def translate(run_dir, inputs, output_dir, direction=None, resize=False, progres
     return outputs
 
 
+@cli.exit_codes(PROG)
 def main(argv=None):
-    parser = _Parser(prog="python -m tfgan.translate",
+    parser = cli.Parser(prog=PROG,
                      description="Translate images with a trained pix2pix or CycleGAN run.")
     parser.add_argument("run_dir", help="a pix2pix or cyclegan run directory written by python -m tfgan.train")
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders of images")
@@ -131,13 +129,7 @@ def main(argv=None):
     parser.add_argument("--resize", action="store_true",
                         help="resize to the training size and back instead of padding (see module docs)")
     args = parser.parse_args(argv)
-    from tfgan.imageio import ImageReadError
-
-    try:
-        written = translate(args.run_dir, args.inputs, args.output, args.direction, args.resize)
-    except (RunError, ImageReadError) as err:
-        print(f"{parser.prog}: error: {err}", file=sys.stderr)
-        return 2
+    written = translate(args.run_dir, args.inputs, args.output, args.direction, args.resize)
     print(f"Wrote {len(written)} translated image{'s' if len(written) != 1 else ''} to {args.output}")
     return 0
 

@@ -187,8 +187,8 @@ def plot_class_histogram(histograms, ax=None, class_names=None, min_share=0.1, f
     ``histograms`` is one histogram, a list of them, or a dict name -> histogram (e.g. real
     digits, an untrained and a trained generator). Each set is divided by its own total, so sets
     of different sizes compare; a dashed line marks the uniform share 1/K and a dotted one the
-    coverage threshold ``min_share / K`` of :func:`tfgan.metrics.modes_covered` (lecture 05,
-    Eqs. (14)-(15)). Returns the axes.
+    coverage threshold ``min_share / K`` of :func:`tfgan.metrics.modes_covered`
+    (lectures/05_evaluation.md, Eqs. (14)-(15)). Returns the axes.
     """
     import matplotlib.pyplot as plt
 

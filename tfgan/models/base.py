@@ -15,6 +15,7 @@ only the generator's optimizer.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -75,6 +76,14 @@ class TrainConfig:
         for name in ("beta1", "beta2"):
             if not 0 <= getattr(self, name) < 1:
                 raise ValueError(f"--{name} must be in [0, 1). Received: {getattr(self, name)}")
+
+
+def total_steps(config, examples_per_epoch, per_step=None):
+    """``--steps`` unless ``--epochs`` is given: epochs * examples / (batch_size * d_steps)."""
+    if config.epochs is None:
+        return config.steps
+    per_step = per_step or config.batch_size * getattr(config, "d_steps", 1)
+    return max(1, math.ceil(config.epochs * examples_per_epoch / per_step))
 
 
 @dataclass

@@ -54,7 +54,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfgan import layers, losses
-from tfgan.models.base import AdversarialModel
+from tfgan.models.base import AdversarialModel, total_steps
 from tfgan.models.image_to_image import (
     GAN_LOSSES, ImageToImageConfig, ImageToImageModel, classifier_features,
     fashion_evaluation_classifier,
@@ -254,8 +254,6 @@ class CycleGAN(ImageToImageModel):
                 getattr(self, name)._learning_rate.total_steps = self._total_steps
 
     def on_examples_per_epoch(self, examples):
-        from tfgan.train import total_steps
-
         self.set_total_steps(total_steps(self.config, examples, self.images_per_step))
 
     def call(self, inputs, training=False):

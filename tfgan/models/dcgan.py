@@ -17,9 +17,11 @@ Paper -> code: z is ``self.latent(n)``, G is ``self.generator``, D is ``sigmoid`
 ``self.discriminator``; training is Algorithm 1 of Goodfellow et al. 2014, inherited from
 :class:`tfgan.models.gan.GAN`.
 
-Departures: z is Gaussian rather than uniform; kernels are 4x4 (the paper's code uses 4x4 for
-64x64 images too, the text says 5x5 in its figure); the depth scales with the image size so that
-28x28 MNIST gets two up-sampling stages instead of the paper's four. Other networks (the
+Departures: z is Gaussian rather than uniform; kernels are 4x4 where the authors' code
+(Newmu/dcgan_code) uses 5x5 at stride 2: 4x4 is what most later implementations use
+(soumith/dcgan.torch, the PyTorch example), because the stride then divides the kernel size and
+the stamps overlap evenly (lectures/03_transposed_convolution.md, Eq. (15)); the depth scales with
+the image size so that 28x28 MNIST gets two up-sampling stages instead of the paper's four. Other networks (the
 TensorFlow tutorial's, for instance) can be passed as ``generator=``/``discriminator=``.
 """
 

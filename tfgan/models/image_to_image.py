@@ -1,6 +1,7 @@
 """What pix2pix and CycleGAN share: settings, data, preview grids and held-out evaluation.
 
-Lecture: ``lectures/08_image_to_image.md``; notebooks ``08_pix2pix.ipynb`` and ``09_cyclegan.ipynb``.
+Lectures: ``lectures/08_image_to_image.md`` and ``lectures/09_cyclegan.md``; notebooks
+``08_pix2pix.ipynb`` and ``09_cyclegan.ipynb``.
 The models themselves are in :mod:`tfgan.models.pix2pix` and :mod:`tfgan.models.cyclegan`.
 
 Sizes. The papers train at 256x256 (random crops of 286x286 resizes) with batch size 1 and 64

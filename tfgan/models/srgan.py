@@ -66,8 +66,10 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan import losses
+from tfgan.errors import RunError
 from tfgan.layers import PixelShuffle
 from tfgan.models.base import AdversarialModel, TrainConfig
+from tfgan.ops import tiling
 
 SCALES = (2, 3, 4, 8)
 CONTENT_LOSSES = ("vgg", "mse")
@@ -385,23 +387,19 @@ class SRResNet(AdversarialModel):
 
     def sample(self, n, seed=None, z=None):
         """SR models map LR images to HR ones; there is no latent space to sample (tfgan.generate)."""
-        from tfgan import train
-
-        raise train.RunError(
+        raise RunError(
             "srresnet and srgan runs upscale images instead of sampling from noise; use "
             "python -m tfgan.upscale RUN_DIR INPUT... --output DIR"
         )
 
     def upscale(self, image, tile=None, overlap=None, progress=False):
-        """Upscale one uint8 (H, W, 3) photo by ``scale`` in tiles (see :func:`tfgan.upscale.upscale`).
+        """Upscale one uint8 (H, W, 3) photo by ``scale`` in tiles (see :func:`tfgan.ops.tiling.upscale`).
 
         ``overlap`` defaults to :func:`receptive_radius`, which makes the tiles invisible.
         """
-        from tfgan import upscale
-
         overlap = receptive_radius(self.config) if overlap is None else overlap
-        return upscale.upscale(self.generator, image, self.config.scale,
-                               tile=tile or upscale.DEFAULT_TILE, overlap=overlap, progress=progress)
+        return tiling.upscale(self.generator, image, self.config.scale,
+                              tile=tile or tiling.DEFAULT_TILE, overlap=overlap, progress=progress)
 
     def evaluation(self, num=None, progress=False):
         """PSNR (dB) and SSIM of SR and of bicubic upscaling on the held-out photos.
@@ -496,68 +494,52 @@ class SRGAN(SRResNet):
 
     # -- starting from SRResNet ----------------------------------------------------------------------
     def make_dataset(self, seed, repeat=True):
-        """As SRResNet's; first checks what training needs besides data (``tfgan.train`` calls this
-        before it starts the progress bar): the VGG weights and the ``--init-from`` run."""
+        """As SRResNet's; first checks what training needs besides data (``tfgan.trainer`` calls
+        this before it starts the progress bar): the VGG weights. ``tfgan.trainer`` opens the
+        ``--init-from`` run and hands it to :meth:`initialize_from`."""
         self.check_training_inputs()
         return super().make_dataset(seed, repeat)
 
     def check_training_inputs(self):
-        """Build the VGG content network and check ``--init-from``; ``tfgan.train.RunError`` if not usable."""
-        from tfgan import train
-
+        """Build the VGG content network; ``tfgan.errors.RunError`` if its weights are not usable."""
         if self.config.content_loss == "vgg":
             from tfgan.style import perceptual
 
             try:
                 self.content_extractor
             except perceptual.WeightsUnavailableError as err:
-                raise train.RunError(str(err)) from None
-        if self.config.init_from:
-            self._init_checkpoint(self.config.init_from)
+                raise RunError(str(err)) from None
 
     def on_train_begin(self, start_step):
-        """At step 0, load G from ``--init-from`` (a resumed run keeps its own weights)."""
-        self.check_training_inputs()  # no-op when make_dataset ran it
-        if start_step == 0 and self.config.init_from:
-            path = self.load_generator_from(self.config.init_from)
-            print(f"Initialized the generator from {path}")
-        elif start_step == 0:
+        """Builds VGG (a no-op when make_dataset ran); notes a from-scratch start without --init-from."""
+        self.check_training_inputs()
+        if start_step == 0 and not self.config.init_from:
             print("Note: no --init-from given, so SRGAN's generator starts from random weights; the "
                   "paper starts from a trained SRResNet (python -m tfgan.train srresnet ...).")
 
-    def load_generator_from(self, run_dir):
-        """Restore G from the latest checkpoint of an SRResNet run; returns the checkpoint path.
+    def initialize_from(self, source):
+        """Restore G from ``source``, the ``--init-from`` run (a :class:`tfgan.runs.SavedRun`, which
+        ``tfgan.trainer`` opens); returns the names of the restored networks.
 
-        Raises ``tfgan.train.RunError`` when ``run_dir`` is not an SRResNet run with the same
-        scale, residual blocks and filters, or has no checkpoint.
+        Raises ``tfgan.errors.RunError`` when ``source`` is not an SRResNet run with the same scale,
+        residual blocks and filters, or has no checkpoint.
         """
-        latest = self._init_checkpoint(run_dir)
-        tf.train.Checkpoint(generator=self.generator).restore(latest).expect_partial().assert_existing_objects_matched()
-        return latest
-
-    def _init_checkpoint(self, run_dir):
-        """The latest checkpoint of a compatible SRResNet run, or ``RunError`` saying what is wrong."""
-        import os
-
-        from tfgan import train
-
-        saved = train.load_run_config(run_dir)
-        name = train.model_name_of(saved)
-        if name != "srresnet":
-            raise train.RunError(
-                f"--init-from {run_dir} is a {name} run; expected an srresnet run "
+        if source.model_name != "srresnet":
+            raise RunError(
+                f"--init-from {source.run_dir} is a {source.model_name} run; expected an srresnet run "
                 "(train one with python -m tfgan.train srresnet ...)"
             )
         fields = ("scale", "residual_blocks", "filters")
-        diffs = [f"--{f.replace('_', '-')} {getattr(saved, f)}" for f in fields
-                 if getattr(saved, f) != getattr(self.config, f)]
+        diffs = [f"--{f.replace('_', '-')} {getattr(source.config, f)}" for f in fields
+                 if getattr(source.config, f) != getattr(self.config, f)]
         if diffs:
             mine = ", ".join(f"--{f.replace('_', '-')} {getattr(self.config, f)}" for f in fields)
-            raise train.RunError(
-                f"--init-from {run_dir} has {', '.join(diffs)}, but this run has {mine}; "
+            raise RunError(
+                f"--init-from {source.run_dir} has {', '.join(diffs)}, but this run has {mine}; "
                 "pass the SRResNet run's settings"
             )
-        latest = tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))
-        if latest is None:
-            raise train.RunError(f"--init-from {run_dir} has no checkpoint yet; train it first")
-        return latest
+        if source.checkpoint is None:
+            raise RunError(f"--init-from {source.run_dir} has no checkpoint yet; train it first")
+        restored = tf.train.Checkpoint(generator=self.generator).restore(source.checkpoint)
+        restored.expect_partial().assert_existing_objects_matched()
+        return ["generator"]

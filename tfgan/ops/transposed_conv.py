@@ -16,22 +16,25 @@ swapped. Both views give the same numbers; the tests check it, and check both ag
 ``tf.nn.conv2d_transpose`` and ``keras.layers.Conv2DTranspose``.
 
 Where the stride does not divide the kernel size, output pixels receive unequal numbers of
-kernel taps (:func:`overlap_counts`): the checkerboard artifacts of generators built from
-transposed convolutions.
+kernel taps (:func:`overlap_counts`), one source of the checkerboard artifacts of generators built
+from transposed convolutions; even where it divides, the interleaved sub-kernels need not sum to
+the same value (lectures/03_transposed_convolution.md, Eqs. (15) and (16)).
 
-Lecture: ``lectures/03_transposed_convolution.md`` ("Eq. (n)" below refers to it); notebook:
+Lecture: ``lectures/03_transposed_convolution.md``; notebook:
 ``notebooks/03_transposed_convolution.ipynb``.
 
 Conventions (TensorFlow's):
 
 - An image is ``(H, W, C)``; ``vec`` flattens one image in row-major ``(H, W, C)`` order, i.e.
-  ``x.reshape(-1)``, so pixel ``(r, c, ch)`` lands at index ``(r * W + c) * C + ch`` (Eq. 4).
-- Kernels are ``(kh, kw, Cin, Cout)`` and TF's conv2d is cross-correlation (Eq. 1, no kernel
-  flip). ``tf.nn.conv2d_transpose`` takes the *same* tensor, read as ``(kh, kw, out, in)`` of the
-  transposed op; Keras' ``Conv2DTranspose.kernel`` is ``(kh, kw, filters, in_channels)``, again
-  the same layout.
+  ``x.reshape(-1)``, so pixel ``(r, c, ch)`` lands at index ``(r * W + c) * C + ch``
+  (lectures/03_transposed_convolution.md, Eq. (4)).
+- Kernels are ``(kh, kw, Cin, Cout)`` and TF's conv2d is cross-correlation, no kernel flip
+  (lectures/03_transposed_convolution.md, Eq. (1)). ``tf.nn.conv2d_transpose`` takes the *same*
+  tensor, read as ``(kh, kw, out, in)`` of the transposed op; Keras' ``Conv2DTranspose.kernel`` is
+  ``(kh, kw, filters, in_channels)``, again the same layout.
 - ``"same"`` padding: ``Ho = ceil(H / s)``, ``pad_total = max((Ho - 1) * s + k - H, 0)``,
-  ``pad_top = pad_total // 2``; the odd extra row/column goes to the bottom/right (Eq. 3).
+  ``pad_top = pad_total // 2``; the odd extra row/column goes to the bottom/right
+  (lectures/03_transposed_convolution.md, Eq. (3)).
 
 References: V. Dumoulin and F. Visin, "A guide to convolution arithmetic for deep learning",
 2016, arXiv:1603.07285 (Sections 2 and 4: convolution as a matrix, transposed convolution).
@@ -119,7 +122,10 @@ def _check_image_shape(shape, cin, name):
 
 
 def conv2d_output_size(n, k, s, padding):
-    """Output length and ``(pad_before, pad_after)`` of a 1-D conv, TensorFlow's rules (Eqs. 2-3)."""
+    """Output length and ``(pad_before, pad_after)`` of a 1-D conv, TensorFlow's rules.
+
+    lectures/03_transposed_convolution.md, Eqs. (2)-(3).
+    """
     padding = _check_padding(padding)
     if padding == "valid":
         if n < k:
@@ -139,7 +145,9 @@ def conv2d_output_size(n, k, s, padding):
 def conv2d_matrix(kernel, input_shape, strides=1, padding="valid"):
     """Dense matrix ``M`` with ``M @ vec(x) == vec(conv2d(x))``, shape ``(Ho*Wo*Cout, H*W*Cin)``.
 
-    Lecture 03, Eq. (5); the lecture's examples are Eqs. (6) and (7). ``vec`` is row-major ``(H, W, C)`` flattening (``x.reshape(-1)``). ``kernel`` is
+    lectures/03_transposed_convolution.md, Eq. (5); the lecture's examples are
+    lectures/03_transposed_convolution.md, Eqs. (6) and (7). ``vec`` is row-major ``(H, W, C)``
+    flattening (``x.reshape(-1)``). ``kernel`` is
     ``(kh, kw, Cin, Cout)``; ``input_shape`` is ``(H, W, Cin)`` or ``(H, W)`` when Cin == 1.
     Float64.
     """
@@ -198,7 +206,10 @@ def _check_y(y, cout=None):
 
 
 def _check_fits(y, kernel_size, hw, strides, padding, output_shape):
-    """The forward conv of ``hw`` must produce ``y``'s spatial size (Eqs. 2-3)."""
+    """The forward conv of ``hw`` must produce ``y``'s spatial size.
+
+    lectures/03_transposed_convolution.md, Eqs. (2)-(3).
+    """
     (kh, kw), (h, w), (sh, sw) = kernel_size, hw, strides
     ho, _ = conv2d_output_size(h, kh, sh, padding)
     wo, _ = conv2d_output_size(w, kw, sw, padding)
@@ -225,10 +236,11 @@ def _check_transpose_args(y, kernel, output_shape, strides, padding):
 def conv2d_transpose_via_matmul(y, kernel, output_shape, strides=1, padding="valid"):
     """``M^T @ vec(y)`` reshaped to ``output_shape``: the transposed convolution as a matrix.
 
-    Lecture 03, Eq. (8). Equals ``tf.nn.conv2d_transpose(y[None], kernel, (1, H, W, Cin), strides,
-    padding)`` with the same ``(kh, kw, Cin, Cout)`` kernel. ``y`` is ``(Ho, Wo, Cout)`` or
-    ``(N, Ho, Wo, Cout)``; ``output_shape`` is ``(H, W, Cin)``, needed because several H map to the
-    same Ho when s > 1 (Eq. 11).
+    lectures/03_transposed_convolution.md, Eq. (8). Equals
+    ``tf.nn.conv2d_transpose(y[None], kernel, (1, H, W, Cin), strides, padding)`` with the same
+    ``(kh, kw, Cin, Cout)`` kernel. ``y`` is ``(Ho, Wo, Cout)`` or ``(N, Ho, Wo, Cout)``;
+    ``output_shape`` is ``(H, W, Cin)``, needed because several H map to the same Ho when s > 1
+    (lectures/03_transposed_convolution.md, Eq. (11)).
     """
     y, kernel, (h, w, cin), strides, padding, batched = _check_transpose_args(
         y, kernel, output_shape, strides, padding
@@ -245,18 +257,20 @@ def _insert_zeros(y, kernel_size, hw, strides, padding):
     _, (pt, _) = conv2d_output_size(h, kh, sh, padding)
     _, (pl, _) = conv2d_output_size(w, kw, sw, padding)
     dilated = np.zeros((n, (ho - 1) * sh + 1, (wo - 1) * sw + 1, c))
-    dilated[:, ::sh, ::sw, :] = y  # Eq. (12)
+    dilated[:, ::sh, ::sw, :] = y  # lectures/03_transposed_convolution.md, Eq. (12)
     # A stride-1 valid conv of a (P, Q) map with a (kh, kw) kernel gives (P - kh + 1, Q - kw + 1),
     # so the padded map must be (h + kh - 1, w + kw - 1). The bottom/right pad takes the rest:
     # TF's odd extra "same" row, and rows a "valid" conv never reached when (H - k) % s != 0.
-    top, left = kh - 1 - pt, kw - 1 - pl  # Eq. (13)
+    top, left = kh - 1 - pt, kw - 1 - pl  # lectures/03_transposed_convolution.md, Eq. (13)
     bottom = h + kh - 1 - dilated.shape[1] - top
     right = w + kw - 1 - dilated.shape[2] - left
     return np.pad(dilated, ((0, 0), (top, bottom), (left, right), (0, 0)))
 
 
 def insert_zeros(y, kernel_size, output_shape, strides=1, padding="valid"):
-    """The map the zero-insertion view slides its flipped kernel over (Lecture 03, Eqs. 12-13).
+    """The map the zero-insertion view slides its flipped kernel over.
+
+    lectures/03_transposed_convolution.md, Eqs. (12)-(13).
 
     ``s - 1`` zeros between neighbouring pixels of ``y``, then ``k - 1 - pad_before`` zeros on the
     top/left border and what is left to reach ``(H + kh - 1, W + kw - 1)`` on the bottom/right.
@@ -274,7 +288,9 @@ def insert_zeros(y, kernel_size, output_shape, strides=1, padding="valid"):
 
 
 def conv2d_transpose_via_zero_insertion(y, kernel, output_shape, strides=1, padding="valid"):
-    """The same transposed convolution the "slide" way (Lecture 03, Eq. 14).
+    """The same transposed convolution the "slide" way.
+
+    lectures/03_transposed_convolution.md, Eq. (14).
 
     :func:`insert_zeros`, then a stride-1 "valid" cross-correlation with the spatially flipped
     kernel, in/out channels swapped (Dumoulin & Visin 2016, Section 4.6).
@@ -284,7 +300,8 @@ def conv2d_transpose_via_zero_insertion(y, kernel, output_shape, strides=1, padd
     )
     kh, kw = kernel.shape[:2]
     padded = _insert_zeros(y, (kh, kw), (h, w), strides, padding)
-    flipped = kernel[::-1, ::-1].transpose(0, 1, 3, 2)  # (kh, kw, Cout, Cin), Eq. (14)
+    # (kh, kw, Cout, Cin): lectures/03_transposed_convolution.md, Eq. (14)
+    flipped = kernel[::-1, ::-1].transpose(0, 1, 3, 2)
     windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(1, 2))
     x = np.einsum("nijcab,abcd->nijd", windows, flipped)  # (N, H, W, Cin)
     return x if batched else x[0]
@@ -294,7 +311,10 @@ def conv2d_transpose_via_zero_insertion(y, kernel, output_shape, strides=1, padd
 
 
 def _overlap_1d(n, k, s, padding):
-    """Kernel taps landing on each of the ``n`` output positions (one row of Eq. 15)."""
+    """Kernel taps landing on each of the ``n`` output positions.
+
+    One row of lectures/03_transposed_convolution.md, Eq. (15).
+    """
     n_in, (before, _) = conv2d_output_size(n, k, s, padding)
     counts = np.zeros(n, dtype=np.int64)
     for i in range(n_in):  # input pixel i stamps the kernel onto positions s*i - before + (0..k-1)
@@ -306,11 +326,11 @@ def _overlap_1d(n, k, s, padding):
 def overlap_counts(kernel_size, output_shape, strides=1, padding="valid"):
     """How many (input pixel, kernel tap) pairs a transposed convolution sums at each output pixel.
 
-    Lecture 03, Eq. (15): the output of the transposed convolution of an all-ones input with an
-    all-ones single-channel kernel, ``n(r, c) = n_h(r) * n_w(c)``. Away from the border it is
-    constant exactly when the stride divides the kernel size; otherwise it alternates, the
-    checkerboard of Odena et al. 2016. ``output_shape`` is the transposed conv's output
-    ``(H, W)``. Returns an int64 ``(H, W)`` array.
+    lectures/03_transposed_convolution.md, Eq. (15): the output of the transposed convolution of an
+    all-ones input with an all-ones single-channel kernel, ``n(r, c) = n_h(r) * n_w(c)``. Away from
+    the border it is constant exactly when the stride divides the kernel size; otherwise it
+    alternates, the checkerboard of Odena et al. 2016. ``output_shape`` is the transposed conv's
+    output ``(H, W)``. Returns an int64 ``(H, W)`` array.
     """
     kh, kw = _check_pair(kernel_size, "kernel_size", "(kh, kw)")
     sh, sw = _check_strides(strides)

@@ -3,7 +3,7 @@
 ``tfgan.style.perceptual.FeatureExtractor`` is a frozen VGG returning named layer outputs; it also
 serves SRGAN's VGG content loss. ``tfgan.style.gatys.stylize`` paints a photo in a painting's
 style by optimizing the pixels. Importing this package needs no optional dependency.
-Lecture: ``lectures/06_style_transfer.md``.
+Lectures: ``lectures/06_style_transfer.md`` and ``lectures/07_gatys_style_transfer.md``.
 """
 
 from tfgan.style.gatys import (

@@ -3,8 +3,9 @@
 Gatys et al. 2015, "A Neural Algorithm of Artistic Style", https://arxiv.org/abs/1508.06576, and
 2016, "Image Style Transfer Using Convolutional Neural Networks" (CVPR), section 2; color
 preservation from Gatys et al. 2016, "Preserving Color in Neural Artistic Style Transfer",
-https://arxiv.org/abs/1606.05897. Lecture: ``lectures/06_style_transfer.md`` ("eq. N" below is
-that lecture's); notebooks: ``notebooks/06_style_representations.ipynb`` (reconstructions) and
+https://arxiv.org/abs/1606.05897. Lectures: ``lectures/06_style_transfer.md`` (the
+representations) and ``lectures/07_gatys_style_transfer.md`` (the transfer); notebooks:
+``notebooks/06_style_representations.ipynb`` (reconstructions) and
 ``notebooks/07_gatys_style_transfer.ipynb`` (the transfer).
 
 The network stays fixed; the *image* is the only variable. Content is the feature maps of a high
@@ -20,15 +21,17 @@ Paper -> code: ``F^l`` (the N_l x M_l feature matrix of layer l) is ``features[l
 
 Where the code departs from the papers (and why):
 
-* Normalization: the Gram matrix is divided by ``M_l`` (eq. 3) so that its entries do not grow
-  with the image size; the per-layer style loss ``E_l = 1/(4 N_l^2) sum (G - A)^2`` (eq. 4) with it
-  equals the paper's ``1/(4 N_l^2 M_l^2) sum (G - A)^2`` exactly. The content loss (eq. 2) is the
-  paper's ``1/2 sum (F - P)^2`` divided by ``N_l M_l`` (a mean), so ``content_weight`` does not
-  depend on image size either. The weights' defaults are therefore not the papers' alpha/beta.
+* Normalization: the Gram matrix is divided by ``M_l`` (lectures/06_style_transfer.md, Eq. (3))
+  so that its entries do not grow with the image size; the per-layer style loss
+  ``E_l = 1/(4 N_l^2) sum (G - A)^2`` (lectures/06_style_transfer.md, Eq. (4)) with it equals the
+  paper's ``1/(4 N_l^2 M_l^2) sum (G - A)^2`` exactly. The content loss
+  (lectures/06_style_transfer.md, Eq. (2)) is the paper's ``1/2 sum (F - P)^2`` divided by
+  ``N_l M_l`` (a mean), so ``content_weight`` does not depend on image size either. The weights'
+  defaults are therefore not the papers' alpha/beta.
 * Adam is the default optimizer (the papers use L-BFGS, available as ``optimizer="lbfgs"``);
   pixels are clipped to [0, 255] after every step (L-BFGS-B gets the same box as bounds).
-* A small total-variation term (eq. 7; Mahendran and Vedaldi 2015) is added; ``tv_weight=0``
-  turns it off.
+* A small total-variation term (lectures/07_gatys_style_transfer.md, Eq. (1): the anisotropic
+  form of Mahendran and Vedaldi 2015's regularizer) is added; ``tv_weight=0`` turns it off.
 * Max pooling by default (``pooling="avg"`` gives the papers' average pooling).
 """
 
@@ -89,15 +92,17 @@ class ImageError(ValueError):
 
 
 # --------------------------------------------------------------------------------------------
-# Losses (lecture eqs. 2-7). Features are (B, H, W, C) float tensors; losses are scalars (mean
-# over the batch).
+# Losses (lectures/06_style_transfer.md, Eqs. (2)-(5);
+# lectures/07_gatys_style_transfer.md, Eq. (1)).
+# Features are (B, H, W, C) float tensors; losses are scalars (mean over the batch).
 
 
 def gram_matrix(features):
-    """Normalized Gram matrix, eq. 3: ``G_ij = 1/M sum_k F_ik F_jk`` with ``M = H W``.
+    """Normalized Gram matrix ``G_ij = 1/M sum_k F_ik F_jk`` with ``M = H W``.
 
-    ``features`` (B, H, W, C) -> (B, C, C): the correlations between the channels, averaged over
-    the M positions (Gatys et al. 2016, eq. 3, divided by M; see the module docstring).
+    lectures/06_style_transfer.md, Eq. (3). ``features`` (B, H, W, C) -> (B, C, C): the correlations
+    between the channels, averaged over the M positions (Gatys et al. 2016, eq. 3, divided by M; see
+    the module docstring).
     """
     features = tf.convert_to_tensor(features, tf.float32)
     shape = tf.shape(features)
@@ -106,22 +111,28 @@ def gram_matrix(features):
 
 
 def content_loss(features, target):
-    """Content loss, eq. 2: ``1/(2 N M) sum (F - P)^2``, the mean of half the squared errors."""
+    """Content loss ``1/(2 N M) sum (F - P)^2``, the mean of half the squared errors.
+
+    lectures/06_style_transfer.md, Eq. (2).
+    """
     features = tf.convert_to_tensor(features, tf.float32)
     return 0.5 * tf.reduce_mean(tf.square(features - target))
 
 
 def layer_style_loss(gram, target_gram):
-    """One layer's style loss, eq. 4: ``E_l = 1/(4 N^2) sum_ij (G_ij - A_ij)^2`` on normalized
-    Grams, i.e. Gatys et al.'s ``1/(4 N^2 M^2) sum (G - A)^2`` on unnormalized ones."""
+    """One layer's style loss ``E_l = 1/(4 N^2) sum_ij (G_ij - A_ij)^2`` on normalized Grams.
+
+    lectures/06_style_transfer.md, Eq. (4); i.e. Gatys et al.'s ``1/(4 N^2 M^2) sum (G - A)^2``
+    on unnormalized ones.
+    """
     return 0.25 * tf.reduce_mean(tf.square(tf.convert_to_tensor(gram, tf.float32) - target_gram))
 
 
 def style_loss(features: Mapping, target_grams: Mapping, layer_weights: Mapping | None = None):
-    """Style loss, eq. 5: ``sum_l w_l E_l`` over the layers of ``target_grams``.
+    """Style loss ``sum_l w_l E_l`` over the layers of ``target_grams``.
 
-    ``layer_weights`` maps layer -> w_l; by default ``w_l = 1 / (number of layers)`` as in the
-    papers.
+    lectures/06_style_transfer.md, Eq. (5). ``layer_weights`` maps layer -> w_l; by default
+    ``w_l = 1 / (number of layers)`` as in the papers.
     """
     names = list(target_grams)
     weights = _layer_weights(names, layer_weights)
@@ -132,10 +143,12 @@ def style_loss(features: Mapping, target_grams: Mapping, layer_weights: Mapping 
 
 
 def total_variation_loss(images):
-    """Total variation, eq. 7: ``1/(H W C) sum (|x_{i+1,j} - x_{i,j}| + |x_{i,j+1} - x_{i,j}|)``.
+    """Total variation ``1/(H W C) sum (|x_{i+1,j} - x_{i,j}| + |x_{i,j+1} - x_{i,j}|)``.
 
-    The mean absolute difference between neighbouring pixels (beta = 1 in Mahendran and Vedaldi
-    2015): it penalizes high-frequency noise; ``tf.image.total_variation`` is the sum.
+    lectures/07_gatys_style_transfer.md, Eq. (1). The mean absolute difference between neighbouring
+    pixels: the anisotropic form of Mahendran and Vedaldi 2015's regularizer (theirs with beta = 1
+    is the isotropic sum of gradient norms). It penalizes high-frequency noise;
+    ``tf.image.total_variation`` is the sum.
     """
     images = tf.convert_to_tensor(images, tf.float32)
     size = tf.cast(tf.reduce_prod(tf.shape(images)[1:]), tf.float32)
@@ -156,7 +169,8 @@ def _layer_weights(names, layer_weights):
 
 
 # --------------------------------------------------------------------------------------------
-# Color (lecture eqs. 10-11). NumPy on (H, W, 3) float arrays in [0, 255].
+# Color (lectures/07_gatys_style_transfer.md, Eqs. (4)-(5)).
+# NumPy on (H, W, 3) float arrays in [0, 255].
 
 #: RGB -> YIQ (NTSC 1953), the matrix tf.image.rgb_to_yiq uses. Y is the luminance.
 _YIQ = np.array([[0.299, 0.587, 0.114],
@@ -165,7 +179,10 @@ _YIQ = np.array([[0.299, 0.587, 0.114],
 
 
 def rgb_to_yiq(image):
-    """(..., 3) RGB -> YIQ: Y luminance in the RGB value range, I and Q chrominance (eq. 10)."""
+    """(..., 3) RGB -> YIQ: Y luminance in the RGB value range, I and Q chrominance.
+
+    lectures/07_gatys_style_transfer.md, Eq. (4).
+    """
     return np.asarray(image, np.float64) @ _YIQ.T
 
 
@@ -175,8 +192,11 @@ def yiq_to_rgb(image):
 
 
 def match_luminance(style_y, content_y):
-    """Luminance matching, eq. 10: shift and scale the style's luminance to the content's mean and
-    standard deviation, ``L_s' = sigma_c / sigma_s (L_s - mu_s) + mu_c`` (Gatys et al. 2016b)."""
+    """Luminance matching: shift and scale the style's luminance to the content's mean and
+    standard deviation, ``L_s' = sigma_c / sigma_s (L_s - mu_s) + mu_c`` (Gatys et al. 2016b).
+
+    lectures/07_gatys_style_transfer.md, Eq. (4).
+    """
     style_y, content_y = np.asarray(style_y, np.float64), np.asarray(content_y, np.float64)
     scale = content_y.std() / max(style_y.std(), 1e-6)
     return (style_y - style_y.mean()) * scale + content_y.mean()
@@ -190,10 +210,13 @@ def _sqrtm_psd(cov, inverse=False):
 
 
 def match_color_histogram(style, content):
-    """Color histogram matching, eq. 11: an affine map of the style's RGB pixels
-    ``p' = A (p - mu_s) + mu_c`` with ``A = Sigma_c^(1/2) Sigma_s^(-1/2)`` (symmetric square roots,
-    the "image analogies" variant of Gatys et al. 2016b), so that the recolored style image has
-    the content's mean color and color covariance. Returns floats clipped to [0, 255]."""
+    """Color histogram matching: an affine map of the style's RGB pixels.
+
+    lectures/07_gatys_style_transfer.md, Eq. (5): ``p' = A (p - mu_s) + mu_c`` with
+    ``A = Sigma_c^(1/2) Sigma_s^(-1/2)`` (symmetric square roots, the "image analogies" variant of
+    Gatys et al. 2016b), so that the recolored style image has the content's mean color and color
+    covariance. Returns floats clipped to [0, 255].
+    """
     style, content = np.asarray(style, np.float64), np.asarray(content, np.float64)
     s, c = style.reshape(-1, 3), content.reshape(-1, 3)
     mu_s, mu_c = s.mean(0), c.mean(0)
@@ -370,12 +393,15 @@ class Progress:
 
 
 class Objective:
-    """Eq. 8 for one content image and one (blended) style target: alpha L_content + beta L_style
-    + gamma L_tv, evaluated on RGB images in [0, 255] of shape (1, H, W, 3).
+    """The total loss alpha L_content + beta L_style + gamma L_tv.
 
-    Several style images s with weights v_s (normalized to sum 1) are one target (eq. 6): their
-    weighted style loss equals the loss against the weighted mean Gram matrix plus a constant,
-    which is precomputed, so each step costs the same as with a single style image.
+    lectures/07_gatys_style_transfer.md, Eq. (2).
+
+    For one content image and one (blended) style target, evaluated on RGB images in [0, 255] of
+    shape (1, H, W, 3). Several style images s with weights v_s (normalized to sum 1) are one target
+    (lectures/06_style_transfer.md, Eq. (6)): their weighted style loss equals the loss against the
+    weighted mean Gram matrix plus a constant, which is precomputed, so each step costs the same as
+    with a single style image.
     """
 
     def __init__(self, extractor, content_layers=(), style_layers=(), style_layer_weights=None,
@@ -411,7 +437,10 @@ class Objective:
         self.style_constant = tf.constant(constant, tf.float32)
 
     def __call__(self, images):
-        """Weighted terms and their sum (eq. 8) as a dict of scalars."""
+        """Weighted terms and their sum, a dict of scalars.
+
+        lectures/07_gatys_style_transfer.md, Eq. (2).
+        """
         features = self.extractor(images)
         zero = tf.constant(0.0)
         c = (tf.add_n([content_loss(features[n], self.content_targets[n]) for n in self.content_layers])
@@ -475,7 +504,9 @@ def _optimize(objective, pixels, steps, optimizer, learning_rate, callback, prog
 
 
 def make_adam_step(objective, pixels, learning_rate, jit_compile=False):
-    """One compiled step (eq. 9): loss and gradient on a tape, an Adam update, clip to [0, 255].
+    """One compiled step: loss and gradient on a tape, an Adam update, clip to [0, 255].
+
+    lectures/07_gatys_style_transfer.md, Eq. (3).
 
     The image is the only variable; the extractor is frozen and its targets are constants, so the
     whole step is one ``tf.function`` call without Python work in between.
@@ -611,7 +642,8 @@ def stylize(
     seed: int = 0,
     jit_compile: bool = False,
 ) -> StyleResult:
-    """Paint ``content`` in the style of ``style`` (Gatys et al. 2016, section 2; lecture eq. 8).
+    """Paint ``content`` in the style of ``style`` (Gatys et al. 2016, section 2;
+    lectures/07_gatys_style_transfer.md, Eq. (2)).
 
     Args:
         content: a path or an RGB array (H, W, 3), uint8 or floats in [0, 255].
@@ -620,14 +652,18 @@ def stylize(
         optimizer: ``"adam"`` (``learning_rate`` in pixel units) or ``"lbfgs"`` (SciPy L-BFGS-B).
         init: start from the ``"content"`` image, white ``"noise"`` or the (first) ``"style"``
             image resized to the content's size.
-        content_weight, style_weight, tv_weight: alpha, beta, gamma of eq. 8. Only their ratios
-            matter for Adam; the defaults suit ImageNet and "hed" VGG weights at 256-512 px.
+        content_weight, style_weight, tv_weight: alpha, beta, gamma of
+            lectures/07_gatys_style_transfer.md, Eq. (2). Only their ratios matter for Adam; the
+            defaults suit ImageNet and "hed" VGG weights at 256-512 px.
         content_layers, style_layers: layer names (:func:`tfgan.style.perceptual.available_layers`).
-        style_layer_weights: w_l per style layer (eq. 5); equal weights summing to 1 by default.
-        style_weights: v_s per style image (eq. 6), normalized to sum to 1.
+        style_layer_weights: w_l per style layer (lectures/06_style_transfer.md, Eq. (5)); equal
+            weights summing to 1 by default.
+        style_weights: v_s per style image (lectures/06_style_transfer.md, Eq. (6)), normalized to
+            sum to 1.
         preserve_color: False; ``"luminance"`` (or True): transfer on the luminance channel only
-            and keep the content's chrominance (eq. 10); ``"histogram"``: recolor the style
-            image(s) to the content's color statistics first (eq. 11).
+            and keep the content's chrominance (lectures/07_gatys_style_transfer.md, Eq. (4));
+            ``"histogram"``: recolor the style image(s) to the content's color statistics first
+            (lectures/07_gatys_style_transfer.md, Eq. (5)).
         max_size: shrink the content so that its longer side is at most this (aspect kept);
             None keeps its size. Style images are resized so that their longer side is
             ``style_scale`` times the content's.
@@ -678,7 +714,8 @@ def stylize(
         styles = [match_color_histogram(s, content).astype(np.float32) for s in styles]
     content_yiq = rgb_to_yiq(content) if color == "luminance" else None
     if color == "luminance":
-        # Gray RGB images of the luminance (eq. 10): the style's matched to the content's.
+        # Gray RGB images of the luminance, the style's matched to the content's
+        # (lectures/07_gatys_style_transfer.md, Eq. (4)).
         gray = lambda y: np.repeat(y[..., None], 3, axis=-1).astype(np.float32)  # noqa: E731
         target_content = gray(content_yiq[..., 0])
         styles = [gray(match_luminance(rgb_to_yiq(s)[..., 0], content_yiq[..., 0])) for s in styles]
@@ -721,7 +758,10 @@ def _deepest(layers):
 
 
 def _render(pixels, content_yiq=None) -> np.ndarray:
-    """The variable as uint8 RGB; in luminance mode its Y with the content's I and Q (eq. 10)."""
+    """The variable as uint8 RGB; in luminance mode its Y with the content's I and Q.
+
+    lectures/07_gatys_style_transfer.md, Eq. (4).
+    """
     x = pixels.variable.numpy()[0].astype(np.float64)
     if content_yiq is not None:
         x = yiq_to_rgb(np.concatenate([x[..., :1], content_yiq[..., 1:]], axis=-1))
@@ -761,10 +801,11 @@ def reconstruct_content(image, layer="block4_conv2", steps=1000, optimizer="adam
                         extractor=None, callback=None, progress=False, seed=0, max_size=None):
     """Find an image whose ``layer`` features match ``image``'s, starting from white noise.
 
-    Minimizes the content loss (eq. 2) alone; the lecture's setting is Adam with learning rate
-    2.0 (pixel units) for up to 1000 steps. Low layers give the photo back almost exactly, high
-    layers keep the objects and layout but lose the exact colors and textures (Gatys et al.
-    2016, Fig. 1). Returns a :class:`StyleResult`; ``history["content"]`` is the feature distance.
+    Minimizes the content loss (lectures/06_style_transfer.md, Eq. (2)) alone; the lecture's setting
+    is Adam with learning rate 2.0 (pixel units) for up to 1000 steps. Low layers give the photo
+    back almost exactly, high layers keep the objects and layout but lose the exact colors and
+    textures (Gatys et al. 2016, Fig. 1). Returns a :class:`StyleResult`; ``history["content"]`` is
+    the feature distance.
     """
     return _reconstruct(image, [layer], [], steps, optimizer, learning_rate, weights, backbone,
                         pooling, precision, extractor, callback, progress, seed, max_size,
@@ -776,9 +817,9 @@ def reconstruct_style(image, layers=STYLE_LAYERS, steps=1000, optimizer="adam", 
                       extractor=None, callback=None, progress=False, seed=0, max_size=None):
     """Find an image whose Gram matrices at ``layers`` match ``image``'s, from white noise.
 
-    Minimizes the style loss (eq. 5) alone: the result has the texture of ``image`` at the
-    scales of ``layers`` but none of its layout (Gatys et al. 2016, Fig. 1). Same settings as
-    :func:`reconstruct_content`; ``history["style"]`` is the Gram distance.
+    Minimizes the style loss (lectures/06_style_transfer.md, Eq. (5)) alone: the result has the
+    texture of ``image`` at the scales of ``layers`` but none of its layout (Gatys et al. 2016, Fig.
+    1). Same settings as :func:`reconstruct_content`; ``history["style"]`` is the Gram distance.
     """
     layers = [layers] if isinstance(layers, str) else list(layers)
     return _reconstruct(image, [], layers, steps, optimizer, learning_rate, weights, backbone,

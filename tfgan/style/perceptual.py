@@ -3,7 +3,8 @@
 Simonyan and Zisserman 2014, "Very Deep Convolutional Networks for Large-Scale Image Recognition",
 https://arxiv.org/abs/1409.1556. Gatys et al. (``tfgan.style.gatys``) read content and style from
 these feature maps; SRGAN's VGG content loss (Ledig et al. 2017, eq. 5) reads ``block5_conv4``.
-Lecture: ``lectures/06_style_transfer.md`` (eq. 1); notebook: ``notebooks/06_style_representations.ipynb``.
+Lecture: lectures/06_style_transfer.md, Eq. (1); notebook:
+``notebooks/06_style_representations.ipynb``.
 
     extractor = FeatureExtractor(["block1_conv1", "block4_conv2"])   # VGG19, ImageNet weights
     features = extractor(images)    # RGB floats in [0, 255], (B, H, W, 3) -> {name: (B, h, w, c)}

@@ -1,0 +1,144 @@
+"""``run(config)``: train the model a config belongs to, in its run directory, resuming if it can.
+
+The library entry point behind ``python -m tfgan.train`` and the notebooks. It composes the layers
+below it: the model (``tfgan.models``), its run directory and checkpoints (``tfgan.runs``) and the
+Keras callbacks that log, draw, checkpoint and stop (``tfgan.callbacks``). Rerunning into an
+existing run directory resumes from its last checkpoint (``config.resume`` insists on one). Ctrl-C
+saves a checkpoint and returns; a NaN or infinite loss raises :class:`NonFiniteError` and leaves the
+last good checkpoint as the latest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import time
+
+import keras
+
+from tfgan import callbacks, models, runs
+from tfgan.errors import DataError, NonFiniteError, RunError
+
+
+@dataclasses.dataclass
+class RunResult:
+    run_dir: str
+    step: int
+    status: str  # "completed", "interrupted" or "already_done"
+    seconds: float
+
+
+def build_model(model_name, config, strategy=None):
+    """The compiled model of ``config`` with the run's checkpoint around it.
+
+    Networks, optimizers and ``compile`` are created inside ``strategy.scope()`` when a
+    ``tf.distribute`` strategy is given (the default strategy otherwise).
+    """
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    with scope:
+        model = models.get(model_name).model_class(config)
+        model.compile(jit_compile=config.jit_compile)
+        checkpoint = runs.make_checkpoint(model)
+    return model, checkpoint
+
+
+def run(config, progress=True, interrupt_after=None, strategy=None):
+    """Train the model that ``config`` belongs to, resuming from its run directory if it exists.
+
+    Returns a :class:`RunResult`. Raises :class:`tfgan.errors.RunError` for bad input (settings,
+    run directory, data) and :class:`tfgan.errors.NonFiniteError` when a loss blows up.
+    ``interrupt_after`` (tests) raises ``KeyboardInterrupt`` after that many steps, as Ctrl-C would.
+    ``strategy``: a ``tf.distribute.Strategy`` to build and train the model under.
+    """
+    model_name, config = runs.prepare_run(config)
+    run_dir = config.output_dir
+    has_checkpoint = runs.latest_checkpoint(run_dir) is not None
+    if config.resume and not has_checkpoint:
+        raise RunError(f"--resume given but {run_dir} has no checkpoint to resume from")
+    if has_checkpoint:
+        runs.check_compatible(runs.load_run_config(run_dir), config)
+
+    keras.utils.set_random_seed(config.seed)
+    model, checkpoint = build_model(model_name, config, strategy)
+    manager = runs.checkpoint_manager(checkpoint, run_dir)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    start_step = int(model.step_counter.numpy())
+    initialized = initialize_from_source(model, config, start_step)
+
+    try:
+        # A resumed run draws a new data order rather than replaying the first one.
+        dataset, examples = model.make_dataset(seed=config.seed + start_step)
+    except (DataError, FileNotFoundError, ValueError) as err:  # the data layer's errors
+        raise RunError(str(err)) from None
+    images_per_step = model.images_per_step
+    end_step = runs.total_steps(config, examples, images_per_step)
+    runs.save_run_config(run_dir, config)
+
+    if start_step >= end_step:
+        print(f"{run_dir} already trained {start_step} of {end_step} steps; nothing to do "
+              "(pass a larger --steps or --epochs to train longer).")
+        return RunResult(run_dir, start_step, "already_done", 0.0)
+    print(f"Training {model_name} on {config.dataset} ({config.split}, {examples} images) "
+          f"into {run_dir}: steps {start_step} -> {end_step}, batch {images_per_step}"
+          + (" (resumed)" if start_step else ""))
+    if initialized:
+        print(initialized)
+
+    t0 = time.perf_counter()
+    stop = callbacks.StopOnNonFinite(start_step)
+    bar = callbacks.ProgressBar(start_step, end_step, images_per_step) if progress else None
+    write = bar.write if bar else print
+    interrupt = callbacks.GracefulInterrupt(start_step, write=write)
+    logger = callbacks.IntervalLogger(run_dir, callbacks.metric_fields(model), config.log_every, end_step,
+                                      images_per_step, start_step)
+    grids = callbacks.SampleGrids(run_dir, config.num_samples, config.sample_every, start_step, logger.writer)
+    steps = [stop, interrupt, *([bar] if bar else []),
+             callbacks.TimeEstimate(start_step, end_step, images_per_step, write=write), logger, grids,
+             callbacks.PeriodicCheckpoint(manager, config.checkpoint_every, start_step)]
+    if interrupt_after is not None:
+        steps.append(callbacks.InterruptAfter(start_step + interrupt_after, start_step))
+    status = "completed"
+    try:
+        model.on_train_begin(start_step)
+        if start_step == 0:
+            grids.save(model, "step_000000.png", 0)
+        model.fit(dataset, steps_per_epoch=end_step - start_step, epochs=1, verbose=0,
+                  shuffle=False, callbacks=steps)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        for callback in steps:  # idempotent: closes the bar, flushes TensorBoard, restores SIGINT
+            callback.on_train_end()
+    if interrupt.interrupted:
+        status = "interrupted"
+    if stop.nonfinite:
+        step, bad = stop.nonfinite
+        raise NonFiniteError(
+            f"Training stopped at step {step}: non-finite loss {bad}. The last good checkpoint "
+            f"({manager.latest_checkpoint or 'none yet'}) is kept; try a lower learning rate "
+            "or --label-smoothing."
+        )
+    step = int(model.step_counter.numpy())
+    if manager.latest_checkpoint is None or not manager.latest_checkpoint.endswith(f"-{step}"):
+        manager.save(checkpoint_number=step)
+    seconds = time.perf_counter() - t0
+    if status == "completed":
+        grids.save(model, "final.png", step)
+        print(f"Done: {step} steps in {callbacks.format_duration(seconds)}. Samples: "
+              f"{os.path.join(run_dir, runs.SAMPLES_DIR, 'final.png')}; metrics: {logger.csv_path}")
+    else:
+        print(f"Interrupted at step {step}; checkpoint saved. Run the same command to resume.")
+    return RunResult(run_dir, step, status, seconds)
+
+
+def initialize_from_source(model, config, start_step):
+    """Open the run ``config.init_from`` names (SRGAN's SRResNet) and hand it to the model's
+    ``initialize_from`` hook at step 0. Returns a line to print, or None."""
+    source_dir = getattr(config, "init_from", None)
+    if not source_dir or start_step > 0:  # a resumed run keeps its own weights
+        return None
+    source = runs.open_run(source_dir)
+    names = model.initialize_from(source)
+    return f"Initialized the {' and '.join(names)} from {source.checkpoint}"
