@@ -10,7 +10,11 @@ PIP_EXTRA ?=
 ARGS ?=
 PYTEST_FLAGS ?= -q
 
-.PHONY: install train test test-fast notebooks notebooks-full benchmarks clean
+# Course data (data/README.md): local copies first, else a SHA-256-checked download into the cache
+# (~/.cache/tfgan). With TFGAN_DATA_DIR set, only local copies are used: no network.
+FETCH = $(if $(TFGAN_DATA_DIR),TFGAN_OFFLINE=1) $(PY) -m tfgan.data fetch
+
+.PHONY: install data test-data train test test-fast notebooks notebooks-full benchmarks lab labs grade clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,18 +25,27 @@ $(STAMP): requirements.txt pyproject.toml
 
 install: $(STAMP)
 
+data: install
+	$(FETCH) --all
+
+# What the tests and notebooks read: the MNIST test split, Fashion-MNIST, the style image.
+test-data: install
+	$(FETCH) mnist/test fashion_mnist starry_night
+
 train: install
+	$(FETCH) mnist
 	$(PY) -m tfgan.train dcgan --dataset mnist $(ARGS)
 
 # The whole suite: unit and CLI tests, then every notebook through nbval in smoke mode.
-test: install
+test: test-data
 	TFGAN_SMOKE=1 TFGAN_OFFLINE=1 $(PY) -m pytest $(PYTEST_FLAGS) tests notebooks --nbval-lax
 
-test-fast: install
-	$(PY) -m pytest $(PYTEST_FLAGS) tests
+# The unit tests without the ones marked slow (pytest -m "not slow") and without the notebooks.
+test-fast: test-data
+	TFGAN_SMOKE=1 TFGAN_OFFLINE=1 $(PY) -m pytest $(PYTEST_FLAGS) -m "not slow" tests
 
 # Notebooks alone; notebooks-full runs them with the full step counts (GPU runner).
-notebooks: install
+notebooks: test-data
 	TFGAN_SMOKE=1 TFGAN_OFFLINE=1 $(PY) -m pytest $(PYTEST_FLAGS) notebooks --nbval-lax
 
 notebooks-full: install
@@ -42,6 +55,25 @@ benchmarks: install
 	$(PY) benchmarks/train_speed.py
 	$(PY) benchmarks/time_to_quality.py
 	$(PY) benchmarks/style_speed.py --quality
+
+# Labs (nbgrader, labs/README.md): `make labs` writes the student versions to labs/release/;
+# `make grade` autogrades labs/submitted/<student>/<lab>/<lab>.ipynb, writes
+# labs/feedback/<student>/<lab>/<lab>.html and labs/grades.csv. nbgrader needs the venv on PATH.
+NBGRADER = cd labs && PATH="$(abspath $(VENV))/bin:$$PATH" $(abspath $(PY)) -m nbgrader
+
+labs: install
+	$(NBGRADER) generate_assignment "*" --force
+
+grade: labs
+	$(NBGRADER) autograde "*"
+	$(NBGRADER) generate_feedback "*"
+	$(NBGRADER) export --to grades.csv
+
+# JupyterLab from .venv with a "tfgan" kernel (its spec lives in .venv, so `make clean` removes it).
+lab: install
+	-$(FETCH) --all
+	$(PY) -m ipykernel install --sys-prefix --name tfgan --display-name "Python (tfgan)"
+	$(PY) -m jupyter lab
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

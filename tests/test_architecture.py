@@ -4,14 +4,17 @@ Every ``import`` in ``tfgan/`` counts, also the ones inside functions (a lazy im
 cycle is still a cycle). The layers, lowest first (a module may import its own layer and the ones
 below it; within a layer the cycle check keeps the order one way):
 
-    0  foundation   tfgan (run_mode, smoke_mode), tfgan.errors
+    0  foundation   tfgan (run_mode, smoke_mode), tfgan.errors, tfgan.checks (the labs' visible checks)
     1  ops          tfgan.ops: NumPy teaching ops, tiled inference
-    2  numerics     losses, layers, metrics, viz: tensors and pictures, nothing about files
+    2  numerics     losses, layers, metrics, viz, distribute: tensors and pictures, nothing about
+                    files (distribute: strategies and the per-replica arithmetic that layers and
+                    models use under tf.distribute)
     3  files        imageio: users' image files (draws nothing itself; uses viz)
     4  data         tfgan.data: datasets, offline copies (reads files through imageio)
     5  networks     backbones, classifier, style: frozen and small auxiliary networks, style transfer
     6  models       tfgan.models: one paper per file, the registry
-    7  runs         runs, callbacks, trainer, distribute: run directories, checkpoints, training
+    7  runs         runs, callbacks, trainer, inference: run directories, checkpoints,
+                    training, using a trained run
     8  CLIs         cli, train, generate, evaluate, stylize, translate, upscale, experiments
 """
 
@@ -25,14 +28,14 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "tfgan"
 
 LAYERS = [
-    ("foundation", ["tfgan", "tfgan.errors"]),
+    ("foundation", ["tfgan", "tfgan.errors", "tfgan.checks"]),
     ("ops", ["tfgan.ops"]),
-    ("numerics", ["tfgan.losses", "tfgan.layers", "tfgan.metrics", "tfgan.viz"]),
+    ("numerics", ["tfgan.losses", "tfgan.layers", "tfgan.metrics", "tfgan.viz", "tfgan.distribute"]),
     ("files", ["tfgan.imageio"]),
     ("data", ["tfgan.data"]),
     ("networks", ["tfgan.backbones", "tfgan.classifier", "tfgan.style"]),
     ("models", ["tfgan.models"]),
-    ("runs", ["tfgan.runs", "tfgan.callbacks", "tfgan.trainer", "tfgan.distribute"]),
+    ("runs", ["tfgan.runs", "tfgan.callbacks", "tfgan.trainer", "tfgan.inference"]),
     ("CLIs", ["tfgan.cli", "tfgan.train", "tfgan.generate", "tfgan.evaluate", "tfgan.stylize",
               "tfgan.translate", "tfgan.upscale", "tfgan.experiments"]),
 ]
@@ -40,12 +43,7 @@ RANK = {prefix: rank for rank, (_, prefixes) in enumerate(LAYERS) for prefix in 
 
 #: Private names still used across modules, each with the change that removes it. An entry that is
 #: no longer used does no harm; delete it when its change lands.
-KNOWN_PRIVATE = {
-    ("tfgan.data", "_offline"): "issue 10 item 3 makes the data package's network helpers public",
-    ("tfgan.data", "_can_connect"): "issue 10 item 3 makes the data package's network helpers public",
-    ("tfgan.models.dcgan", "_init"): "issue 10 item 2 rewrites CGAN on GAN's Algorithm 1",
-    ("tfgan.style.perceptual", "_resolve_backbone"): "issue 10 item 2 moves VGG into tfgan.backbones",
-}
+KNOWN_PRIVATE = {}
 
 
 def module_name(path):

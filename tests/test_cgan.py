@@ -55,6 +55,7 @@ def test_cgan_train_step_updates_both_networks_with_labels():
     assert int(model.d_optimizer.iterations.numpy()) == 2 and int(model.g_optimizer.iterations.numpy()) == 1
 
 
+@pytest.mark.slow
 def test_cgan_learns_to_use_the_label_on_a_toy_problem():
     """Two classes whose images differ only in brightness: after a few hundred steps, G(z | y)
     must follow y (D sees the pair, so ignoring y is penalised)."""
@@ -108,6 +109,7 @@ def test_vbn_generator_parameter_count_and_reference_batch():
     np.testing.assert_array_equal(model.generator.reference_z.numpy(), again.generator.reference_z.numpy())
 
 
+@pytest.mark.slow
 def test_vbn_dcgan_trains_and_its_reference_batch_survives_checkpoints(tmp_path, data_dir):
     cfg = DCGANConfig(norm="virtual_batch", split="test", batch_size=8, g_filters=8, d_filters=8, steps=2,
                       vbn_reference_size=8, checkpoint_every=2, sample_every=2, log_every=1,
@@ -134,6 +136,7 @@ def cgan_run(tmp_path_factory, data_dir):
     return str(run_dir)
 
 
+@pytest.mark.slow
 def test_cgan_cli_run_writes_class_by_row_grids(cgan_run):
     from tfgan.imageio import read_image
 
@@ -152,6 +155,7 @@ def test_generate_per_class_and_labels(cgan_run, tmp_path, capsys):
     assert np.load(out)["images"].shape[0] == 3
 
 
+@pytest.mark.slow
 def test_generate_label_errors(cgan_run, tmp_path, capsys, data_dir):
     out = str(tmp_path / "s.npz")
     assert generate.main([cgan_run, "--labels", "3,12", "--output", out]) == 2
@@ -164,3 +168,11 @@ def test_generate_label_errors(cgan_run, tmp_path, capsys, data_dir):
     with pytest.raises(SystemExit) as exit_info:
         generate.main([cgan_run, "--labels", "a,b", "--output", out])
     assert exit_info.value.code == 2
+
+
+def test_cgan_reuses_the_gan_algorithm_1():
+    """CGAN keeps its networks and the condition hook; the training steps are the GAN's."""
+    from tfgan.models.gan import GAN
+
+    for name in ("train_step", "discriminator_step", "generator_step"):
+        assert getattr(CGAN, name) is getattr(GAN, name), name

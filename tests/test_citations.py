@@ -11,6 +11,7 @@ not exist, of an equation number the lecture does not define, on any other spell
 to lecture files or sections that do not exist.
 """
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -246,6 +247,28 @@ def test_citations_in_lectures():
         text = path.read_text()
         problems += citation_problems(text, f"lectures/{path.name}", self_lecture=path.name)
         problems += link_problems(text, f"lectures/{path.name}", LECTURES)
+    assert problems == [], "\n".join(problems)
+
+
+def test_citations_in_the_library():
+    problems = []
+    for path in sorted((ROOT / "tfgan").rglob("*.py")):
+        problems += citation_problems(path.read_text(), str(path.relative_to(ROOT)))
+    assert problems == [], "\n".join(problems)
+
+
+def test_citations_in_the_tests():
+    """A test module whose docstring names a lecture may cite its equations as bare ``Eq. (K)``."""
+    problems = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        if path.name == Path(__file__).name:  # its own examples are wrong on purpose
+            continue
+        text = path.read_text()
+        doc = ast.get_docstring(ast.parse(text)) or ""
+        own = PATH_MENTION.search(doc)
+        problems += citation_problems(
+            text, str(path.relative_to(ROOT)), self_lecture=own.group(1) if own else None
+        )
     assert problems == [], "\n".join(problems)
 
 

@@ -37,6 +37,7 @@ def test_same_seed_same_weights():
         np.testing.assert_array_equal(wa, wb)
 
 
+@pytest.mark.slow
 def test_trains_above_90_percent(trained):
     assert trained[1] > 0.90
 
@@ -72,6 +73,7 @@ def test_predict_labels_and_accuracy(digits, trained):
     assert classifier.accuracy(trained[0], x_val[:200], y_val[:200]) == expected
 
 
+@pytest.mark.slow
 def test_score_of_a_sample_function(digits, trained):
     # A generator that replays real digits scores like the digits themselves.
     _, (x_val, _) = digits
@@ -89,6 +91,7 @@ def test_score_of_a_sample_function(digits, trained):
     np.testing.assert_allclose((mean, std), expected, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_cache_reloads_without_training(digits, tmp_path, monkeypatch):
     (x, y), _ = digits
     kwargs = dict(epochs=1, validation=0.25, cache_dir=tmp_path)

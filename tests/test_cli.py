@@ -36,6 +36,8 @@ def test_exit_codes_pass_return_values_and_other_errors_through():
 @dataclasses.dataclass
 class _Config:
     steps: int = dataclasses.field(default=5, metadata={"help": "training steps", "min": 1})
+    smoothing: float = dataclasses.field(
+        default=0.0, metadata={"help": "smoothing", "min": 0, "max": 1, "max_exclusive": True})
     loss: str = dataclasses.field(default="a", metadata={"help": "loss", "choices": ("a", "b")})
     shape: tuple[int, int] = (2, 2)
     rate: float | None = None
@@ -51,6 +53,7 @@ def test_config_flags_carry_types_choices_and_ranges():
     assert vars(parser.parse_args([])) == {}  # only explicit flags land in the namespace
     help_text = parser.format_help()
     assert "training steps (>= 1) (default: 5)" in help_text and "loss; one of a, b" in help_text
+    assert "smoothing (in [0, 1)) (default: 0.0)" in help_text
     with pytest.raises(SystemExit):
         parser.parse_args(["--loss", "c"])
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan import classifier, data, imageio, losses, models, train
+from tfgan import classifier, data, imageio, models, train
 from tfgan.models import CycleGAN, CycleGANConfig
 from tfgan.models.cyclegan import LinearDecay, resnet_generator
 from tfgan.models.pix2pix import patchgan_discriminator
@@ -35,30 +35,6 @@ def tiny(**changes):
     return CycleGANConfig(**values)
 
 
-# -- losses, by hand ----------------------------------------------------------------------------------
-def test_cycle_loss_hand_worked():
-    x = np.array([[0.0, 1.0, -1.0, 0.5]])
-    rec_x = np.array([[0.5, 1.0, -0.5, 0.5]])  # |diff| = 0.5, 0, 0.5, 0: mean 0.25
-    y = np.array([[1.0, -1.0]])
-    rec_y = np.array([[1.0, 1.0]])  # |diff| = 0, 2: mean 1.0
-    assert float(losses.cycle_consistency_loss(x, rec_x, y, rec_y)) == pytest.approx(1.25)
-    assert 10 * float(losses.cycle_consistency_loss(x, rec_x, y, rec_y)) == pytest.approx(12.5)  # lambda
-    # identity: ||G(y) - y|| + ||F(x) - x||, the same means in the other order of arguments
-    assert float(losses.identity_loss(x, rec_x, y, rec_y)) == pytest.approx(1.25)
-    assert float(losses.cycle_consistency_loss(x, x, y, y)) == 0.0
-
-
-def test_least_squares_losses_against_numpy():
-    rng = np.random.default_rng(0)
-    real, fake = rng.normal(size=(4, 3, 3, 1)), rng.normal(size=(4, 3, 3, 1))
-    assert float(losses.least_squares_generator_loss(fake)) == pytest.approx(np.mean((fake - 1) ** 2), rel=1e-6)
-    want = np.mean((real - 1) ** 2) + np.mean(fake ** 2)
-    assert float(losses.least_squares_discriminator_loss(real, fake)) == pytest.approx(want, rel=1e-6)
-    # At D's targets (real 1, fake 0) D's loss is 0; G's loss is 1 when D says 0 to its fakes.
-    assert float(losses.least_squares_discriminator_loss(np.ones(3), np.zeros(3))) == 0.0
-    assert float(losses.least_squares_generator_loss(np.zeros(3))) == 1.0
-
-
 def test_linear_decay_schedule_by_hand():
     schedule = LinearDecay(2e-4, total_steps=10, decay_from=0.5)
     values = [float(schedule(t)) for t in range(11)]
@@ -69,10 +45,13 @@ def test_linear_decay_schedule_by_hand():
 
 
 # -- networks ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_paper_networks_have_the_reference_parameter_counts():
     """ResNet-9 G and the 70x70 PatchGAN with instance norm, counted like PyTorch: the numbers
     the authors' code prints for resnet_9blocks (11.378 M) and basic D (2.765 M)."""
     config = CycleGANConfig(dataset="cycle_gan/horse2zebra")
+    assert config.image_size is None  # "auto": filled from the data registry by validate(), not by the constructor
+    config.validate()
     assert (config.image_size, config.channels, config.n_blocks, config.ngf, config.batch_size) == (256, 3, 9, 64, 1)
     g = resnet_generator(256, 3, ngf=64, n_blocks=9)
     assert trainable_count(g) == 11_378_179
@@ -106,7 +85,7 @@ def test_default_offline_model_shapes_and_pinned_counts():
     ({"decay_from": 1.5}, "--decay-from must be in [0, 1]"),
     ({"lambda_cycle": -1.0}, "--lambda-cycle must be >= 0"),
     ({"gan_loss": "hinge"}, "--gan-loss must be one of"),
-    ({"padding": "same"}, "--padding must be reflect or zero"),
+    ({"padding": "same"}, "--padding must be one of reflect, zero. Received: 'same'"),
 ])
 def test_bad_config_values_are_rejected(changes, message):
     import re
@@ -116,6 +95,7 @@ def test_bad_config_values_are_rejected(changes, message):
 
 
 # -- training ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_one_train_step_updates_all_four_networks_and_the_pools():
     model = CycleGAN(tiny())
     model.compile(jit_compile=False)
@@ -130,9 +110,9 @@ def test_one_train_step_updates_all_four_networks_and_the_pools():
         assert any(not np.allclose(b, a.numpy()) for b, a in zip(before[name], net.trainable_weights)), name
     assert set(logs) == set(CycleGAN.tracker_names)
     assert all(np.isfinite(float(v)) for v in logs.values())
-    cycle = np.mean(np.abs(rec_x - x)) + np.mean(np.abs(rec_y - y))  # Eq. 2
+    cycle = np.mean(np.abs(rec_x - x)) + np.mean(np.abs(rec_y - y))  # the paper's eq. 2
     assert float(logs["cycle_loss"]) == pytest.approx(cycle, rel=1e-4)
-    # Eq. 3 plus the identity term: GAN(G) + GAN(F) + 10 cyc + 0.5 * 10 identity
+    # the paper's eq. 3 plus the identity term: GAN(G) + GAN(F) + 10 cyc + 0.5 * 10 identity
     expected = (float(logs["gan_g"]) + float(logs["gan_f"]) + 10 * float(logs["cycle_loss"])
                 + 5 * float(logs["identity_loss"]))
     assert float(logs["g_loss"]) == pytest.approx(expected, rel=1e-5)
@@ -152,6 +132,19 @@ def test_learning_rate_decays_over_the_second_half():
     np.testing.assert_allclose(rates, [[2e-4] * 4] * 3 + [[1e-4] * 4], rtol=1e-5)  # t = 0..3 of T = 4
     model.set_total_steps(100)  # --epochs: stretched once the epoch size is known
     assert float(model.g_optimizer.learning_rate) == pytest.approx(2e-4)
+
+
+def test_four_optimizers_come_from_the_base_compile():
+    from tfgan.models.base import AdversarialModel
+
+    assert CycleGAN.compile is AdversarialModel.compile  # no compile of its own
+    model = CycleGAN(tiny(steps=4))
+    model.compile(jit_compile=False)
+    assert list(model.optimizers()) == ["g_optimizer", "f_optimizer", "d_x_optimizer", "d_y_optimizer"]
+    for name, (network, _) in CycleGAN.optimizer_networks.items():  # built on its own network
+        assert len(model.optimizers()[name].variables) > 2 * len(model.networks()[network].trainable_weights)
+    model.set_total_steps(100)
+    assert [s.total_steps for s in model.lr_schedules] == [100] * 4
 
 
 # -- data -------------------------------------------------------------------------------------------
@@ -179,6 +172,7 @@ def test_unpaired_folder_and_epoch_size(tmp_path):
     assert float(tf.reduce_max(a)) <= 0.01 and float(tf.reduce_min(b)) >= -0.01  # A dark, B bright
 
 
+@pytest.mark.slow
 def test_tfds_cycle_gan_offline_fails_fast_with_advice(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "tfds"))
     assert "cycle_gan/horse2zebra" in data.translation_datasets()
@@ -194,7 +188,7 @@ def test_tfds_cycle_gan_loader_with_tfds_mock_data(tmp_path, monkeypatch):
     import tensorflow_datasets as tfds
 
     monkeypatch.setenv("TFGAN_OFFLINE", "0")
-    monkeypatch.setattr(data, "_can_connect", lambda *args, **kwargs: None)  # pretend to be online
+    monkeypatch.setattr(data.network, "can_connect", lambda *args, **kwargs: None)  # pretend to be online
     with tfds.testing.mock_data(num_examples=5):
         split = data.translation_data("cycle_gan/horse2zebra", "train", data_dir=tmp_path)
         assert not split.paired and (split.num_a, split.num_b) == (5, 5)
@@ -205,6 +199,7 @@ def test_tfds_cycle_gan_loader_with_tfds_mock_data(tmp_path, monkeypatch):
 
 
 # -- checkpoints, evaluation, CLI -----------------------------------------------------------------------
+@pytest.mark.slow
 def test_run_checkpoints_the_pools_and_evaluates(tmp_path):
     config = tiny(dataset=f"folder:{unpaired_folder(tmp_path / 'sq')}", output_dir=str(tmp_path / "run"),
                   lambda_identity=0.0)

@@ -30,6 +30,7 @@ def mnist_classifier(cache, data_dir):
     return evaluate.load_dataset_classifier("mnist", train_if_missing=False)
 
 
+@pytest.mark.slow
 def test_train_classifier_saves_weights_and_held_out_accuracy(mnist_classifier, cache):
     _, info = mnist_classifier
     saved = json.loads((cache / "classifiers" / "mnist.json").read_text())
@@ -76,6 +77,7 @@ def cgan_run(tmp_path_factory, data_dir):
     return run_dir
 
 
+@pytest.mark.slow
 def test_evaluate_run_cli_prints_and_writes_eval_json(mnist_classifier, cgan_run, capsys):
     assert evaluate.main([cgan_run, "--num", "300"]) == 0
     out = capsys.readouterr().out
@@ -86,6 +88,7 @@ def test_evaluate_run_cli_prints_and_writes_eval_json(mnist_classifier, cgan_run
     assert result["step"] == 2 and result["frechet_distance"] > 0
 
 
+@pytest.mark.slow
 def test_augment_compares_real_only_and_real_plus_generated(mnist_classifier, cgan_run, capsys):
     assert evaluate.main(["augment", cgan_run, "--real", "100", "--generated", "100", "--epochs", "1"]) == 0
     result = json.loads(open(os.path.join(cgan_run, "augment.json")).read())
@@ -96,6 +99,7 @@ def test_augment_compares_real_only_and_real_plus_generated(mnist_classifier, cg
         evaluate.augmentation_test(cgan_run, real=100, generated=100, checkpoint=1)
 
 
+@pytest.mark.slow
 def test_bad_inputs_exit_2(tmp_path, capsys, mnist_classifier, data_dir):
     assert evaluate.main([str(tmp_path / "nope")]) == 2
     assert "Run directory not found" in capsys.readouterr().err
@@ -106,6 +110,7 @@ def test_bad_inputs_exit_2(tmp_path, capsys, mnist_classifier, data_dir):
     assert "not a conditional run" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_inception_offline_fails_fast_with_alternatives(tmp_path, monkeypatch, mnist_classifier, cgan_run, capsys):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # nothing cached
     monkeypatch.setenv("TFGAN_OFFLINE", "1")

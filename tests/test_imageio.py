@@ -35,7 +35,8 @@ def test_list_images_sorted_and_filtered(tmp_path):
 @pytest.mark.parametrize("name, content, message", [
     ("missing.png", None, "No such image file"),
     ("notes.txt", b"hello", "Unsupported image format"),
-    ("broken.jpg", b"not a jpeg at all", "Cannot decode image"),
+    ("broken.jpg", b"not a jpeg at all", "Cannot decode image .*: Unsupported image format \\(not a PNG"),
+    ("cut.png", b"\x89PNG\r\n\x1a\n\x00\x00", "Cannot decode image .* as PNG"),
 ])
 def test_bad_files_give_one_line_errors(tmp_path, name, content, message):
     path = tmp_path / name
@@ -44,6 +45,14 @@ def test_bad_files_give_one_line_errors(tmp_path, name, content, message):
     with pytest.raises(imageio.ImageReadError, match=message) as err:
         imageio.read_image(path)
     assert "\n" not in str(err.value) and name in str(err.value)
+
+
+def test_one_reader_for_every_caller(tmp_path):
+    from tfgan.style import gatys
+
+    assert gatys.ImageError is imageio.ImageReadError is imageio.ImageError
+    with pytest.raises(imageio.ImageReadError, match="got a directory"):
+        imageio.read_image(tmp_path)
 
 
 def test_list_images_errors(tmp_path):

@@ -286,6 +286,7 @@ def _constant(value, n=1, shape=(2, 2, 1)):
     return np.full((n, *shape), value, np.float32)
 
 
+@pytest.mark.slow
 def test_history_pool_fills_then_swaps_with_probability_one_half():
     pool = HistoryPool(pool_size=4, seed=3)
     for i in range(4):  # filling: every image is returned and stored

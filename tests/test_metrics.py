@@ -191,3 +191,70 @@ def test_modes_covered_uses_a_tenth_of_the_fair_share():
     assert metrics.modes_covered(np.full(10, 100)) == 10
     assert metrics.modes_covered([1000, 0, 0]) == 1
     assert metrics.modes_covered(hist, min_share=1.0) == 3  # >= 100
+
+
+# -- PSNR and SSIM (lectures/10_super_resolution.md, Eqs. (8)-(9)) ---------------------------------
+def test_psnr_hand_worked_and_against_skimage():
+    from skimage.metrics import peak_signal_noise_ratio
+
+    a = np.zeros((8, 8), np.uint8)
+    b = a.copy()
+    b[0, :4] = 16  # MSE = 4 * 256 / 64 = 16 -> PSNR = 10 log10(255^2 / 16)
+    assert metrics.psnr(a, b) == pytest.approx(10 * np.log10(255**2 / 16)) == pytest.approx(36.09, abs=0.01)
+    assert metrics.psnr(a, a) == float("inf")
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    y = np.clip(x + rng.normal(0, 8, x.shape), 0, 255).astype(np.uint8)
+    assert metrics.psnr(x, y) == pytest.approx(peak_signal_noise_ratio(x, y, data_range=255), rel=1e-12)
+    ya, yb = metrics.rgb_to_y(x)[4:-4, 4:-4], metrics.rgb_to_y(y)[4:-4, 4:-4]
+    assert metrics.psnr(x, y, border=4, y_channel=True) == pytest.approx(
+        peak_signal_noise_ratio(ya, yb, data_range=255), rel=1e-12)
+
+
+def test_ssim_and_luma_against_skimage():
+    from skimage.color import rgb2ycbcr
+    from skimage.metrics import structural_similarity
+
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 256, (33, 41, 3), dtype=np.uint8)
+    y = np.clip(x + rng.normal(0, 12, x.shape), 0, 255).astype(np.uint8)
+    np.testing.assert_allclose(metrics.rgb_to_y(x), rgb2ycbcr(x)[..., 0], atol=1e-9)
+    assert metrics.rgb_to_y(np.array([[0, 0, 0], [255, 255, 255]])).tolist() == pytest.approx([16.0, 235.0])
+    wang = dict(data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
+    assert metrics.ssim(x, y) == pytest.approx(structural_similarity(x, y, channel_axis=-1, **wang), rel=1e-10)
+    ya, yb = metrics.rgb_to_y(x)[3:-3, 3:-3], metrics.rgb_to_y(y)[3:-3, 3:-3]
+    assert metrics.ssim(x, y, border=3, y_channel=True) == pytest.approx(structural_similarity(ya, yb, **wang), rel=1e-10)
+    assert metrics.ssim(x, x) == pytest.approx(1.0)
+    scores = metrics.super_resolution_scores(x, y, 3)
+    assert scores == {"psnr": metrics.psnr(x, y, border=3, y_channel=True),
+                      "ssim": metrics.ssim(x, y, border=3, y_channel=True)}
+    with pytest.raises(ValueError, match="same shape"):
+        metrics.psnr(x, y[:-1])
+    with pytest.raises(ValueError, match="leaves nothing"):
+        metrics.ssim(x, y, border=20)
+
+
+def test_batched_psnr_by_hand_and_per_image():
+    a = np.zeros((2, 2, 2, 1))
+    b = a.copy()
+    b[0] += 0.2  # error 0.2 everywhere: MSE 0.04, range 2: 10 log10(4 / 0.04) = 20 dB
+    values = metrics.psnr(a, b, data_range=2.0, batched=True)
+    assert values.shape == (2,) and values[0] == pytest.approx(20.0) and np.isinf(values[1])
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 256, (3, 20, 24, 3), dtype=np.uint8)
+    y = np.clip(x + rng.normal(0, 8, x.shape), 0, 255).astype(np.uint8)
+    batched = metrics.psnr(x, y, border=2, y_channel=True, batched=True)
+    np.testing.assert_allclose(batched, [metrics.psnr(a, b, border=2, y_channel=True) for a, b in zip(x, y)],
+                               rtol=1e-12)
+    with pytest.raises(ValueError, match=r"\(N, H, W\)"):
+        metrics.psnr(x[0, :, :, 0], y[0, :, :, 0], batched=True)
+
+
+def test_psnr_from_mse_numpy_and_in_a_train_step():
+    assert metrics.psnr_from_mse(0.04, data_range=2.0) == pytest.approx(20.0)
+    assert np.isinf(metrics.psnr_from_mse(0.0))
+    import tensorflow as tf
+
+    traced = tf.function(lambda mse: metrics.psnr_from_mse(mse, data_range=2.0))
+    assert float(traced(tf.constant(0.04))) == pytest.approx(20.0, rel=1e-6)
+    assert np.isfinite(float(traced(tf.constant(0.0))))  # floored: a training log stays finite

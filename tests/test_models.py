@@ -81,6 +81,7 @@ def test_one_train_step_changes_both_networks(model_class, reuse_fake):
     assert 0 < float(logs["d_real"]) < 1 and 0 < float(logs["d_fake"]) < 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("k", [1, 3])
 def test_k_discriminator_steps_per_generator_step(k):
     model = DCGAN(DCGANConfig(batch_size=4, d_steps=k))
@@ -92,6 +93,7 @@ def test_k_discriminator_steps_per_generator_step(k):
     assert int(model.step_counter.numpy()) == 2
 
 
+@pytest.mark.slow
 def test_train_step_runs_under_xla():
     model = GAN(GANConfig(batch_size=4, hidden_units=16))
     model.compile(jit_compile=True)
@@ -100,17 +102,24 @@ def test_train_step_runs_under_xla():
     assert np.isfinite(history.history["g_loss"][-1])
 
 
-def test_tiny_gan_overfits_one_image():
-    """With one real image, G collapses onto it: its samples approach that image."""
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 3])
+def test_tiny_gan_overfits_one_image(seed):
+    """With one real image, G collapses onto it: its samples approach that image.
+
+    G first sits on a plateau (outputs near 0, |G(z) - x| near 1) for a seed-dependent 100-400
+    steps, then converges geometrically; 800 steps ended at 0.116 for seed 0. With 1,500 steps
+    seeds 0-9 all end at or below 0.014 (seed 7, the slowest), far inside the 0.1 bound.
+    """
     target = np.zeros((28, 28, 1), np.float32) - 1.0
     target[8:20, 12:16] = 1.0  # a bar: a "1"
     real = np.repeat(target[None], 16, axis=0)
-    keras.utils.set_random_seed(2)
-    config = GANConfig(batch_size=16, hidden_units=32, latent_dim=8, dropout=0.0, g_lr=1e-3, d_lr=1e-3, seed=2)
+    keras.utils.set_random_seed(seed)
+    config = GANConfig(batch_size=16, hidden_units=32, latent_dim=8, dropout=0.0, g_lr=1e-3, d_lr=1e-3, seed=seed)
     model = GAN(config)
     model.compile(jit_compile=False)
     before = np.mean(np.abs(model.sample(16, seed=0).numpy() - target))
-    model.fit(tf.data.Dataset.from_tensors(real).repeat(800), epochs=1, verbose=0)
+    model.fit(tf.data.Dataset.from_tensors(real).repeat(1500), epochs=1, verbose=0)
     after = np.mean(np.abs(model.sample(16, seed=0).numpy() - target))
     assert before > 0.5
     assert after < 0.1, f"mean |G(z) - x| went from {before:.3f} to {after:.3f}"
@@ -130,3 +139,53 @@ def test_tiny_gan_overfits_one_image():
 def test_bad_config_values_are_rejected(changes, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
         DCGAN(DCGANConfig(**changes))
+
+
+# -- config validation from field metadata ------------------------------------------------------
+def _bad_values(meta):
+    """Values just outside a field's metadata: below min, above max, not a choice."""
+    if "choices" in meta:
+        yield "nope", "must be one of"
+    if "min" in meta:
+        yield (meta["min"] if meta.get("min_exclusive") else meta["min"] - 1), "must be"
+    if "max" in meta:
+        yield (meta["max"] if meta.get("max_exclusive") else meta["max"] + 1), "must be"
+
+
+@pytest.mark.parametrize("name", sorted(models.REGISTRY))
+def test_every_field_is_checked_from_its_metadata(name, monkeypatch):
+    import dataclasses
+    import math
+
+    from tfgan import data
+    from tfgan.errors import ConfigError
+
+    config_class = models.get(name).config_class
+    # Making a config reads no data registry; validate() resolves the auto fields.
+    monkeypatch.setattr(data, "info", lambda *a, **k: pytest.fail("data.info called by the constructor"))
+    fields = dataclasses.fields(config_class)
+    configs = [config_class(**{f.name: value}) for f in fields for value, _ in _bad_values(f.metadata)]
+    monkeypatch.undo()
+    checked = 0
+    for f in fields:
+        for value, message in _bad_values(f.metadata):
+            with pytest.raises(ConfigError, match=f"--{f.name.replace('_', '-')} {message} .*Received: "):
+                config_class(**{f.name: value}).validate()
+            checked += 1
+        if f.type in ("float", "float | None"):
+            with pytest.raises(ConfigError, match="must be a finite number. Received: nan"):
+                config_class(**{f.name: math.nan}).validate()
+    assert checked == len(configs) >= 9  # TrainConfig alone bounds nine fields
+    config_class().validate()  # the defaults pass
+
+
+def test_bounds_are_inclusive_unless_exclusive():
+    from tfgan.models.base import check_field
+
+    check_field("label_smoothing", 0.0, {"min": 0, "max": 1, "max_exclusive": True})
+    with pytest.raises(ValueError, match=r"--label-smoothing must be in \[0, 1\)\. Received: 1"):
+        check_field("label_smoothing", 1, {"min": 0, "max": 1, "max_exclusive": True})
+    with pytest.raises(ValueError, match=r"--g-lr must be > 0\. Received: 0"):
+        check_field("g_lr", 0, {"min": 0, "min_exclusive": True})
+    check_field("decay_from", 1.0, {"min": 0, "max": 1})
+    check_field("epochs", None, {"min": 0, "min_exclusive": True})  # unset optional field

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfgan import backbones
 from tfgan.style import perceptual
 from tfgan.style.perceptual import FeatureExtractor, WeightsUnavailableError
 
@@ -225,8 +226,8 @@ def test_imagenet_unreachable_host_fails_within_seconds(tmp_path, monkeypatch):
 
     monkeypatch.delenv("TFGAN_OFFLINE", raising=False)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(perceptual, "_DOWNLOAD_HOST", ("storage.example.invalid", 443))  # never resolves
-    monkeypatch.setattr(data._can_connect, "__defaults__", (1.0,))
+    monkeypatch.setattr(backbones, "_DOWNLOAD_HOST", ("storage.example.invalid", 443))  # never resolves
+    monkeypatch.setattr(data.can_connect, "__defaults__", (1.0, None))
     start = time.perf_counter()
     with pytest.raises(WeightsUnavailableError, match=r"cannot reach storage.example.invalid.*weights='hed'"):
         FeatureExtractor("block1_conv1", backbone="vgg16")

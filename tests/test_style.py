@@ -35,7 +35,8 @@ def _np_gram(f):
     return np.einsum("bmi,bmj->bij", flat, flat) / (h * w)
 
 
-# -- losses (lecture eqs. 2-7) ---------------------------------------------------------------------
+# -- losses (lectures/06_style_transfer.md, Eqs. (2)-(5);
+# lectures/07_gatys_style_transfer.md, Eq. (1)) ----------------------------------------------------
 
 
 def test_gram_matrix_matches_numpy_and_is_symmetric():
@@ -94,7 +95,10 @@ def test_total_variation_matches_numpy():
 
 
 def test_several_styles_equal_the_weighted_sum_of_their_losses(extractor):
-    """Eq. 6: one blended Gram target plus a constant == the weighted sum of per-style losses."""
+    """One blended Gram target plus a constant == the weighted sum of per-style losses.
+
+    lectures/06_style_transfer.md, Eq. (6).
+    """
     styles = [_photo(seed=1).astype(np.float32), _photo(seed=2).astype(np.float32)]
     image = _photo(seed=3).astype(np.float32)
     objective = gatys.Objective(extractor, (), LAYERS, style_weight=1.0)
@@ -108,7 +112,7 @@ def test_several_styles_equal_the_weighted_sum_of_their_losses(extractor):
     assert got == pytest.approx(expected, rel=1e-4)
 
 
-# -- color (eqs. 10-11) ----------------------------------------------------------------------------
+# -- color (lectures/07_gatys_style_transfer.md, Eqs. (4)-(5)) -------------------------------------
 
 
 def test_yiq_matches_tensorflow_and_round_trips():
@@ -253,7 +257,7 @@ def test_load_image_formats_and_errors(tmp_path):
     jpg.write_bytes(tf.io.encode_jpeg(rgb, quality=95).numpy())
     assert gatys.load_image(jpg, max_size=5).shape == (5, 4, 3)
 
-    with pytest.raises(ImageError, match="Image file not found"):
+    with pytest.raises(ImageError, match="No such image file"):
         gatys.load_image(tmp_path / "missing.png")
     text = tmp_path / "notes.png"
     text.write_text("not an image")
@@ -261,7 +265,7 @@ def test_load_image_formats_and_errors(tmp_path):
         gatys.load_image(text)
     broken = tmp_path / "broken.png"
     broken.write_bytes(png.read_bytes()[:40])
-    with pytest.raises(ImageError, match="Cannot decode .*broken.png as PNG"):
+    with pytest.raises(ImageError, match="Cannot decode image .*broken.png as PNG"):
         gatys.load_image(broken)
     with pytest.raises(ImageError, match="got a directory"):
         gatys.load_image(tmp_path)
@@ -279,7 +283,8 @@ def test_sample_style_image_offline(tmp_path, monkeypatch):
     image = gatys.sample_style_image("starry_night", max_size=64)  # from $TFGAN_DATA_DIR/images
     assert image.shape == (51, 64, 3) and image.dtype == np.float32  # 640x507, aspect kept
     monkeypatch.setenv("TFGAN_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr("tfgan.data.REPO_DATA_DIR", tmp_path)
+    monkeypatch.setattr("tfgan.data.sources.REPO_DATA_DIR", tmp_path)
+    monkeypatch.setenv("TFGAN_CACHE", str(tmp_path / "cache"))
     with pytest.raises(ImageError, match=r"No copy of starry_night.jpg.*TFGAN_OFFLINE is set.*\$TFGAN_DATA_DIR/images"):
         gatys.sample_style_image("starry_night")
     with pytest.raises(ValueError, match="Unknown sample style"):

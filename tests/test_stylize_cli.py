@@ -21,6 +21,7 @@ def _png(path, h=40, w=30, seed=0):
     return str(path)
 
 
+@pytest.mark.slow
 def test_cli_end_to_end_in_a_subprocess(tmp_path):
     content, style = _png(tmp_path / "c.png"), _png(tmp_path / "s.png", 24, 24, seed=1)
     out = tmp_path / "out" / "result.png"

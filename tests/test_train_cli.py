@@ -38,6 +38,7 @@ def _tiny(tmp_path, **changes):
     return DCGANConfig(**values)
 
 
+@pytest.mark.slow
 def test_cli_trains_writes_everything_then_resumes(tmp_path, data_dir):
     run_dir = tmp_path / "dcgan"
     common = [*FAST, "--checkpoint-every", "3", "--sample-every", "3", "--log-every", "2",
@@ -149,6 +150,7 @@ def test_config_json_round_trip():
     assert train.config_from_dict(json.loads(json.dumps(train.config_to_dict(config)))) == config
 
 
+@pytest.mark.slow
 def test_resume_restores_optimizers_and_step(tmp_path, data_dir):
     config = _tiny(tmp_path)
     assert train.run(config, progress=False).step == 4
@@ -165,6 +167,7 @@ def test_resume_restores_optimizers_and_step(tmp_path, data_dir):
     assert train.run(config.replace(steps=6), progress=False).status == "already_done"
 
 
+@pytest.mark.slow
 def test_load_model_restores_any_kept_checkpoint(tmp_path, data_dir):
     config = _tiny(tmp_path)  # 4 steps, a checkpoint every 2
     train.run(config, progress=False)
@@ -182,6 +185,7 @@ def test_load_model_restores_any_kept_checkpoint(tmp_path, data_dir):
     assert train.list_checkpoints(str(tmp_path / "nowhere")) == []
 
 
+@pytest.mark.slow
 def test_resume_refuses_different_architecture(tmp_path, data_dir, capsys):
     config = _tiny(tmp_path, steps=2)
     train.run(config, progress=False)
@@ -192,6 +196,7 @@ def test_resume_refuses_different_architecture(tmp_path, data_dir, capsys):
         train.run(_tiny(tmp_path / "fresh", resume=True), progress=False)
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_a_checkpoint_then_resume_continues(tmp_path, data_dir):
     config = _tiny(tmp_path, steps=10, checkpoint_every=100)
     result = train.run(config, progress=False, interrupt_after=3)
@@ -200,6 +205,7 @@ def test_ctrl_c_saves_a_checkpoint_then_resume_continues(tmp_path, data_dir):
     assert train.run(config, progress=False).step == 10
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, data_dir, monkeypatch, capsys):
     config = _tiny(tmp_path, steps=2)
     train.run(config, progress=False)
@@ -218,6 +224,7 @@ def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, dat
     assert tf.train.latest_checkpoint(str(Path(config.output_dir) / "checkpoints")).endswith("ckpt-2")
 
 
+@pytest.mark.slow
 def test_partial_checkpoint_write_never_becomes_latest(tmp_path, data_dir):
     config = _tiny(tmp_path, steps=2)
     train.run(config, progress=False)
@@ -229,6 +236,7 @@ def test_partial_checkpoint_write_never_becomes_latest(tmp_path, data_dir):
     assert train.run(config.replace(steps=3), progress=False).step == 3
 
 
+@pytest.mark.slow
 def test_real_sigint_saves_a_checkpoint_and_exits_130(tmp_path, data_dir):
     run_dir = tmp_path / "sigint"
     env = dict(os.environ, TFGAN_OFFLINE="1", PYTHONUNBUFFERED="1")

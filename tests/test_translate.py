@@ -67,6 +67,7 @@ def test_resize_goes_through_the_training_size(pix2pix_run):
     np.testing.assert_allclose(out / 127.5 - 1, want, atol=1.5 / 127.5)
 
 
+@pytest.mark.slow
 def test_cli_files_and_folders_with_both_cyclegan_directions(cyclegan_run, tmp_path, capsys):
     folder = tmp_path / "in"
     imageio.write_image(folder / "a.png", image(16, 16))
@@ -110,6 +111,7 @@ def test_bad_inputs_exit_2_with_one_line(pix2pix_run, tmp_path, capsys):
     assert exit_info.value.code == 2
 
 
+@pytest.mark.slow
 def test_module_runs_end_to_end(pix2pix_run, tmp_path):
     imageio.write_image(tmp_path / "in" / "x.jpg.png", image(30, 30))
     proc = subprocess.run(

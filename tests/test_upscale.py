@@ -68,6 +68,7 @@ def test_upscale_rejects_non_rgb_uint8(generator):
         upscale.upscale(g, np.zeros((4, 4, 3), np.float32), 2)
 
 
+@pytest.mark.slow
 def test_cli_upscales_files_and_folders(tmp_path, run_dir):
     inputs = tmp_path / "in"
     inputs.mkdir()

@@ -91,6 +91,7 @@ def test_plot_class_histogram_rejects_bad_input(histograms, kwargs, match):
         viz.plot_class_histogram(histograms, **kwargs)
 
 
+@pytest.mark.slow
 def test_plot_scores_one_panel_per_score_with_error_bars():
     import matplotlib
 

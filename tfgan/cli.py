@@ -15,6 +15,7 @@ import sys
 import typing
 
 from tfgan.errors import NonFiniteError, TfganError
+from tfgan.models.base import range_text
 
 EXIT_OK, EXIT_DIVERGED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -94,10 +95,8 @@ def flag_help(field, default):
     text = meta.get("help", "")
     if "choices" in meta:
         text += f"; one of {', '.join(map(str, meta['choices']))}"
-    bounds = [f">= {meta['min']}"] if "min" in meta else []
-    bounds += [f"<= {meta['max']}"] if "max" in meta else []
-    if bounds:
-        text += f" ({', '.join(bounds)})"
+    if "min" in meta or "max" in meta:
+        text += f" ({range_text(meta)})"
     if "default" not in text:
         text += f" (default: {default})"
     return text
@@ -107,7 +106,8 @@ def add_config_flags(parser, config_class, defaults=None):
     """One ``--flag`` per dataclass field, typed and documented from the field itself.
 
     ``choices`` metadata becomes argparse choices; ``min``/``max`` metadata is shown in the help and
-    checked by the config's own validation (one message for the CLI and the library).
+    checked by the config's own validation (``TrainConfig.validate``: one message for the CLI and the
+    library), not by an argparse type.
     Only flags given on the command line end up in the parsed namespace.
     """
     hints = typing.get_type_hints(config_class)

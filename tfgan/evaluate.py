@@ -33,7 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tfgan import cli
+from tfgan import backbones, cli
+from tfgan.backbones import (  # noqa: F401 - the names notebooks call tfgan.evaluate.*
+    INCEPTION_WEIGHTS_FILE, feature_model, inception_scores, logits_and_features,
+)
 from tfgan.errors import RunError
 from tfgan.runs import load_model, load_run_config
 
@@ -44,7 +47,6 @@ SUBCOMMANDS = ("train-classifier", "augment", "score")
 #: Offline (no train split) the classifier trains on test[:OFFLINE_TRAIN] and is checked on the rest.
 OFFLINE_TRAIN = 8000
 CLASSIFIER_EPOCHS = 8
-INCEPTION_WEIGHTS_FILE = "inception_v3_weights_tf_dim_ordering_tf_kernels.h5"
 
 
 # -- the dataset's classifier ---------------------------------------------------------------------
@@ -113,29 +115,6 @@ def load_dataset_classifier(dataset, data_dir=None, path=None, train_if_missing=
     return model, info
 
 
-def feature_model(clf):
-    """The classifier up to its penultimate layer (the 128 features the Fréchet distance uses)."""
-    import keras
-
-    penultimate = [layer for layer in clf.layers if isinstance(layer, keras.layers.Dense)][-2]
-    return keras.Model(clf.inputs, penultimate.output, name="classifier_features")
-
-
-def logits_and_features(clf, images, batch_size=500):
-    """Class logits and penultimate features of ``images`` (uint8 or [-1, 1]) in one pass."""
-    import keras
-
-    from tfgan.classifier import to_classifier_input
-
-    both = keras.Model(clf.inputs[0], [clf.outputs[0], feature_model(clf).outputs[0]])
-    x = to_classifier_input(images)
-    # Plain calls rather than ``predict``: a new ``both`` per call would retrace predict's function.
-    outputs = [both(x[i:i + batch_size], training=False) for i in range(0, len(x), batch_size)]
-    logits = np.concatenate([np.asarray(out[0]) for out in outputs])
-    features = np.concatenate([np.asarray(out[1]) for out in outputs])
-    return logits.astype(np.float64), features.astype(np.float64)
-
-
 def score_images(images, clf, real_images, requested_labels=None, splits=10, real_features=None):
     """All classifier-based figures of a set of generated (or real) images, as a dict.
 
@@ -167,66 +146,18 @@ def score_images(images, clf, real_images, requested_labels=None, splits=10, rea
 
 
 # -- ImageNet InceptionV3 -------------------------------------------------------------------------
-def _online():
-    """The data layer's check: False under TFGAN_OFFLINE, else a bounded TCP connect (DNS included)."""
-    from tfgan import data
-
-    return not data._offline() and data._can_connect("storage.googleapis.com", 443) is None
-
-
 def inception_v3(weights="imagenet"):
-    """Keras InceptionV3 with ImageNet weights (cached download or a local file), never random.
-
-    Raises ``RunError`` within seconds when the weights are neither cached nor downloadable.
-    """
-    import keras
-
-    if weights in (None, "imagenet"):
-        cached = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models" / INCEPTION_WEIGHTS_FILE
-        if not cached.exists() and not _online():
-            raise RunError(
-                "InceptionV3 ImageNet weights are not cached and cannot be downloaded (offline). "
-                f"Pass --inception-weights PATH to a copy of {INCEPTION_WEIGHTS_FILE}, or leave out "
-                "--inception to use the dataset's classifier."
-            )
-        return keras.applications.InceptionV3(weights="imagenet")
-    if not Path(weights).is_file():
-        raise RunError(f"--inception-weights: no such file: {weights}")
-    return keras.applications.InceptionV3(weights=str(weights))
-
-
-def inception_scores(images, real_images, model, batch_size=50, splits=10):
-    """ImageNet Inception score and FID: images resized to 299x299 (bilinear), gray repeated to RGB,
-    [-1, 1] inputs as InceptionV3 expects; IS from its softmax, FID from its 2048 pooled features."""
-    import keras
-    import tensorflow as tf
-
-    from tfgan import metrics
-    from tfgan.classifier import to_classifier_input
-
-    both = keras.Model(model.inputs, [model.output, model.get_layer("avg_pool").output])
-
-    def run(batch):
-        x = tf.image.resize(to_classifier_input(batch), (299, 299))
-        x = tf.repeat(x, 3, axis=-1) if x.shape[-1] == 1 else x
-        probs, pooled = both(x, training=False)
-        return probs.numpy(), pooled.numpy()
-
-    def all_of(arrays):
-        outs = [run(arrays[i:i + batch_size]) for i in range(0, len(arrays), batch_size)]
-        return np.concatenate([o[0] for o in outs]), np.concatenate([o[1] for o in outs])
-
-    probs, feats = all_of(images)
-    _, real_feats = all_of(real_images)
-    mean, std = metrics.inception_score(probs.astype(np.float64), splits=splits, from_probs=True)
-    return {"inceptionv3_score": mean, "inceptionv3_score_std": std,
-            "inceptionv3_frechet_distance": metrics.frechet_distance(feats, real_feats)}
+    """:func:`tfgan.backbones.inception_v3`; ``RunError`` (exit 2) when its weights are unavailable."""
+    try:
+        return backbones.inception_v3(weights)
+    except backbones.WeightsUnavailableError as err:
+        raise RunError(str(err)) from None
 
 
 # -- evaluating a run -----------------------------------------------------------------------------
 def sample_run(model, num, seed=0, batch_size=500):
     """``(images uint8, requested labels or None)``: ``num`` samples, labels cycling 0..K-1."""
-    from tfgan.generate import generate
+    from tfgan.inference import generate
 
     labels = np.arange(num) % model.config.num_classes if getattr(model, "uses_labels", False) else None
     return generate(None, num, seed=seed, batch_size=batch_size, labels=labels, model=model), labels

@@ -83,9 +83,11 @@ _register(
 _register(
     "collapse", 500,
     "mode collapse: 10 G steps per D step and a 4x slower D, so G keeps climbing a D that barely "
-    "moves (lecture 04, Eq. 12); every z gives nearly the same image",
+    "moves (lectures/04_training_tricks.md, Eq. (12)); every z gives nearly the same image, a blob "
+    "that fools the slow D but is not a digit (D never learned what digits look like)",
     "seeds 0-3: 1-2 of 10 classes covered, 78-99% of 1,000 samples in one class, classifier IS "
-    "1.03-1.09",
+    "1.03-1.09. Collapse onto a few real digits was not found: see lectures/04_training_tricks.md, "
+    "section 4",
     g_steps=10, d_lr=5e-5, sample_every=50,  # grids every 50 steps follow the collapsed image
 )
 

@@ -18,43 +18,9 @@ import sys
 import numpy as np
 
 from tfgan import cli, viz
-from tfgan.errors import RunError
-from tfgan.runs import load_model
+from tfgan.inference import generate, generate_per_class  # noqa: F401  (re-exported)
 
 PROG = "python -m tfgan.generate"
-
-
-def generate(run_dir, num, seed=0, batch_size=256, labels=None, model=None):
-    """``num`` uint8 samples (NHWC) from the latest checkpoint of ``run_dir``.
-
-    ``labels`` (conditional models only): the class of each sample; ``num`` is then ``len(labels)``.
-    """
-    model = model or load_model(run_dir)
-    conditional = getattr(model, "uses_labels", False)
-    if labels is not None and not conditional:
-        raise RunError(f"{run_dir} holds an unconditional model; --labels/--per-class need a cgan run")
-    if labels is not None:
-        try:
-            labels = model.check_labels(labels)
-        except ValueError as err:
-            raise RunError(str(err)) from None
-        num = len(labels)
-    chunks = []
-    for start in range(0, num, batch_size):
-        n = min(batch_size, num - start)
-        kwargs = {"labels": labels[start:start + n]} if labels is not None else {}
-        chunks.append(viz.to_uint8(model.sample(n, seed=seed + start, **kwargs)))
-    return np.concatenate(chunks)
-
-
-def generate_per_class(run_dir, per_class, seed=0, model=None):
-    """``(images, labels)``: ``per_class`` samples of every class, class by class, the same latent
-    vectors in every class (so a row of the grid is one class and a column one z)."""
-    model = model or load_model(run_dir)
-    if not getattr(model, "uses_labels", False):
-        raise RunError(f"{run_dir} holds an unconditional model; --per-class needs a cgan run")
-    z, labels = model.class_grid_inputs(per_class, seed)
-    return viz.to_uint8(model.sample(len(labels), z=z, labels=labels)), labels
 
 
 def _label_list(text):

@@ -15,8 +15,29 @@ import numpy as np
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
-class ImageReadError(ValueError):
-    """A user-given image file is missing, unreadable or in an unsupported format."""
+#: The formats :func:`read_image` decodes, told apart by their first bytes.
+IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP")
+
+
+class ImageError(ValueError):
+    """An input image is missing, unreadable, in an unsupported format, or unusable (e.g. too small)."""
+
+
+#: The name the readers' callers catch; the same class as :class:`ImageError`.
+ImageReadError = ImageError
+
+
+def sniff_format(data: bytes) -> str | None:
+    """The format of encoded image bytes (one of :data:`IMAGE_FORMATS`), or None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8"):
+        return "JPEG"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if data.startswith(b"BM"):
+        return "BMP"
+    return None
 
 
 def list_images(path, recursive=False):
@@ -45,14 +66,16 @@ def read_image(path, channels=3):
     """Decode one image file into a uint8 (H, W, channels) array.
 
     ``channels`` is 3 (RGB; grayscale is repeated) or 1 (grayscale; RGB is converted by luminance).
-    Raises :class:`ImageReadError` with the file name for a missing file, an extension that is not
-    an image, or bytes that do not decode.
+    Raises :class:`ImageReadError` with the file name, in one line, for a missing file, a folder,
+    an extension that is not an image, bytes of another format, or bytes that do not decode.
     """
     import tensorflow as tf
 
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 or 3. Received: {channels}")
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ImageReadError(f"Expected an image file, got a directory: {path}")
     if not os.path.isfile(path):
         raise ImageReadError(f"No such image file: {path}")
     if not path.lower().endswith(IMAGE_EXTENSIONS):
@@ -62,10 +85,21 @@ def read_image(path, channels=3):
     try:
         with open(path, "rb") as f:
             data = f.read()
+    except OSError as err:
+        raise ImageReadError(f"Cannot read image file {path}: {err.strerror or err}") from None
+    kind = sniff_format(data)
+    if kind is None:
+        raise ImageReadError(
+            f"Cannot decode image {path}: Unsupported image format (not a "
+            f"{', '.join(IMAGE_FORMATS[:-1])} or {IMAGE_FORMATS[-1]} file); convert it to PNG or JPEG"
+        )
+    try:
         image = tf.io.decode_image(data, channels=0, expand_animations=False).numpy()
-    except (OSError, tf.errors.InvalidArgumentError, tf.errors.UnknownError) as err:
+    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ImageReadError(f"Cannot decode image {path}: {reason}") from None
+        raise ImageReadError(
+            f"Cannot decode image {path} as {kind} (corrupt or truncated?): {reason}"
+        ) from None
     if image.shape[-1] == 4:  # drop alpha
         image = image[..., :3]
     if image.shape[-1] == 2:  # gray + alpha

@@ -21,6 +21,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from tfgan import distribute
+
 
 @keras.saving.register_keras_serializable(package="tfgan")
 class VirtualBatchNormalization(keras.layers.Layer):
@@ -248,6 +250,20 @@ def instance_norm(epsilon=1e-5, affine=False, name=None):
     )
 
 
+def batch_normalization(**kwargs):
+    """``keras.layers.BatchNormalization`` as every tfgan network uses it: running averages with
+    momentum 0.9 (PyTorch's 0.1), epsilon 1e-5 (Radford et al.'s and the pix2pix/CycleGAN code's).
+
+    Built under a strategy with several replicas, its batch statistics are synchronized: mean and
+    variance over the global batch (``synchronized=True`` all-reduces them), so a network's
+    output, and with it every loss, is the single-device one. Batch statistics are part of the
+    function a GAN trains (lecture 02), so per-replica statistics would change the model with the
+    number of devices. On one device the layer is the plain one.
+    """
+    kwargs = {"momentum": 0.9, "epsilon": 1e-5, **kwargs}
+    return keras.layers.BatchNormalization(synchronized=distribute.num_replicas() > 1, **kwargs)
+
+
 def normalization(kind, name=None):
     """The normalization layer of the translation networks: ``"batch"``, ``"instance"`` or
     ``"none"`` (returns None).
@@ -258,9 +274,8 @@ def normalization(kind, name=None):
     """
     _check_choice("norm", kind, NORMS)
     if kind == "batch":
-        return keras.layers.BatchNormalization(
-            momentum=0.9, epsilon=1e-5,
-            gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=0.02), name=name,
+        return batch_normalization(
+            gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=0.02), name=name
         )
     if kind == "instance":
         return instance_norm(name=name)
@@ -538,7 +553,10 @@ class HistoryPool(keras.layers.Layer):
       and store the new image in its place; otherwise return the new image.
 
     ``call(images, training=True)`` does that and updates the pool; with ``training`` false, or
-    ``pool_size=0``, it returns ``images`` unchanged. The pool, the fill count and the number of
+    ``pool_size=0``, it returns ``images`` unchanged. Under a strategy with several replicas every
+    replica runs the pool on the global batch (the images of all replicas, gathered in replica
+    order) and returns its own rows, so all replicas keep the same pool, the one a single device
+    would keep. The pool, the fill count and the number of
     random draws are non-trainable weights (the draws are stateless, seeded by ``(seed, draw)``),
     so a checkpoint of the layer restores all of it, including where its random stream was.
 
@@ -577,6 +595,9 @@ class HistoryPool(keras.layers.Layer):
     def call(self, images, training=None):
         if not training or self.pool_size == 0:
             return images
+        return distribute.local_rows(self._query(distribute.all_gather(images)))
+
+    def _query(self, images):
         batch = ops.shape(images)[0]
         draw = ops.convert_to_tensor(self.draws) * 2
         seed = ops.convert_to_tensor(self._seed, "int32")

@@ -10,8 +10,11 @@ Nets" (https://arxiv.org/abs/1406.2661), and to ``lectures/01_gan.md``;
 
 Variants (the ``loss`` setting of every adversarial model):
 
-* ``"minimax"``: the generator minimizes eq. 1 directly (saturates early in training).
+* ``"minimax"``: the generator minimizes the paper's eq. 1 directly (saturates early in training).
 * ``"non_saturating"``: the generator maximizes log D(G(z)) instead (Goodfellow 2014, section 3).
+* ``"least_squares"``: LSGAN (Mao et al. 2017), on D's raw outputs; CycleGAN's choice (lecture 09).
+
+:data:`LOSSES` is the one table of them every model looks its variant up in (:func:`get_losses`).
 
 :func:`optimal_discriminator` is the theory behind label smoothing: the D that minimizes the
 smoothed loss at every point (``lectures/04_training_tricks.md``, ``notebooks/04_training_tricks.ipynb``).
@@ -22,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+#: The variants of the GANs trained from noise (their ``--loss``); :data:`LOSSES` holds every loss.
 LOSS_VARIANTS = ("minimax", "non_saturating")
 
 
@@ -149,18 +153,7 @@ def optimal_discriminator(p_data, p_model, alpha=1.0, beta=0.0):
         return np.where(total > 0, (alpha * p_data + beta * p_model) / total, np.nan)
 
 
-def get_losses(variant):
-    """Return ``(generator_loss, discriminator_loss)`` for a loss variant name."""
-    table = {
-        "minimax": (minimax_generator_loss, minimax_discriminator_loss),
-        "non_saturating": (non_saturating_generator_loss, non_saturating_discriminator_loss),
-    }
-    if variant not in table:
-        raise ValueError(f"Unknown loss variant. Expected one of {list(table)}. Received: loss={variant!r}")
-    return table[variant]
-
-
-# -- image-to-image translation (lecture 08) -----------------------------------------------------
+# -- image-to-image translation (lectures 08 and 09) ---------------------------------------------
 def least_squares_generator_loss(fake_logits):
     """Least-squares (LSGAN) generator loss, as CycleGAN uses it (Zhu et al. 2017, section 4):
 
@@ -187,6 +180,23 @@ def least_squares_discriminator_loss(real_logits, fake_logits):
     real_logits = tf.convert_to_tensor(real_logits)
     fake_logits = tf.convert_to_tensor(fake_logits)
     return tf.reduce_mean(tf.square(real_logits - 1.0)) + tf.reduce_mean(tf.square(fake_logits))
+
+
+#: The loss table: variant name -> (generator loss, discriminator loss), for every model. The GANs
+#: trained from noise offer :data:`LOSS_VARIANTS`; pix2pix and CycleGAN non-saturating and least
+#: squares (``tfgan.models.image_to_image.GAN_LOSSES``).
+LOSSES = {
+    "minimax": (minimax_generator_loss, minimax_discriminator_loss),
+    "non_saturating": (non_saturating_generator_loss, non_saturating_discriminator_loss),
+    "least_squares": (least_squares_generator_loss, least_squares_discriminator_loss),
+}
+
+
+def get_losses(variant):
+    """Return ``(generator_loss, discriminator_loss)`` for a loss variant name (:data:`LOSSES`)."""
+    if variant not in LOSSES:
+        raise ValueError(f"Unknown loss variant. Expected one of {list(LOSSES)}. Received: loss={variant!r}")
+    return LOSSES[variant]
 
 
 def l1_reconstruction_loss(target, output):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import tensorflow as tf
 
 
 def _log_softmax(logits):
@@ -233,12 +234,15 @@ def rgb_to_y(images):
     return 16.0 + images @ _Y_WEIGHTS
 
 
-def _fidelity_inputs(reference, test, border, y_channel):
-    """float64 (H, W) or (H, W, C) arrays, checked, optionally converted to Y, border removed."""
+def _fidelity_inputs(reference, test, border, y_channel, batched=False):
+    """float64 (H, W) or (H, W, C) arrays (a leading batch axis when ``batched``), checked,
+    optionally converted to Y, border removed."""
     a, b = np.asarray(reference, dtype=np.float64), np.asarray(test, dtype=np.float64)
-    if a.shape != b.shape or a.ndim not in (2, 3):
+    lead = 1 if batched else 0
+    if a.shape != b.shape or a.ndim - lead not in (2, 3):
+        expected = "(N, H, W) or (N, H, W, C)" if batched else "(H, W) or (H, W, C)"
         raise ValueError(
-            "Expected two images of the same shape, (H, W) or (H, W, C). "
+            f"Expected two images of the same shape, {expected}. "
             f"Received: reference {a.shape}, test {b.shape}."
         )
     if isinstance(border, bool) or not isinstance(border, (int, np.integer)) or border < 0:
@@ -246,25 +250,43 @@ def _fidelity_inputs(reference, test, border, y_channel):
     if y_channel:
         a, b = rgb_to_y(a), rgb_to_y(b)
     if border:
-        if min(a.shape[:2]) <= 2 * border:
+        height, width = a.shape[lead : lead + 2]
+        if min(height, width) <= 2 * border:
             raise ValueError(
-                f"A border of {border} pixels leaves nothing of a {a.shape[0]}x{a.shape[1]} image."
+                f"A border of {border} pixels leaves nothing of a {height}x{width} image."
             )
-        a, b = a[border:-border, border:-border], b[border:-border, border:-border]
+        inside = (slice(None),) * lead + (slice(border, -border), slice(border, -border))
+        a, b = a[inside], b[inside]
     return a, b
 
 
-def psnr(reference, test, data_range=255.0, border=0, y_channel=False):
-    """Peak signal-to-noise ratio in dB: ``PSNR = 10 log10(R^2 / MSE)``.
+def psnr_from_mse(mse, data_range=255.0):
+    """Peak signal-to-noise ratio in dB, ``PSNR = 10 log10(R^2 / MSE)``, element-wise
+    (lectures/10_super_resolution.md, Eq. (8)): the one place tfgan writes this formula.
+
+    On NumPy values it is float64 and an MSE of 0 gives ``inf``; on a TensorFlow tensor (a
+    training-time indicator inside a compiled ``train_step``) it keeps the tensor's dtype and
+    floors the MSE at 1e-12, so a logged value stays finite.
+    """
+    if tf.is_tensor(mse):
+        return 10.0 * tf.math.log(float(data_range) ** 2 / tf.maximum(mse, 1e-12)) / tf.math.log(10.0)
+    with np.errstate(divide="ignore"):
+        return 10.0 * np.log10(float(data_range) ** 2 / np.asarray(mse, np.float64))
+
+
+def psnr(reference, test, data_range=255.0, border=0, y_channel=False, batched=False):
+    """Peak signal-to-noise ratio in dB: ``PSNR = 10 log10(R^2 / MSE)`` (:func:`psnr_from_mse`).
 
     ``MSE`` is the mean squared difference over all pixels (and channels) and ``R`` the
-    ``data_range`` (255 for 8-bit images). Lecture ``10_super_resolution.md``, eq. 10.8. For the
-    super-resolution convention pass ``y_channel=True, border=scale`` (see above). Identical images
-    give ``inf``.
+    ``data_range`` (255 for 8-bit images, 2 for tfgan's [-1, 1] images). For the
+    super-resolution convention pass ``y_channel=True, border=scale`` (see above). Identical
+    images give ``inf``. With ``batched=True`` the first axis indexes images and the result is a
+    float64 array of one PSNR per image; otherwise one image gives a float.
     """
-    a, b = _fidelity_inputs(reference, test, border, y_channel)
-    mse = np.mean((a - b) ** 2)
-    return float("inf") if mse == 0 else float(10.0 * np.log10(float(data_range) ** 2 / mse))
+    a, b = _fidelity_inputs(reference, test, border, y_channel, batched)
+    if batched:
+        return psnr_from_mse(np.mean((a - b) ** 2, axis=tuple(range(1, a.ndim))), data_range)
+    return float(psnr_from_mse(np.mean((a - b) ** 2), data_range))
 
 
 def ssim(reference, test, data_range=255.0, border=0, y_channel=False):

@@ -36,11 +36,11 @@ TENSORBOARD_DIR = "tensorboard"
 MAX_TO_KEEP = 3
 
 #: Config fields that say where or how to run, not what is trained: they do not change a run's name.
-NOT_SETTINGS = ("output_dir", "resume", "data_dir")
+NOT_SETTINGS = ("output_dir", "resume", "data_dir", "strategy")
 #: Fields that may change between a run and its resumption; the others define the model.
 RESUMABLE_FIELDS = {
     "steps", "epochs", "checkpoint_every", "sample_every", "log_every", "resume", "output_dir",
-    "data_dir", "jit_compile", "num_samples",
+    "data_dir", "jit_compile", "num_samples", "strategy",
 }
 
 __all__ = [

@@ -1,11 +1,11 @@
 """Paint a photo in the style of a painting: ``python -m tfgan.stylize CONTENT STYLE --output out.png``.
 
-Gatys et al.'s image optimization (``tfgan.style.gatys.stylize``; lecture 06) from the command
-line. Several style images mix (``STYLE STYLE --style-weights 2,1``). A progress bar shows the
-losses; the wall time is printed at the end. ``--save-every N`` also writes the image every N
+Gatys et al.'s image optimization (``tfgan.style.gatys.stylize``; lectures 06 and 07) from the
+command line. Several style images mix (``STYLE STYLE --style-weights 2,1``). A progress bar shows
+the losses; the wall time is printed at the end. ``--save-every N`` also writes the image every N
 steps as ``OUT_step000N.png`` beside ``--output``. Bad input (missing, unreadable or unsupported
-image files, images too small for the layers, unavailable weights, bad flag values) gives exit
-code 2 and a one-line message.
+image files, images too small for the layers, unavailable weights, bad flag values) gives exit code
+2 and a one-line message.
 
     python -m tfgan.stylize photo.jpg starry_night.jpg --output out.png --steps 300 --size 512
     python -m tfgan.stylize photo.jpg starry_night.jpg --output out.png --weights hed   # offline

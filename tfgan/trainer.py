@@ -17,7 +17,7 @@ import time
 
 import keras
 
-from tfgan import callbacks, models, runs
+from tfgan import callbacks, distribute, models, runs
 from tfgan.errors import DataError, NonFiniteError, RunError
 
 
@@ -33,11 +33,14 @@ def build_model(model_name, config, strategy=None):
     """The compiled model of ``config`` with the run's checkpoint around it.
 
     Networks, optimizers and ``compile`` are created inside ``strategy.scope()`` when a
-    ``tf.distribute`` strategy is given (the default strategy otherwise).
+    ``tf.distribute`` strategy is given (the default strategy otherwise); ``ConfigError`` when the
+    global batch does not split evenly between its replicas.
     """
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     with scope:
         model = models.get(model_name).model_class(config)
+        if strategy is not None:
+            distribute.check_global_batch(model.config.batch_size, strategy)
         model.compile(jit_compile=config.jit_compile)
         checkpoint = runs.make_checkpoint(model)
     return model, checkpoint
@@ -49,7 +52,10 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
     Returns a :class:`RunResult`. Raises :class:`tfgan.errors.RunError` for bad input (settings,
     run directory, data) and :class:`tfgan.errors.NonFiniteError` when a loss blows up.
     ``interrupt_after`` (tests) raises ``KeyboardInterrupt`` after that many steps, as Ctrl-C would.
-    ``strategy``: a ``tf.distribute.Strategy`` to build and train the model under.
+    ``strategy``: a ``tf.distribute.Strategy`` to build and train the model under (default: the
+    one ``config.strategy`` names, :func:`tfgan.distribute.get_strategy`). ``fit`` receives the
+    global batch and splits it between the replicas; on a multi-worker cluster only the chief
+    writes into the run directory (:func:`tfgan.distribute.worker_dir`).
     """
     model_name, config = runs.prepare_run(config)
     run_dir = config.output_dir
@@ -60,10 +66,12 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
         runs.check_compatible(runs.load_run_config(run_dir), config)
 
     keras.utils.set_random_seed(config.seed)
+    strategy = strategy or distribute.get_strategy(config.strategy)
     model, checkpoint = build_model(model_name, config, strategy)
-    manager = runs.checkpoint_manager(checkpoint, run_dir)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    write_dir = distribute.worker_dir(run_dir, strategy)  # run_dir, except on non-chief workers
+    manager = runs.checkpoint_manager(checkpoint, write_dir)
+    if has_checkpoint:  # every worker restores the chief's checkpoint
+        checkpoint.restore(runs.latest_checkpoint(run_dir)).assert_existing_objects_matched()
     start_step = int(model.step_counter.numpy())
     initialized = initialize_from_source(model, config, start_step)
 
@@ -74,7 +82,7 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
         raise RunError(str(err)) from None
     images_per_step = model.images_per_step
     end_step = runs.total_steps(config, examples, images_per_step)
-    runs.save_run_config(run_dir, config)
+    runs.save_run_config(write_dir, config)
 
     if start_step >= end_step:
         print(f"{run_dir} already trained {start_step} of {end_step} steps; nothing to do "
@@ -82,6 +90,7 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
         return RunResult(run_dir, start_step, "already_done", 0.0)
     print(f"Training {model_name} on {config.dataset} ({config.split}, {examples} images) "
           f"into {run_dir}: steps {start_step} -> {end_step}, batch {images_per_step}"
+          + (f" over {strategy.num_replicas_in_sync} replicas" if strategy.num_replicas_in_sync > 1 else "")
           + (" (resumed)" if start_step else ""))
     if initialized:
         print(initialized)
@@ -91,9 +100,9 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
     bar = callbacks.ProgressBar(start_step, end_step, images_per_step) if progress else None
     write = bar.write if bar else print
     interrupt = callbacks.GracefulInterrupt(start_step, write=write)
-    logger = callbacks.IntervalLogger(run_dir, callbacks.metric_fields(model), config.log_every, end_step,
+    logger = callbacks.IntervalLogger(write_dir, callbacks.metric_fields(model), config.log_every, end_step,
                                       images_per_step, start_step)
-    grids = callbacks.SampleGrids(run_dir, config.num_samples, config.sample_every, start_step, logger.writer)
+    grids = callbacks.SampleGrids(write_dir, config.num_samples, config.sample_every, start_step, logger.writer)
     steps = [stop, interrupt, *([bar] if bar else []),
              callbacks.TimeEstimate(start_step, end_step, images_per_step, write=write), logger, grids,
              callbacks.PeriodicCheckpoint(manager, config.checkpoint_every, start_step)]
@@ -127,7 +136,7 @@ def run(config, progress=True, interrupt_after=None, strategy=None):
     if status == "completed":
         grids.save(model, "final.png", step)
         print(f"Done: {step} steps in {callbacks.format_duration(seconds)}. Samples: "
-              f"{os.path.join(run_dir, runs.SAMPLES_DIR, 'final.png')}; metrics: {logger.csv_path}")
+              f"{os.path.join(write_dir, runs.SAMPLES_DIR, 'final.png')}; metrics: {logger.csv_path}")
     else:
         print(f"Interrupted at step {step}; checkpoint saved. Run the same command to resume.")
     return RunResult(run_dir, step, status, seconds)

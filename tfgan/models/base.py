@@ -6,10 +6,11 @@ property so Keras resets them each epoch, one optimizer per network passed to ``
 sub-model called with ``training=True`` inside ``train_step``, and ``jit_compile`` passed
 explicitly (Keras' ``"auto"`` picks differently on CPU and GPU).
 
-Subclasses implement ``build_networks`` and ``train_step``; models with more than one generator or
-discriminator (CycleGAN) override ``networks`` and ``optimizers`` so that checkpoints and the CLI
-see all of them. A model whose ``discriminator`` is None (SRResNet, a generator trained alone) gets
-only the generator's optimizer.
+Subclasses implement ``build_networks`` and ``train_step``. ``optimizer_networks`` names one
+optimizer per network (and the config field of its learning rate): ``compile`` builds them,
+``optimizers`` and ``checkpoint_items`` list them, for any number of networks (CycleGAN's four).
+A network that is None (SRResNet's discriminator: a generator trained alone) gets no optimizer.
+Every update goes through :meth:`AdversarialModel.optimizer_step`.
 """
 
 from __future__ import annotations
@@ -22,14 +23,54 @@ from typing import ClassVar
 import keras
 import tensorflow as tf
 
-from tfgan import losses
+from tfgan import distribute, losses
+from tfgan.errors import ConfigError
+
+
+def flag_name(name):
+    """The command-line flag of a config field: ``batch_size`` -> ``--batch-size``."""
+    return "--" + name.replace("_", "-")
+
+
+def range_text(meta):
+    """The allowed range of a field's metadata as text: ">= 1", "> 0", "in [0, 1)"."""
+    low, high = meta.get("min"), meta.get("max")
+    low_op, high_op = (">" if meta.get("min_exclusive") else ">="), ("<" if meta.get("max_exclusive") else "<=")
+    if low is not None and high is not None:
+        return f"in {'(' if low_op == '>' else '['}{low}, {high}{')' if high_op == '<' else ']'}"
+    return f"{low_op} {low}" if low is not None else f"{high_op} {high}"
+
+
+def check_field(name, value, meta):
+    """Check one value against its field metadata; ``ConfigError`` "--flag must be ... Received: ...".
+
+    Metadata keys: ``choices`` (allowed values), ``min`` / ``max`` (bounds, inclusive unless
+    ``min_exclusive`` / ``max_exclusive``). Every float must be finite. None (an optional or "auto"
+    field left unset) passes.
+    """
+    if value is None or isinstance(value, bool):
+        return
+    flag = flag_name(name)
+    if "choices" in meta and value not in meta["choices"]:
+        raise ConfigError(f"{flag} must be one of {', '.join(map(str, meta['choices']))}. Received: {value!r}")
+    if isinstance(value, (int, float)):
+        if not math.isfinite(value):
+            raise ConfigError(f"{flag} must be a finite number. Received: {value}")
+        low, high = meta.get("min"), meta.get("max")
+        too_low = low is not None and (value <= low if meta.get("min_exclusive") else value < low)
+        too_high = high is not None and (value >= high if meta.get("max_exclusive") else value > high)
+        if too_low or too_high:
+            raise ConfigError(f"{flag} must be {range_text(meta)}. Received: {value}")
 
 
 @dataclass
 class TrainConfig:
     """Settings shared by every model; each field is a ``python -m tfgan.train`` flag.
 
-    Field metadata ``help`` is the flag's help text and ``choices`` restricts its values.
+    Field metadata says what a value may be, and :meth:`validate` checks it: ``help`` is the flag's
+    help text, ``choices`` restricts a string to a few values (the flag lists them), ``min`` and
+    ``max`` bound a number (inclusive unless ``min_exclusive`` / ``max_exclusive`` is true).
+    Rules that tie several fields together live in :meth:`check`.
     """
 
     dataset: str = field(default="mnist", metadata={"help": "dataset name (see tfgan.data)"})
@@ -38,21 +79,31 @@ class TrainConfig:
     output_dir: str | None = field(
         default=None, metadata={"help": "run directory (default: runs/MODEL_DATASET)"}
     )
-    steps: int = field(default=5000, metadata={"help": "training steps (generator updates)"})
+    steps: int = field(default=5000, metadata={"help": "training steps (generator updates)", "min": 1})
     epochs: float | None = field(
-        default=None, metadata={"help": "passes over the training split (overrides --steps)"}
+        default=None,
+        metadata={"help": "passes over the training split (overrides --steps)", "min": 0, "min_exclusive": True},
     )
-    batch_size: int = field(default=64, metadata={"help": "images per discriminator step"})
-    g_lr: float = field(default=2e-4, metadata={"help": "generator learning rate"})
-    d_lr: float = field(default=2e-4, metadata={"help": "discriminator learning rate"})
-    beta1: float = field(default=0.5, metadata={"help": "Adam beta_1"})
-    beta2: float = field(default=0.999, metadata={"help": "Adam beta_2"})
+    batch_size: int = field(default=64, metadata={"help": "images per discriminator step", "min": 1})
+    g_lr: float = field(default=2e-4, metadata={"help": "generator learning rate", "min": 0, "min_exclusive": True})
+    d_lr: float = field(
+        default=2e-4, metadata={"help": "discriminator learning rate", "min": 0, "min_exclusive": True}
+    )
+    beta1: float = field(default=0.5, metadata={"help": "Adam beta_1", "min": 0, "max": 1, "max_exclusive": True})
+    beta2: float = field(default=0.999, metadata={"help": "Adam beta_2", "min": 0, "max": 1, "max_exclusive": True})
     seed: int = field(default=0, metadata={"help": "random seed (weights, data order, noise)"})
-    checkpoint_every: int = field(default=500, metadata={"help": "steps between checkpoints"})
-    sample_every: int = field(default=250, metadata={"help": "steps between sample grids"})
-    log_every: int = field(default=50, metadata={"help": "steps between metrics rows"})
-    num_samples: int = field(default=64, metadata={"help": "images in each sample grid"})
+    checkpoint_every: int = field(default=500, metadata={"help": "steps between checkpoints", "min": 1})
+    sample_every: int = field(default=250, metadata={"help": "steps between sample grids", "min": 1})
+    log_every: int = field(default=50, metadata={"help": "steps between metrics rows", "min": 1})
+    num_samples: int = field(default=64, metadata={"help": "images in each sample grid", "min": 1})
     jit_compile: bool = field(default=False, metadata={"help": "compile train_step with XLA"})
+    strategy: str = field(
+        default="default",
+        metadata={"help": "tf.distribute strategy: one device, all local GPUs (mirrored), the "
+                          "TF_CONFIG cluster (multi_worker) or a TPU; --batch-size stays the global "
+                          "batch (README, Training on several devices)",
+                  "choices": distribute.STRATEGIES},
+    )
     resume: bool = field(
         default=False, metadata={"help": "require an existing run to continue (it resumes anyway)"}
     )
@@ -60,22 +111,23 @@ class TrainConfig:
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
 
+    def resolve_auto(self):
+        """Fill the fields left at None ("auto") from the dataset; nothing to fill here. Called by
+        :meth:`validate`, never by the constructor, so making a config reads no data registry."""
+        return self
+
     def validate(self):
-        """Raise ``ValueError`` naming the first bad value."""
-        positive = ["batch_size", "checkpoint_every", "sample_every", "log_every", "num_samples"]
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
-        if self.steps < 1:
-            raise ValueError(f"--steps must be >= 1. Received: {self.steps}")
-        if self.epochs is not None and not self.epochs > 0:
-            raise ValueError(f"--epochs must be > 0. Received: {self.epochs}")
-        for name in ("g_lr", "d_lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be > 0. Received: {getattr(self, name)}")
-        for name in ("beta1", "beta2"):
-            if not 0 <= getattr(self, name) < 1:
-                raise ValueError(f"--{name} must be in [0, 1). Received: {getattr(self, name)}")
+        """Resolve the auto fields, check every field against its metadata, then :meth:`check`.
+
+        Raises ``tfgan.errors.ConfigError`` (a ``ValueError``) naming the first bad value.
+        """
+        self.resolve_auto()
+        for f in dataclasses.fields(self):
+            check_field(f.name, getattr(self, f.name), f.metadata)
+        self.check()
+
+    def check(self):
+        """Rules that involve more than one field, or more than a range (overridden)."""
 
 
 def total_steps(config, examples_per_epoch, per_step=None):
@@ -90,22 +142,23 @@ def total_steps(config, examples_per_epoch, per_step=None):
 class AdversarialConfig(TrainConfig):
     """Settings shared by the GANs trained from noise: latent size, loss variant, k, image shape."""
 
-    latent_dim: int = field(default=100, metadata={"help": "size of the noise vector z"})
+    latent_dim: int = field(default=100, metadata={"help": "size of the noise vector z", "min": 1})
     loss: str = field(
         default="non_saturating",
         metadata={"help": "generator loss", "choices": losses.LOSS_VARIANTS},
     )
     label_smoothing: float = field(
         default=0.0,
-        metadata={"help": "one-sided label smoothing a: real target 1-a, fake target 0"},
+        metadata={"help": "one-sided label smoothing a: real target 1-a, fake target 0",
+                  "min": 0, "max": 1, "max_exclusive": True},
     )
     d_steps: int = field(
-        default=1, metadata={"help": "discriminator steps k per generator step (Algorithm 1)"}
+        default=1, metadata={"help": "discriminator steps k per generator step (Algorithm 1)", "min": 1}
     )
     g_steps: int = field(
         default=1,
         metadata={"help": "generator steps per discriminator phase (> 1 trains G against a fixed D, "
-                          "which invites mode collapse; lecture 04)"},
+                          "which invites mode collapse; lecture 04)", "min": 1},
     )
     reuse_fake: bool = field(
         default=True,
@@ -115,19 +168,10 @@ class AdversarialConfig(TrainConfig):
         default=(28, 28, 1), metadata={"help": "H,W,C of generated images"}
     )
 
-    def validate(self):
-        super().validate()
-        if self.latent_dim < 1:
-            raise ValueError(f"--latent-dim must be >= 1. Received: {self.latent_dim}")
-        if self.d_steps < 1:
-            raise ValueError(f"--d-steps must be >= 1. Received: {self.d_steps}")
-        if self.g_steps < 1:
-            raise ValueError(f"--g-steps must be >= 1. Received: {self.g_steps}")
-        if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"--label-smoothing must be in [0, 1). Received: {self.label_smoothing}")
-        losses.get_losses(self.loss)
+    def check(self):
+        super().check()
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
-            raise ValueError(f"--image-shape must be H,W,C with positive sizes. Received: {self.image_shape}")
+            raise ConfigError(f"--image-shape must be H,W,C with positive sizes. Received: {self.image_shape}")
 
 
 class AdversarialModel(keras.Model):
@@ -155,20 +199,54 @@ class AdversarialModel(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def compile(self, g_optimizer=None, d_optimizer=None, jit_compile=False, **kwargs):
-        """Attach one optimizer per network (Adam with the config's rates when omitted).
+    #: Optimizer attribute -> (network name in ``networks()``, config field of its learning rate).
+    optimizer_networks: ClassVar[dict[str, tuple[str, str]]] = {
+        "g_optimizer": ("generator", "g_lr"),
+        "d_optimizer": ("discriminator", "d_lr"),
+    }
+
+    def compile(self, g_optimizer=None, d_optimizer=None, jit_compile=False, optimizers=None, **kwargs):
+        """Attach one optimizer per network: those given (``optimizers={name: optimizer}``, or
+        ``g_optimizer``/``d_optimizer``), else Adam with the config's rate and betas.
 
         ``jit_compile`` is explicit on purpose: Keras' ``"auto"`` turns XLA on for some devices
         and off for others, so the same script would run different code on CPU and GPU.
         """
         super().compile(jit_compile=jit_compile, **kwargs)
+        given = {"g_optimizer": g_optimizer, "d_optimizer": d_optimizer, **(optimizers or {})}
+        networks = self.networks()
+        for name, (network, rate_field) in self.optimizer_networks.items():
+            optimizer = None
+            if network in networks:  # a network that is None has no optimizer
+                optimizer = given.get(name)
+                if optimizer is None:
+                    optimizer = self.make_optimizer(getattr(self.config, rate_field))
+                optimizer.build(networks[network].trainable_variables)
+            setattr(self, name, optimizer)
+        # The networks are built in __init__: this stops fit under a tf.distribute strategy from
+        # "building" the model by calling it on a data batch (which G would not accept).
+        self.built = True
+
+    def make_optimizer(self, learning_rate):
+        """Adam with the config's betas and ``learning_rate_schedule(learning_rate)``."""
         cfg = self.config
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta1, beta_2=cfg.beta2)
-        self.g_optimizer.build(self.generator.trainable_variables)
-        self.d_optimizer = None
-        if self.discriminator is not None:  # None: a generator trained alone (SRResNet)
-            self.d_optimizer = d_optimizer or keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta1, beta_2=cfg.beta2)
-            self.d_optimizer.build(self.discriminator.trainable_variables)
+        return keras.optimizers.Adam(self.learning_rate_schedule(learning_rate), beta_1=cfg.beta1, beta_2=cfg.beta2)
+
+    def learning_rate_schedule(self, learning_rate):
+        """The learning rate (or a ``keras.optimizers.schedules.LearningRateSchedule``) an
+        optimizer starts from; constant here, CycleGAN's decays."""
+        return learning_rate
+
+    def optimizer_step(self, tape, loss, network, optimizer):
+        """One update of ``network``'s trainable weights: the gradient of ``loss`` from ``tape``,
+        applied by ``optimizer`` (``optimizer.apply(grads, vars)``). Every model's updates go
+        through here, so how a gradient is formed is decided in one place: under a strategy with
+        several replicas ``loss`` is the mean over this replica's slice and ``optimizer.apply``
+        SUMS the replicas' gradients, so they are divided by the number of replicas first and the
+        update is that of the loss averaged over the global batch
+        (:func:`tfgan.distribute.scale_gradients`)."""
+        variables = network.trainable_variables
+        optimizer.apply(distribute.scale_gradients(tape.gradient(loss, variables)), variables)
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -176,7 +254,7 @@ class AdversarialModel(keras.Model):
     def track(self, **values):
         for name, value in values.items():
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return {name: distribute.step_log(tracker.result()) for name, tracker in self.trackers.items()}
 
     # -- what checkpoints and the CLI need ------------------------------------------------------
     def networks(self):
@@ -186,7 +264,7 @@ class AdversarialModel(keras.Model):
 
     def optimizers(self):
         """The optimizers by name (checkpointed so a resumed run continues Adam's moments)."""
-        opts = {"g_optimizer": self.g_optimizer, "d_optimizer": self.d_optimizer}
+        opts = {name: getattr(self, name, None) for name in self.optimizer_networks}
         return {name: opt for name, opt in opts.items() if opt is not None}
 
     @property
@@ -238,8 +316,9 @@ class AdversarialModel(keras.Model):
     def latent(self, n, seed=None):
         """Draw ``n`` latent vectors z ~ N(0, I); ``seed`` makes the batch reproducible."""
         shape = (n if isinstance(n, tf.Tensor) else int(n), self.config.latent_dim)
-        if seed is None:
-            return keras.random.normal(shape, seed=self.seed_generator)
+        if seed is None:  # under a strategy: this replica's rows of the global batch's noise
+            return distribute.replica_slice(
+                lambda rows: keras.random.normal((rows, shape[1]), seed=self.seed_generator), shape[0])
         return tf.random.stateless_normal(shape, seed=[int(seed), 0])
 
     def sample(self, n, seed=None, z=None):

@@ -4,7 +4,8 @@ Mirza and Osindero 2014, "Conditional Generative Adversarial Nets", https://arxi
 Lecture: ``lectures/05_evaluation.md`` (section "Conditional GANs"); notebook:
 ``notebooks/05_conditional_gan_and_evaluation.ipynb``.
 
-The value function (the paper's equation 2, lecture Eq. (1)) conditions both players on y:
+The value function (the paper's eq. 2; lectures/05_evaluation.md, Eq. (1)) conditions both players
+on y:
 
     min_G max_D  E_(x,y)[log D(x | y)] + E_(z,y)[log(1 - D(G(z | y) | y))]
 
@@ -18,16 +19,16 @@ D(x | y)               ``sigmoid(self.discriminator([x, y]))`` (D outputs logits
 losses                 ``tfgan.losses``: the same D and G losses as the unconditional GAN
 =====================  ==============================================================
 
-How y enters the networks, in the lecture's class-conditional DCGAN form (Eqs. (3)-(4)): the
-one-hot label goes through a dense layer, is reshaped into ``label_maps`` feature maps of the
-size of the first maps, and is concatenated with them: in G with the projected z (s x s maps),
-in D with the input image (H x W maps). The rest is the DCGAN of :mod:`tfgan.models.dcgan`.
+How y enters the networks, in the lecture's class-conditional DCGAN form (lectures/05_evaluation.md,
+Eqs. (3)-(4)): the one-hot label goes through a dense layer, is reshaped into ``label_maps`` feature
+maps of the size of the first maps, and is concatenated with them: in G with the projected z (s x s
+maps), in D with the input image (H x W maps). The rest is the DCGAN of :mod:`tfgan.models.dcgan`.
 
 Why one label map by default: with 16 label maps the label dominated G's first layer, and on MNIST
 G learned to ignore z within each class (every column of the class-by-row grid identical by step
-2,000: IS 8.24 but Fréchet distance 109 at step 5,000, against 39 with one map after 2,500 steps;
-``benchmarks/README.md``). One map still conditions G and D, more slowly (79% conditional accuracy
-at 2,500 steps).
+2,000: IS 8.24 but Fréchet distance 109 at step 5,000, against 25.7 with one map at the same step;
+``benchmarks/README.md``). One map still conditions G and D, more slowly (74% conditional accuracy
+at 5,000 steps, against 91% with 16 maps).
 
 Departures: the paper's MNIST model is an MLP with maxout units and separate hidden layers for z
 and y; we use the DCGAN backbone (convolutions learn digits in far fewer steps on a CPU). Fake
@@ -43,8 +44,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan.errors import ConfigError
+from tfgan.layers import conv_init
 from tfgan.models.dcgan import (
-    DCGAN, DCGANConfig, _init, downsampling_layers, generator_head, upsampling_layers,
+    DCGAN, DCGANConfig, downsampling_layers, generator_head, upsampling_layers,
 )
 
 
@@ -52,22 +55,20 @@ from tfgan.models.dcgan import (
 class CGANConfig(DCGANConfig):
     """CGAN settings: DCGAN's plus the number of classes and of label feature maps."""
 
-    num_classes: int = field(default=10, metadata={"help": "number of classes y can take"})
-    label_maps: int = field(default=1, metadata={"help": "feature maps the one-hot label is turned into"})
+    num_classes: int = field(default=10, metadata={"help": "number of classes y can take", "min": 2})
+    label_maps: int = field(
+        default=1, metadata={"help": "feature maps the one-hot label is turned into", "min": 1}
+    )
 
-    def validate(self):
-        super().validate()
-        if self.num_classes < 2:
-            raise ValueError(f"--num-classes must be >= 2. Received: {self.num_classes}")
-        if self.label_maps < 1:
-            raise ValueError(f"--label-maps must be >= 1. Received: {self.label_maps}")
+    def check(self):
+        super().check()
         if self.norm == "virtual_batch":
-            raise ValueError("--norm virtual_batch is not available for cgan; use batch or none")
+            raise ConfigError("--norm virtual_batch is not available for cgan; use batch or none")
 
 
 def _label_maps(y, size, maps, name):
     """One-hot y -> dense -> (size, size, maps) feature maps."""
-    h = keras.layers.Dense(size * size * maps, kernel_initializer=_init(), name=f"{name}_dense")(y)
+    h = keras.layers.Dense(size * size * maps, kernel_initializer=conv_init(), name=f"{name}_dense")(y)
     return keras.layers.Reshape((size, size, maps), name=f"{name}_maps")(h)
 
 
@@ -76,7 +77,7 @@ def build_conditional_generator(cfg):
     size, filters = generator_head(cfg)
     z = keras.Input((cfg.latent_dim,), name="z")
     y = keras.Input((cfg.num_classes,), name="y")
-    h = keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=_init())(z)
+    h = keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=conv_init())(z)
     h = keras.layers.Reshape((size, size, filters))(h)
     h = keras.layers.Concatenate()([h, _label_maps(y, size, cfg.label_maps, "g_label")])
     for layer in upsampling_layers(cfg, filters):
@@ -95,7 +96,11 @@ def build_conditional_discriminator(cfg):
 
 
 class CGAN(DCGAN):
-    """Class-conditional DCGAN (Mirza and Osindero 2014), trained on (images, labels) batches."""
+    """Class-conditional DCGAN (Mirza and Osindero 2014), trained on (images, labels) batches.
+
+    Training is the GAN's Algorithm 1 (:meth:`tfgan.models.gan.GAN.train_step`); this class only
+    says how the label conditions the two players (``split_batch``, ``generate``, ``discriminate``).
+    """
 
     config_class = CGANConfig
     uses_labels = True
@@ -106,56 +111,19 @@ class CGAN(DCGAN):
     def one_hot(self, labels):
         return tf.one_hot(tf.cast(labels, tf.int32), self.config.num_classes)
 
-    # -- training ---------------------------------------------------------------------------------
-    def discriminator_step(self, real, y, fake=None):
-        """One ascent step for D on pairs (x, y) and (G(z | y), y)."""
-        if fake is None:
-            fake = self.generator([self.latent(tf.shape(real)[0]), y], training=True)  # G(z | y)
-        with tf.GradientTape() as tape:
-            real_logits = self.discriminator([real, y], training=True)  # logit of D(x | y)
-            fake_logits = self.discriminator([fake, y], training=True)  # logit of D(G(z | y) | y)
-            d_loss = self.d_loss_fn(real_logits, fake_logits, self.config.label_smoothing)
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
-        return d_loss, real_logits, fake_logits
-
-    def generator_step(self, batch, y):
-        """One descent step for G(z | y) on fresh noise against the current D; returns its loss."""
-        with tf.GradientTape() as tape:
-            fake = self.generator([self.latent(batch), y], training=True)
-            g_loss = self.g_loss_fn(self.discriminator([fake, y], training=True))
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(g_loss, variables), variables)
-        return g_loss
-
-    def train_step(self, data):
+    # -- the condition hook of Algorithm 1 (tfgan.models.gan.GAN.train_step) -----------------------
+    def split_batch(self, data):
+        """(images, labels) -> (real images, one-hot y); fakes in a step use the real batch's labels."""
         real, labels = data
-        y = self.one_hot(labels)
-        k = self.config.d_steps
-        reals, ys = (tf.split(real, k), tf.split(y, k)) if k > 1 else ([real], [y])
-        for real_k, y_k in zip(reals[:-1], ys[:-1]):
-            self.discriminator_step(real_k, y_k)
-        real, y = reals[-1], ys[-1]
-        batch = tf.shape(real)[0]
-        with tf.GradientTape() as g_tape:
-            fake = self.generator([self.latent(batch), y], training=True)  # G(z | y)
-            with g_tape.stop_recording():
-                d_loss, real_logits, fake_logits = self.discriminator_step(real, y, fake)
-            if not self.config.reuse_fake:
-                fake = self.generator([self.latent(batch), y], training=True)
-            g_loss = self.g_loss_fn(self.discriminator([fake, y], training=True))
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
-        for _ in range(self.config.g_steps - 1):  # more G steps against the same D (lecture 04)
-            g_loss = self.generator_step(batch, y)
-        if self._train_steps is not None:
-            self._train_steps.assign_add(1)
-        return self.track(
-            d_loss=d_loss,
-            g_loss=g_loss,
-            d_real=tf.reduce_mean(tf.sigmoid(real_logits)),  # mean D(x | y)
-            d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)),  # mean D(G(z | y) | y)
-        )
+        return real, self.one_hot(labels)
+
+    def generate(self, z, y=None, training=True):
+        """G(z | y)."""
+        return self.generator([z, y], training=training)
+
+    def discriminate(self, x, y=None, training=True):
+        """The logit of D(x | y)."""
+        return self.discriminator([x, y], training=training)
 
     # -- sampling ---------------------------------------------------------------------------------
     def check_labels(self, labels):
@@ -174,7 +142,7 @@ class CGAN(DCGAN):
         if len(labels) != n:
             raise ValueError(f"Got {len(labels)} labels for {n} samples")
         z = self.latent(n, seed) if z is None else tf.convert_to_tensor(z, tf.float32)
-        return self.generator([z, self.one_hot(labels)], training=False)
+        return self.generate(z, self.one_hot(labels), training=False)
 
     def class_grid_inputs(self, per_class, seed):
         """Latents and labels of a class-by-row grid: row c is class c, column j shares z_j."""

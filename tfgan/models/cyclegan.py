@@ -2,7 +2,7 @@
 
 Zhu, Park, Isola and Efros 2017, "Unpaired Image-to-Image Translation using Cycle-Consistent
 Adversarial Networks", ICCV, https://arxiv.org/abs/1703.10593. Lecture:
-``lectures/08_image_to_image.md`` (sections 4-6); notebook: ``notebooks/09_cyclegan.ipynb``.
+``lectures/09_cyclegan.md``; notebook: ``notebooks/09_cyclegan.ipynb``.
 
 Two generators, G: X -> Y and F: Y -> X, each with an adversary (D_Y judges G's outputs
 against real Y images, D_X judges F's against real X), and a cycle-consistency loss that asks
@@ -53,11 +53,11 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from tfgan import layers, losses
-from tfgan.models.base import AdversarialModel, total_steps
+from tfgan import backbones, layers, losses, metrics
+from tfgan.errors import ConfigError
+from tfgan.models.base import total_steps
 from tfgan.models.image_to_image import (
-    GAN_LOSSES, ImageToImageConfig, ImageToImageModel, classifier_features,
-    fashion_evaluation_classifier,
+    GAN_LOSSES, ImageToImageConfig, ImageToImageModel, fashion_evaluation_classifier,
 )
 from tfgan.models.pix2pix import patchgan_discriminator
 
@@ -69,7 +69,7 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
     """Constant learning rate, then a straight line down to 0 (Zhu et al. 2017, section 7.1:
     "keep the same learning rate for the first 100 epochs and linearly decay the rate to zero
     over the next 100 epochs"). With T = ``total_steps`` and s = ``decay_from * T``
-    (lecture 08, Eq. 14)::
+    (lectures/09_cyclegan.md, Eq. (8))::
 
         lr(t) = lr_0                        for t < s
         lr(t) = lr_0 (T - t) / (T - s)      for s <= t <= T
@@ -105,18 +105,21 @@ class CycleGANConfig(ImageToImageConfig):
         metadata={"help": "two-domain dataset: fashion_sneakers2boots, cycle_gan/NAME, folder:PATH"},
     )
     n_blocks: int | None = field(
-        default=None, metadata={"help": "residual blocks in G (default: auto, 9 at 256 px or more, 6 below)"}
+        default=None,
+        metadata={"help": "residual blocks in G (default: auto, 9 at 256 px or more, 6 below)", "min": 0},
     )
-    lambda_cycle: float = field(default=10.0, metadata={"help": "weight lambda of the cycle loss"})
+    lambda_cycle: float = field(default=10.0, metadata={"help": "weight lambda of the cycle loss", "min": 0})
     lambda_identity: float = field(
-        default=0.5, metadata={"help": "identity-loss weight as a fraction of lambda (0: off)"}
+        default=0.5, metadata={"help": "identity-loss weight as a fraction of lambda (0: off)", "min": 0}
     )
-    pool_size: int = field(default=50, metadata={"help": "generated images kept for D (0: no pool)"})
+    pool_size: int = field(default=50, metadata={"help": "generated images kept for D (0: no pool)", "min": 0})
     decay_from: float = field(
-        default=0.5, metadata={"help": "fraction of the steps after which the rates decay linearly to 0 (1: never)"}
+        default=0.5,
+        metadata={"help": "fraction of the steps after which the rates decay linearly to 0 (1: never)",
+                  "min": 0, "max": 1},
     )
     gan_loss: str = field(
-        default="least_squares", metadata={"help": "adversarial loss", "choices": tuple(GAN_LOSSES)}
+        default="least_squares", metadata={"help": "adversarial loss", "choices": GAN_LOSSES}
     )
     norm: str = field(default="instance", metadata={"help": "normalization in G and D", "choices": layers.NORMS})
     padding: str = field(
@@ -129,28 +132,14 @@ class CycleGANConfig(ImageToImageConfig):
         super().resolve_auto()
         if self.n_blocks is None:
             self.n_blocks = 9 if self.image_size >= 256 else 6
+        return self
 
-    def validate(self):
-        super().validate()
+    def check(self):
+        super().check()
         if self.image_size % 4 or self.image_size < 8:
-            raise ValueError(
+            raise ConfigError(
                 f"--image-size must be a multiple of 4 and >= 8 (G halves it twice). Received: {self.image_size}"
             )
-        if self.n_blocks < 0:
-            raise ValueError(f"--n-blocks must be >= 0. Received: {self.n_blocks}")
-        for name in ("lambda_cycle", "lambda_identity"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 0. Received: {getattr(self, name)}")
-        if self.pool_size < 0:
-            raise ValueError(f"--pool-size must be >= 0. Received: {self.pool_size}")
-        if not 0 <= self.decay_from <= 1:
-            raise ValueError(f"--decay-from must be in [0, 1]. Received: {self.decay_from}")
-        if self.gan_loss not in GAN_LOSSES:
-            raise ValueError(f"--gan-loss must be one of {list(GAN_LOSSES)}. Received: {self.gan_loss!r}")
-        if self.norm not in layers.NORMS:
-            raise ValueError(f"--norm must be one of {list(layers.NORMS)}. Received: {self.norm!r}")
-        if self.padding not in ("reflect", "zero"):
-            raise ValueError(f"--padding must be reflect or zero. Received: {self.padding!r}")
 
 
 def resnet_generator(image_size, channels, ngf=64, n_blocks=9, norm="instance", padding="reflect",
@@ -218,40 +207,38 @@ class CycleGAN(ImageToImageModel):
         self.pool_y = layers.HistoryPool(cfg.pool_size, seed=seed + 1, name="pool_y")  # old G(x)
         self.pool_x.build((None, *shape))
         self.pool_y.build((None, *shape))
+        self.schedule_steps = cfg.steps  # what the learning rates decay over (set_total_steps)
+        self.lr_schedules = []  # the LinearDecay of each optimizer, made by compile
 
     # -- Keras plumbing: four networks, four optimizers ---------------------------------------------
-    def compile(self, jit_compile=False, **kwargs):
-        """One Adam per network, each with a :class:`LinearDecay` schedule over ``config.steps``."""
-        super(AdversarialModel, self).compile(jit_compile=jit_compile, **kwargs)
-        cfg = self.config
+    optimizer_networks = {
+        "g_optimizer": ("generator_g", "g_lr"),
+        "f_optimizer": ("generator_f", "g_lr"),
+        "d_x_optimizer": ("discriminator_x", "d_lr"),
+        "d_y_optimizer": ("discriminator_y", "d_lr"),
+    }
 
-        def adam(rate):
-            schedule = LinearDecay(rate, getattr(self, "_total_steps", cfg.steps), cfg.decay_from)
-            return keras.optimizers.Adam(schedule, beta_1=cfg.beta1, beta_2=cfg.beta2)
-
-        self.g_optimizer, self.f_optimizer = adam(cfg.g_lr), adam(cfg.g_lr)
-        self.d_x_optimizer, self.d_y_optimizer = adam(cfg.d_lr), adam(cfg.d_lr)
-        for optimizer, network in zip(self.optimizers().values(), self.networks().values()):
-            optimizer.build(network.trainable_variables)
+    def learning_rate_schedule(self, learning_rate):
+        """A :class:`LinearDecay` over ``schedule_steps`` (``config.steps`` until
+        :meth:`set_total_steps`); kept so that :meth:`set_total_steps` can stretch it."""
+        schedule = LinearDecay(learning_rate, self.schedule_steps, self.config.decay_from)
+        self.lr_schedules.append(schedule)
+        return schedule
 
     def networks(self):
         return {"generator_g": self.g, "generator_f": self.f,
                 "discriminator_x": self.d_x, "discriminator_y": self.d_y}
-
-    def optimizers(self):
-        return {"g_optimizer": self.g_optimizer, "f_optimizer": self.f_optimizer,
-                "d_x_optimizer": self.d_x_optimizer, "d_y_optimizer": self.d_y_optimizer}
 
     def checkpoint_items(self):
         """Networks, optimizers and both history pools (their images, fill counts, random state)."""
         return {**self.networks(), **self.optimizers(), "pool_x": self.pool_x, "pool_y": self.pool_y}
 
     def set_total_steps(self, total_steps):
-        """Stretch the learning-rate schedules over ``total_steps`` (before training starts)."""
-        self._total_steps = int(total_steps)
-        for name in ("g_optimizer", "f_optimizer", "d_x_optimizer", "d_y_optimizer"):
-            if hasattr(self, name):
-                getattr(self, name)._learning_rate.total_steps = self._total_steps
+        """Stretch the learning-rate schedules over ``total_steps`` (before training starts: the
+        compiled step reads ``total_steps`` when it is traced)."""
+        self.schedule_steps = int(total_steps)
+        for schedule in self.lr_schedules:
+            schedule.total_steps = self.schedule_steps
 
     def on_examples_per_epoch(self, examples):
         self.set_total_steps(total_steps(self.config, examples, self.images_per_step))
@@ -278,10 +265,10 @@ class CycleGAN(ImageToImageModel):
                 )  # ||F(x) - x|| + ||G(y) - y||
             else:
                 identity = tf.constant(0.0)
-            g_loss = gan_g + gan_f + cfg.lambda_cycle * cycle + lambda_identity * identity  # lecture Eq. 8 (+ Eq. 9)
-        for network, optimizer in ((self.g, self.g_optimizer), (self.f, self.f_optimizer)):
-            variables = network.trainable_variables
-            optimizer.apply(tape.gradient(g_loss, variables), variables)
+            # lectures/09_cyclegan.md, Eqs. (2) and (3): the full objective plus the identity term
+            g_loss = gan_g + gan_f + cfg.lambda_cycle * cycle + lambda_identity * identity
+        self.optimizer_step(tape, g_loss, self.g, self.g_optimizer)
+        self.optimizer_step(tape, g_loss, self.f, self.f_optimizer)
         del tape
 
         pooled_y = self.pool_y(fake_y, training=True)  # a mix of this step's G(x) and older ones
@@ -293,7 +280,7 @@ class CycleGAN(ImageToImageModel):
         ):
             with tf.GradientTape() as d_tape:
                 d_losses[name] = 0.5 * self.d_loss_fn(d(real, training=True), d(fake, training=True))
-            optimizer.apply(d_tape.gradient(d_losses[name], d.trainable_variables), d.trainable_variables)
+            self.optimizer_step(d_tape, d_losses[name], d, optimizer)
         return self.track(
             g_loss=g_loss, gan_g=gan_g, gan_f=gan_f, cycle_loss=cycle, identity_loss=identity,
             lr=self.g_optimizer.learning_rate, **d_losses,
@@ -324,8 +311,6 @@ class CycleGAN(ImageToImageModel):
           and ``b2a_target_class``, the fraction of translations given the class that the
           classifier gives most real images of the target domain.
         """
-        from tfgan import metrics
-
         real_x, real_y = self.held_out(num)
         fake_y, fake_x = self.translate_batched(real_x, "a2b"), self.translate_batched(real_y, "b2a")
         rec_x, rec_y = self.translate_batched(fake_y, "b2a"), self.translate_batched(fake_x, "a2b")
@@ -336,8 +321,10 @@ class CycleGAN(ImageToImageModel):
         }
         judge = fashion_evaluation_classifier(self.config, classifier)
         if judge is not None and len(real_x) > 1:
-            features = {name: classifier_features(judge, images) for name, images in
-                        (("x", real_x), ("y", real_y), ("gx", fake_y), ("fy", fake_x))}
+            features = {}  # name -> (penultimate features, predicted classes)
+            for name, images in (("x", real_x), ("y", real_y), ("gx", fake_y), ("fy", fake_x)):
+                logits, feats = backbones.logits_and_features(judge, images)
+                features[name] = (feats, logits.argmax(1))
             results["fd_a2b"] = metrics.frechet_distance(features["gx"][0], features["y"][0])
             results["fd_b2a"] = metrics.frechet_distance(features["fy"][0], features["x"][0])
             results["fd_a_vs_b"] = metrics.frechet_distance(features["x"][0], features["y"][0])

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import keras
 
+from tfgan.layers import VirtualBatchNormalization, batch_normalization, conv_init  # conv_init: N(0, 0.02), section 4
 from tfgan.models.base import AdversarialConfig
 from tfgan.models.gan import GAN
 
@@ -41,21 +42,17 @@ NORMS = ("batch", "virtual_batch", "none")
 class DCGANConfig(AdversarialConfig):
     """DCGAN settings; ``image_shape`` may be 28x28x1, 32x32x3, 64x64x3 or any H divisible by 4."""
 
-    g_filters: int = field(default=64, metadata={"help": "filters of G's last hidden layer"})
-    d_filters: int = field(default=64, metadata={"help": "filters of D's first layer"})
-    kernel_size: int = field(default=4, metadata={"help": "kernel size of every convolution"})
+    g_filters: int = field(default=64, metadata={"help": "filters of G's last hidden layer", "min": 1})
+    d_filters: int = field(default=64, metadata={"help": "filters of D's first layer", "min": 1})
+    kernel_size: int = field(default=4, metadata={"help": "kernel size of every convolution", "min": 1})
     norm: str = field(default="batch", metadata={"help": "normalization in G", "choices": NORMS})
     vbn_reference_size: int = field(
-        default=64, metadata={"help": "latent vectors in the fixed reference batch of --norm virtual_batch"}
+        default=64,
+        metadata={"help": "latent vectors in the fixed reference batch of --norm virtual_batch", "min": 1},
     )
 
-    def validate(self):
-        super().validate()
-        for name in ("g_filters", "d_filters", "kernel_size", "vbn_reference_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
-        if self.norm not in NORMS:
-            raise ValueError(f"--norm must be one of {list(NORMS)}. Received: {self.norm!r}")
+    def check(self):
+        super().check()
         num_stages(self.image_shape)
 
 
@@ -74,10 +71,6 @@ def num_stages(image_shape):
     return stages
 
 
-def _init():
-    return keras.initializers.RandomNormal(stddev=0.02)  # Radford et al., section 4
-
-
 def generator_head(cfg):
     """(first map size, filters) of G's projection: s = H / 2^n, g_filters * 2^(n-1)."""
     n = num_stages(cfg.image_shape)
@@ -91,7 +84,7 @@ def upsampling_layers(cfg, filters):
     layers = []
     for stage in range(n):
         if use_bn:
-            layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+            layers.append(batch_normalization())
         layers.append(keras.layers.ReLU())
         last = stage == n - 1
         layers.append(
@@ -102,7 +95,7 @@ def upsampling_layers(cfg, filters):
                 padding="same",
                 use_bias=last or not use_bn,
                 activation="tanh" if last else None,
-                kernel_initializer=_init(),
+                kernel_initializer=conv_init(),
             )
         )
         filters //= 2
@@ -116,7 +109,7 @@ def build_generator(cfg):
     size, filters = generator_head(cfg)
     layers = [
         keras.Input((cfg.latent_dim,)),
-        keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=_init()),
+        keras.layers.Dense(size * size * filters, use_bias=cfg.norm != "batch", kernel_initializer=conv_init()),
         keras.layers.Reshape((size, size, filters)),
         *upsampling_layers(cfg, filters),
     ]
@@ -138,12 +131,10 @@ class VirtualBatchGenerator(keras.Model):
 
     def __init__(self, cfg, **kwargs):
         super().__init__(name=kwargs.pop("name", "generator"), **kwargs)
-        from tfgan.layers import VirtualBatchNormalization
-
         self.cfg = cfg
         channels, n = cfg.image_shape[2], num_stages(cfg.image_shape)
         size, filters = generator_head(cfg)
-        self.project = keras.layers.Dense(size * size * filters, use_bias=False, kernel_initializer=_init())
+        self.project = keras.layers.Dense(size * size * filters, use_bias=False, kernel_initializer=conv_init())
         self.reshape = keras.layers.Reshape((size, size, filters))
         self.norms, self.convs = [], []
         for stage in range(n):
@@ -151,7 +142,7 @@ class VirtualBatchGenerator(keras.Model):
             self.norms.append(VirtualBatchNormalization(epsilon=1e-5, name=f"vbn_{stage}"))
             self.convs.append(keras.layers.Conv2DTranspose(
                 channels if last else filters // 2, cfg.kernel_size, strides=2, padding="same",
-                use_bias=last, activation="tanh" if last else None, kernel_initializer=_init(),
+                use_bias=last, activation="tanh" if last else None, kernel_initializer=conv_init(),
             ))
             filters //= 2
         self.reference_z = self.add_weight(
@@ -191,13 +182,13 @@ def downsampling_layers(cfg):
                 strides=2,
                 padding="same",
                 use_bias=stage == 0,
-                kernel_initializer=_init(),
+                kernel_initializer=conv_init(),
             )
         )
         if stage > 0:
-            layers.append(keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5))
+            layers.append(batch_normalization())
         layers.append(keras.layers.LeakyReLU(0.2))
-    return layers + [keras.layers.Flatten(), keras.layers.Dense(1, kernel_initializer=_init())]
+    return layers + [keras.layers.Flatten(), keras.layers.Dense(1, kernel_initializer=conv_init())]
 
 
 def build_discriminator(cfg):

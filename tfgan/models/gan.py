@@ -10,7 +10,7 @@ z ~ p_z(z)             ``self.latent(n)``: N(0, I) of size ``latent_dim``
 G(z; theta_g)          ``self.generator``: MLP, tanh output in [-1, 1]
 D(x; theta_d)          ``sigmoid(self.discriminator(x))``: D outputs logits
 k                      ``config.d_steps``
-V(D, G), eq. 1         ``tfgan.losses.discriminator_loss`` (negated)
+V(D, G), paper eq. 1   ``tfgan.losses.discriminator_loss`` (negated)
 log(1 - D(G(z)))       ``tfgan.losses.minimax_generator_loss``
 -log D(G(z))           ``tfgan.losses.non_saturating_generator_loss``
 =====================  ======================================================
@@ -39,15 +39,10 @@ from tfgan.models.base import AdversarialConfig, AdversarialModel
 class GANConfig(AdversarialConfig):
     """MLP GAN settings."""
 
-    hidden_units: int = field(default=256, metadata={"help": "units of each hidden MLP layer"})
-    dropout: float = field(default=0.3, metadata={"help": "dropout rate in D's hidden layers"})
-
-    def validate(self):
-        super().validate()
-        if self.hidden_units < 1:
-            raise ValueError(f"--hidden-units must be >= 1. Received: {self.hidden_units}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"--dropout must be in [0, 1). Received: {self.dropout}")
+    hidden_units: int = field(default=256, metadata={"help": "units of each hidden MLP layer", "min": 1})
+    dropout: float = field(
+        default=0.3, metadata={"help": "dropout rate in D's hidden layers", "min": 0, "max": 1, "max_exclusive": True}
+    )
 
 
 class GAN(AdversarialModel):
@@ -60,6 +55,10 @@ class GAN(AdversarialModel):
     (``tfgan.train`` batches the data that way). ``g_steps > 1`` adds generator updates on fresh
     noise against the same D, a departure from Algorithm 1 that lecture 04 uses to provoke mode
     collapse (G trained "too much without updating D", Goodfellow et al. 2014, section 6).
+
+    Conditional models reuse this Algorithm 1 through three hooks: ``split_batch`` (the condition
+    y of a batch), ``generate`` (G(z | y)) and ``discriminate`` (D(x | y)); see
+    :class:`tfgan.models.cgan.CGAN`.
     """
 
     config_class = GANConfig
@@ -109,45 +108,57 @@ class GAN(AdversarialModel):
         )
         return generator, discriminator
 
-    # -- Algorithm 1 ----------------------------------------------------------------------------
-    def discriminator_step(self, real, fake=None):
+    # -- the condition hook: how y enters G and D (CGAN overrides these; here there is no y) -------
+    def split_batch(self, data):
+        """A training batch -> (real images, condition y or None)."""
+        return (data[0] if isinstance(data, (tuple, list)) else data), None
+
+    def generate(self, z, y=None, training=True):
+        """G(z), or G(z | y) in a conditional model."""
+        return self.generator(z, training=training)
+
+    def discriminate(self, x, y=None, training=True):
+        """The logit of D(x), or of D(x | y) in a conditional model."""
+        return self.discriminator(x, training=training)
+
+    # -- Algorithm 1 -------------------------------------------------------------------------------
+    def discriminator_step(self, real, fake=None, y=None):
         """One ascent step on V(D, G) for D (Algorithm 1, inner loop); draws G(z) unless given."""
         if fake is None:
-            fake = self.generator(self.latent(tf.shape(real)[0]), training=True)  # G(z), z ~ p_z
+            fake = self.generate(self.latent(tf.shape(real)[0]), y)  # G(z), z ~ p_z
         with tf.GradientTape() as tape:
-            real_logits = self.discriminator(real, training=True)  # logit of D(x)
-            fake_logits = self.discriminator(fake, training=True)  # logit of D(G(z))
+            real_logits = self.discriminate(real, y)  # logit of D(x)
+            fake_logits = self.discriminate(fake, y)  # logit of D(G(z))
             d_loss = self.d_loss_fn(real_logits, fake_logits, self.config.label_smoothing)
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
         return d_loss, real_logits, fake_logits
 
-    def generator_step(self, batch):
+    def generator_step(self, batch, y=None):
         """One descent step for G on fresh noise against the current D; returns its loss."""
         with tf.GradientTape() as tape:
-            g_loss = self.g_loss_fn(self.discriminator(self.generator(self.latent(batch), training=True), training=True))
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(g_loss, variables), variables)
+            g_loss = self.g_loss_fn(self.discriminate(self.generate(self.latent(batch), y), y))
+        self.optimizer_step(tape, g_loss, self.generator, self.g_optimizer)
         return g_loss
 
     def train_step(self, data):
-        real = data[0] if isinstance(data, (tuple, list)) else data
+        real, y = self.split_batch(data)
         k = self.config.d_steps
-        chunks = tf.split(real, k) if k > 1 else [real]
-        for real_k in chunks[:-1]:  # k is static: the loop is unrolled
-            self.discriminator_step(real_k)
-        batch = tf.shape(chunks[-1])[0]
+        reals = tf.split(real, k) if k > 1 else [real]
+        ys = tf.split(y, k) if k > 1 and y is not None else [y] * k
+        for real_k, y_k in zip(reals[:-1], ys[:-1]):  # k is static: the loop is unrolled
+            self.discriminator_step(real_k, y=y_k)
+        real, y = reals[-1], ys[-1]
+        batch = tf.shape(real)[0]
         with tf.GradientTape() as g_tape:
-            fake = self.generator(self.latent(batch), training=True)  # G(z)
+            fake = self.generate(self.latent(batch), y)  # G(z)
             with g_tape.stop_recording():  # the last D step, on the same G(z)
-                d_loss, real_logits, fake_logits = self.discriminator_step(chunks[-1], fake)
+                d_loss, real_logits, fake_logits = self.discriminator_step(real, fake, y)
             if not self.config.reuse_fake:  # strict Algorithm 1: fresh noise for G's step
-                fake = self.generator(self.latent(batch), training=True)
-            g_loss = self.g_loss_fn(self.discriminator(fake, training=True))  # D already updated
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
+                fake = self.generate(self.latent(batch), y)
+            g_loss = self.g_loss_fn(self.discriminate(fake, y))  # D already updated
+        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
         for _ in range(self.config.g_steps - 1):  # more G steps against the same D (lecture 04)
-            g_loss = self.generator_step(batch)
+            g_loss = self.generator_step(batch, y)
         if self._train_steps is not None:
             self._train_steps.assign_add(1)
         return self.track(

@@ -19,16 +19,13 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-import tensorflow as tf
 
-from tfgan import losses
+from tfgan import backbones, losses
+from tfgan.errors import ConfigError
 from tfgan.models.base import AdversarialModel, TrainConfig
 
-#: The adversarial loss of the translation models: (generator loss, discriminator loss).
-GAN_LOSSES = {
-    "non_saturating": (losses.non_saturating_generator_loss, losses.discriminator_loss),
-    "least_squares": (losses.least_squares_generator_loss, losses.least_squares_discriminator_loss),
-}
+#: The adversarial losses the translation models offer (names in ``tfgan.losses.LOSSES``).
+GAN_LOSSES = ("non_saturating", "least_squares")
 
 #: The offline two-domain tasks built from Fashion-MNIST's shoes (see tfgan.data).
 FASHION_TASKS = ("fashion_edges2shoes", "fashion_sneakers2boots")
@@ -56,12 +53,13 @@ class ImageToImageConfig(TrainConfig):
     batch_size: int | None = field(
         default=None,
         metadata={"help": "images per step (default: auto, 1 as in the papers for images of 128 px "
-                          "or more, 16 for smaller ones)"},
+                          "or more, 16 for smaller ones)", "min": 1},
     )
     image_size: int | None = field(
         default=None,
         metadata={"help": "side of the square training images (default: auto, 256 as in the "
-                          "papers, or the native size of smaller images: 32 for the Fashion-MNIST tasks)"},
+                          "papers, or the native size of smaller images: 32 for the Fashion-MNIST tasks)",
+                  "min": 1},
     )
     channels: int | None = field(default=None, metadata={"help": "1 or 3 (default: auto, the dataset's)"})
     jitter: bool = field(default=True, metadata={"help": "random jitter: resize to 286/256 of the size, crop back"})
@@ -69,10 +67,12 @@ class ImageToImageConfig(TrainConfig):
     ngf: int | None = field(
         default=None,
         metadata={"help": "generator filters in the first layer (default: auto, 64; at 64 px or "
-                          "less 32 in pix2pix, 16 in CycleGAN)"},
+                          "less 32 in pix2pix, 16 in CycleGAN)", "min": 1},
     )
     ndf: int | None = field(
-        default=None, metadata={"help": "discriminator filters in the first layer (default: auto, 64; 32 at 64 px or less)"}
+        default=None,
+        metadata={"help": "discriminator filters in the first layer (default: auto, 64; 32 at 64 px or less)",
+                  "min": 1},
     )
     patch_size: int = field(
         default=70, metadata={"help": "PatchGAN receptive field: 1, 16, 34, 70, 142 or 286 (default: 70)"}
@@ -81,11 +81,9 @@ class ImageToImageConfig(TrainConfig):
     #: First-layer filters of G and D for images of 64 px or less (the "auto" of ngf and ndf).
     small_filters: ClassVar[tuple[int, int]] = (32, 32)
 
-    def __post_init__(self):
-        self.resolve_auto()
-
     def resolve_auto(self):
-        """Fill the None ("auto") fields from the dataset's native image shape."""
+        """Fill the None ("auto") fields from the dataset's native image shape (read from the data
+        registry here, when the config is validated, not when it is made)."""
         native = _dataset_shape(self.dataset) or (256, 256, 3)
         if self.image_size is None:
             self.image_size = 256 if native[0] >= 256 else int(native[0])
@@ -98,22 +96,20 @@ class ImageToImageConfig(TrainConfig):
             self.ngf = self.small_filters[0] if small else 64
         if self.ndf is None:
             self.ndf = self.small_filters[1] if small else 64
+        return self
 
-    def validate(self):
-        super().validate()
-        for name in ("image_size", "ngf", "ndf"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
+    def check(self):
+        super().check()
         if self.channels not in (1, 3):
-            raise ValueError(f"--channels must be 1 or 3. Received: {self.channels}")
+            raise ConfigError(f"--channels must be 1 or 3. Received: {self.channels}")
         if self.patch_size not in PATCH_SIZES:
-            raise ValueError(
+            raise ConfigError(
                 f"--patch-size must be one of {', '.join(map(str, PATCH_SIZES))} (PatchGAN receptive "
                 f"fields). Received: {self.patch_size}"
             )
         if patchgan_output_size(self.image_size, self.patch_size) < 1:
             smallest = next(s for s in range(1, 4096) if patchgan_output_size(s, self.patch_size) >= 1)
-            raise ValueError(
+            raise ConfigError(
                 f"--patch-size {self.patch_size} needs images of at least {smallest} px. Received: "
                 f"--image-size {self.image_size}; pass a smaller --patch-size or a larger --image-size"
             )
@@ -150,7 +146,7 @@ class ImageToImageModel(AdversarialModel):
 
     def __init__(self, config=None, **kwargs):
         super().__init__(config, **kwargs)
-        self.g_loss_fn, self.d_loss_fn = GAN_LOSSES[self.config.gan_loss]
+        self.g_loss_fn, self.d_loss_fn = losses.get_losses(self.config.gan_loss)
         self._held_out = {}
 
     @property
@@ -241,78 +237,17 @@ class ImageToImageModel(AdversarialModel):
 
 
 # -- evaluation helpers --------------------------------------------------------------------------
-def psnr(images, targets):
-    """Peak signal-to-noise ratio in dB per image, for images in [-1, 1] (a range of 2):
-    10 log10(2^2 / MSE). Identical images give +inf."""
-    images, targets = np.asarray(images, np.float64), np.asarray(targets, np.float64)
-    mse = np.mean((images - targets) ** 2, axis=tuple(range(1, images.ndim)))
-    with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(4.0 / mse)
-
-
-_FOOTWEAR = {}
-
-
-def footwear_classifier(data_dir=None, cache_dir=True):
-    """A small CNN (:func:`tfgan.classifier.build_classifier`) that tells Fashion-MNIST's sandals,
-    sneakers and ankle boots apart (classes 0, 1, 2), on 32x32 padded images.
-
-    Trained on 9,000 shoes of the train split for 2 epochs (about 95% on the test split's 3,000;
-    about 12 s on a 2-core CPU) and cached (``tfgan.classifier``'s weight cache). Its
-    penultimate layer (128 ReLU units) is the feature space of the Fréchet distances reported
-    by the models' ``evaluation`` on the offline tasks, in the place of Inception-v3 features.
-    """
-    key = (str(data_dir), str(cache_dir))
-    if key not in _FOOTWEAR:
-        from tfgan import classifier, data
-
-        images, labels = data.fashion_footwear("train", data_dir)
-        classes = np.searchsorted(sorted(data.FASHION_FOOTWEAR.values()), labels)
-        model, _ = classifier.train_classifier(
-            images[:9000], classes[:9000], epochs=2, seed=0, validation=0.1, num_classes=3,
-            cache_dir=cache_dir,
-        )
-        _FOOTWEAR[key] = model
-    return _FOOTWEAR[key]
-
-
-def classifier_features(classifier_model, images, batch_size=500):
-    """(penultimate-layer features, predicted classes) of images in [-1, 1], brought to the
-    classifier's input size and channels (grayscale by channel mean, bilinear resize)."""
-    import keras
-
-    x = np.asarray(images, np.float32)
-    height, width, channels = classifier_model.input_shape[1:]
-    if x.shape[-1] != channels:
-        x = x.mean(axis=-1, keepdims=True) if channels == 1 else np.repeat(x, channels, axis=-1)
-    if x.shape[1:3] != (height, width):
-        x = tf.image.resize(x, (height, width), method="bilinear", antialias=True).numpy()
-    extractor = _EXTRACTORS.get(id(classifier_model))
-    if extractor is None or extractor[0] is not classifier_model:
-        dense = [l for l in classifier_model.layers if isinstance(l, keras.layers.Dense)]
-        model = keras.Model(classifier_model.inputs[0], [dense[-2].output, classifier_model.outputs[0]])
-        extractor = _EXTRACTORS[id(classifier_model)] = (classifier_model, model)
-    outputs = [extractor[1](x[i : i + batch_size], training=False) for i in range(0, len(x), batch_size)]
-    features = np.concatenate([np.asarray(f) for f, _ in outputs])
-    logits = np.concatenate([np.asarray(l) for _, l in outputs])
-    return features.astype(np.float64), np.argmax(logits, axis=1)
-
-
-_EXTRACTORS = {}
-
-
 def fashion_evaluation_classifier(config, classifier_model=None):
     """The classifier for feature-based metrics: the given one, the footwear classifier for the
     Fashion-MNIST tasks, or None (no Fréchet distances) for other datasets."""
     if classifier_model is not None:
         return classifier_model
     if config.dataset in FASHION_TASKS:
-        return footwear_classifier(config.data_dir)
+        return backbones.footwear_classifier(config.data_dir)
     return None
 
 
 __all__ = [
     "ImageToImageConfig", "ImageToImageModel", "GAN_LOSSES", "PATCH_SIZES", "FASHION_TASKS",
-    "patchgan_layers", "patchgan_output_size", "psnr", "footwear_classifier",
-    "classifier_features", "fashion_evaluation_classifier",
+    "patchgan_layers", "patchgan_output_size", "fashion_evaluation_classifier",
 ]

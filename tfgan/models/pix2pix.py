@@ -7,7 +7,7 @@ Networks", CVPR, https://arxiv.org/abs/1611.07004. Lecture: ``lectures/08_image_
 The generator maps an input image x to an output image; the discriminator sees the input
 *together with* an image (the real target y, or the generator's output) and says, for every
 patch, whether the pair is real. The generator minimizes the conditional GAN loss plus lambda
-times the L1 distance to the target (lecture Eq. 3; the paper's eq. 4).
+times the L1 distance to the target (lectures/08_image_to_image.md, Eq. (3); the paper's eq. 4).
 
 Paper -> code:
 
@@ -57,10 +57,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan import layers, losses
+from tfgan import backbones, layers, losses, metrics
+from tfgan.errors import ConfigError
 from tfgan.models.image_to_image import (
-    GAN_LOSSES, ImageToImageConfig, ImageToImageModel, classifier_features,
-    fashion_evaluation_classifier, patchgan_layers, psnr,
+    GAN_LOSSES, ImageToImageConfig, ImageToImageModel, fashion_evaluation_classifier, patchgan_layers,
 )
 
 DIRECTIONS = ("a2b", "b2a")
@@ -87,12 +87,13 @@ class Pix2PixConfig(ImageToImageConfig):
     direction: str = field(
         default="a2b", metadata={"help": "translate A to B (a2b) or B to A (b2a)", "choices": DIRECTIONS}
     )
-    lambda_l1: float = field(default=100.0, metadata={"help": "weight lambda of the L1 loss"})
+    lambda_l1: float = field(default=100.0, metadata={"help": "weight lambda of the L1 loss", "min": 0})
     gan_weight: float = field(
-        default=1.0, metadata={"help": "weight of the cGAN loss for G (0: L1 alone, the paper's ablation)"}
+        default=1.0,
+        metadata={"help": "weight of the cGAN loss for G (0: L1 alone, the paper's ablation)", "min": 0},
     )
     gan_loss: str = field(
-        default="non_saturating", metadata={"help": "adversarial loss", "choices": tuple(GAN_LOSSES)}
+        default="non_saturating", metadata={"help": "adversarial loss", "choices": GAN_LOSSES}
     )
     norm: str = field(default="batch", metadata={"help": "normalization in G and D", "choices": layers.NORMS})
     levels: int | None = field(
@@ -101,28 +102,21 @@ class Pix2PixConfig(ImageToImageConfig):
     skip_connections: bool = field(
         default=True, metadata={"help": "U-Net skips (--no-skip-connections: plain encoder-decoder)"}
     )
-    dropout: float = field(default=0.5, metadata={"help": "dropout rate of the first three decoder layers"})
+    dropout: float = field(
+        default=0.5,
+        metadata={"help": "dropout rate of the first three decoder layers", "min": 0, "max": 1, "max_exclusive": True},
+    )
 
     def resolve_auto(self):
         super().resolve_auto()
         if self.levels is None:
             self.levels = max(1, max_levels(self.image_size))
+        return self
 
-    def validate(self):
-        super().validate()
-        if self.direction not in DIRECTIONS:
-            raise ValueError(f"--direction must be a2b or b2a. Received: {self.direction!r}")
-        if self.gan_loss not in GAN_LOSSES:
-            raise ValueError(f"--gan-loss must be one of {list(GAN_LOSSES)}. Received: {self.gan_loss!r}")
-        if self.norm not in layers.NORMS:
-            raise ValueError(f"--norm must be one of {list(layers.NORMS)}. Received: {self.norm!r}")
-        for name in ("lambda_l1", "gan_weight"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 0. Received: {getattr(self, name)}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"--dropout must be in [0, 1). Received: {self.dropout}")
+    def check(self):
+        super().check()
         if self.levels < 1 or self.image_size % 2**self.levels:
-            raise ValueError(
+            raise ConfigError(
                 f"--levels {self.levels} needs an image size divisible by 2^{self.levels}. Received: "
                 f"--image-size {self.image_size}; the largest depth for it is {max_levels(self.image_size)}"
             )
@@ -133,11 +127,11 @@ def unet_generator(image_size, in_channels, out_channels, ngf=64, levels=None, n
     """pix2pix's U-Net (paper, section 6.1.1 and Figure 3), as a functional Keras model.
 
     Encoder level i has ``min(ngf * 2^i, 8 ngf)`` filters; decoder step k mirrors level
-    ``levels - 2 - k`` and, with ``skip_connections``, concatenates that level's output (lecture
-    Eq. 4). ``levels`` defaults to halving the image down to 1x1 (8 at 256 px: the paper's
-    network). Without skips it is the encoder-decoder of the paper's Figure 3 (left).
-    ``image_size`` sets the default depth; the model itself is fully convolutional and takes any
-    height and width divisible by ``2^levels``.
+    ``levels - 2 - k`` and, with ``skip_connections``, concatenates that level's output
+    (lectures/08_image_to_image.md, Eq. (4)). ``levels`` defaults to halving the image down to 1x1
+    (8 at 256 px: the paper's network). Without skips it is the encoder-decoder of the paper's
+    Figure 3 (left). ``image_size`` sets the default depth; the model itself is fully convolutional
+    and takes any height and width divisible by ``2^levels``.
     """
     levels = levels or max(1, max_levels(image_size))
     if image_size % 2**levels:
@@ -163,13 +157,13 @@ def unet_generator(image_size, in_channels, out_channels, ngf=64, levels=None, n
 def patchgan_discriminator(input_shape, ndf=64, patch_size=70, norm="batch", name="discriminator"):
     """The PatchGAN of pix2pix (section 3.2.2 and 6.1.2), also CycleGAN's discriminator.
 
-    It outputs a map of logits, one per overlapping patch of ``patch_size`` x ``patch_size``
-    input pixels, instead of one logit per image: D judges local texture and the L1 loss takes
-    care of the low frequencies. With n stride-2 layers (4x4 kernels), then one stride-1 layer
-    and the 1-channel stride-1 output layer, the receptive field (lecture Eq. 6,
-    :func:`tfgan.layers.receptive_field`) is 16, 34, 70, 142, 286 for n = 1..5; ``patch_size=1``
-    is the PixelGAN of 1x1 convolutions. Filters double per layer up to 8 ndf; zero padding 1
-    before every 4x4 convolution, as in the authors' ``NLayerDiscriminator``.
+    It outputs a map of logits, one per overlapping patch of ``patch_size`` x ``patch_size`` input
+    pixels, instead of one logit per image: D judges local texture and the L1 loss takes care of the
+    low frequencies. With n stride-2 layers (4x4 kernels), then one stride-1 layer and the 1-channel
+    stride-1 output layer, the receptive field (lectures/08_image_to_image.md, Eq. (6);
+    :func:`tfgan.layers.receptive_field`) is 16, 34, 70, 142, 286 for n = 1..5; ``patch_size=1`` is
+    the PixelGAN of 1x1 convolutions. Filters double per layer up to 8 ndf; zero padding 1 before
+    every 4x4 convolution, as in the authors' ``NLayerDiscriminator``.
     """
     n = patchgan_layers(patch_size)
     use_bias = norm != "batch"
@@ -227,13 +221,15 @@ class Pix2Pix(ImageToImageModel):
         return tf.reduce_mean(tf.sigmoid(logits) if self.config.gan_loss == "non_saturating" else logits)
 
     def discriminator_step(self, source, target, fake):
-        """One step on L_cGAN for D (lecture Eq. 1), halved: real pairs (x, y) against (x, G(x, z))."""
+        """One step on L_cGAN for D, halved: real pairs (x, y) against (x, G(x, z)).
+
+        lectures/08_image_to_image.md, Eq. (1).
+        """
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(tf.concat([source, target], -1), training=True)  # D(x, y)
             fake_logits = self.discriminator(tf.concat([source, fake], -1), training=True)  # D(x, G(x, z))
             d_loss = 0.5 * self.d_loss_fn(real_logits, fake_logits)
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
         return d_loss, real_logits, fake_logits
 
     def train_step(self, data):
@@ -245,9 +241,9 @@ class Pix2Pix(ImageToImageModel):
                 d_loss, real_logits, fake_logits = self.discriminator_step(source, target, fake)
             g_gan = self.g_loss_fn(self.discriminator(tf.concat([source, fake], -1), training=True))
             g_l1 = losses.l1_reconstruction_loss(target, fake)  # ||y - G(x, z)||_1
-            g_loss = cfg.gan_weight * g_gan + cfg.lambda_l1 * g_l1  # lecture Eq. 3
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
+            # lectures/08_image_to_image.md, Eq. (3)
+            g_loss = cfg.gan_weight * g_gan + cfg.lambda_l1 * g_l1
+        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
         return self.track(
             d_loss=d_loss, g_loss=g_loss, g_gan=g_gan, g_l1=g_l1,
             d_real=self._score(real_logits), d_fake=self._score(fake_logits),
@@ -275,25 +271,23 @@ class Pix2Pix(ImageToImageModel):
         """Held-out metrics on the first ``num`` (None: all) test pairs, translated without dropout:
 
         * ``l1``: mean |G(x) - y| in [-1, 1] units (the training loss's L1 term);
-        * ``psnr_db``: mean PSNR of G(x) against y (:func:`tfgan.models.image_to_image.psnr`);
+        * ``psnr_db``: mean PSNR of G(x) against y (:func:`tfgan.metrics.psnr`, range 2);
         * with a classifier (the footwear classifier on the Fashion-MNIST tasks, or ``classifier``):
           ``fd``, the Fréchet distance between its features of G(x) and of y, and
           ``class_agreement``, how often it gives G(x) the class it gives y (the paper's
           "FCN-score" idea with a classifier instead of a segmentation network).
         """
-        from tfgan import metrics
-
         source, target = self.held_out(num)
         fake = self.translate_batched(source)
         results = {
             "examples": float(len(source)),
             "l1": float(np.mean(np.abs(fake - target))),
-            "psnr_db": float(np.mean(psnr(fake, target))),
+            "psnr_db": float(np.mean(metrics.psnr(target, fake, data_range=2.0, batched=True))),
         }
         judge = fashion_evaluation_classifier(self.config, classifier)
         if judge is not None and len(source) > 1:
-            fake_features, fake_classes = classifier_features(judge, fake)
-            real_features, real_classes = classifier_features(judge, target)
+            fake_logits, fake_features = backbones.logits_and_features(judge, fake)
+            real_logits, real_features = backbones.logits_and_features(judge, target)
             results["fd"] = metrics.frechet_distance(fake_features, real_features)
-            results["class_agreement"] = float(np.mean(fake_classes == real_classes))
+            results["class_agreement"] = float(np.mean(fake_logits.argmax(1) == real_logits.argmax(1)))
         return results

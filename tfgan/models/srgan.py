@@ -7,10 +7,11 @@ Lecture: ``lectures/10_super_resolution.md``; notebook: ``notebooks/10_super_res
 Two models share one generator and are trained in sequence, as in the paper (section 3.2):
 
 * ``SRResNet`` (``python -m tfgan.train srresnet``): the generator alone, trained with the pixel
-  MSE (eq. 4). It maximizes PSNR and gives smooth, slightly blurry images.
+  MSE (the paper's eq. 4). It maximizes PSNR and gives smooth, slightly blurry images.
 * ``SRGAN`` (``python -m tfgan.train srgan --init-from RUN_DIR``): the generator initialized from an
   SRResNet run and fine-tuned with the perceptual loss, a VGG content loss plus 10^-3 times the
-  adversarial loss (eq. 3), against the discriminator below. Lower PSNR, sharper texture.
+  adversarial loss (the paper's eq. 3), against the discriminator below. Lower PSNR, sharper
+  texture.
 
 Paper -> code:
 
@@ -25,12 +26,12 @@ B                                        ``config.residual_blocks`` (paper: 16)
 D_theta_D (Figure 4, bottom)             ``build_discriminator``: eight k3 convs 64 -> 512 filters,
                                          strides 1, 2, 1, 2, ...; BN from the second; LeakyReLU 0.2;
                                          dense 1024, LeakyReLU, dense 1 (a logit; D = sigmoid(logit))
-l^SR_MSE, eq. 4                          ``tfgan.losses.mse_content_loss``
-l^SR_VGG/5.4, eq. 5                      ``tfgan.losses.vgg_content_loss`` on ``config.content_layer``
-                                         (``block5_conv4`` = phi_5,4) of ``tfgan.style.perceptual``
-l^SR_Gen, eq. 6                          ``tfgan.losses.non_saturating_generator_loss``
-min_G max_D, eq. 2                       ``tfgan.losses.discriminator_loss``
-l^SR = l^SR_X + 10^-3 l^SR_Gen, eq. 3    ``SRGAN.train_step`` (``config.adversarial_weight``)
+l^SR_MSE, paper eq. 4                    ``tfgan.losses.mse_content_loss``
+l^SR_VGG/5.4, paper eq. 5                ``tfgan.losses.vgg_content_loss`` on ``config.content_layer``
+                                         (``block5_conv4`` = phi_5,4) of ``tfgan.backbones``
+l^SR_Gen, paper eq. 6                    ``tfgan.losses.non_saturating_generator_loss``
+min_G max_D, paper eq. 2                 ``tfgan.losses.discriminator_loss``
+l^SR = l_X + 10^-3 l_Gen, paper eq. 3    ``SRGAN.train_step`` (``config.adversarial_weight``)
 ======================================  ===============================================================
 
 Data: each training step takes random ``hr_size`` x ``hr_size`` crops of the training photos (paper:
@@ -65,9 +66,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgan import losses
-from tfgan.errors import RunError
-from tfgan.layers import PixelShuffle
+from tfgan import backbones, losses, metrics
+from tfgan.errors import ConfigError, RunError
+from tfgan.layers import PixelShuffle, batch_normalization
 from tfgan.models.base import AdversarialModel, TrainConfig
 from tfgan.ops import tiling
 
@@ -95,23 +96,21 @@ class SRResNetConfig(TrainConfig):
         default=4, metadata={"help": "held-out crops in each preview grid (rows: bicubic | SR | HR)"}
     )
     scale: int = field(default=4, metadata={"help": "upscaling factor r: 2, 3, 4 or 8"})
-    residual_blocks: int = field(default=16, metadata={"help": "residual blocks B in G"})
-    filters: int = field(default=64, metadata={"help": "feature maps in G's residual blocks"})
+    residual_blocks: int = field(default=16, metadata={"help": "residual blocks B in G", "min": 1})
+    filters: int = field(default=64, metadata={"help": "feature maps in G's residual blocks", "min": 1})
     hr_size: int = field(default=96, metadata={"help": "side of the random HR training crops"})
     crops_per_image: int = field(
-        default=8, metadata={"help": "crops taken from each decoded photo per pass (an epoch is one pass)"}
+        default=8,
+        metadata={"help": "crops taken from each decoded photo per pass (an epoch is one pass)", "min": 1},
     )
     augment: bool = field(default=True, metadata={"help": "random flips and 90-degree rotations of crops"})
 
-    def validate(self):
-        super().validate()
+    def check(self):
+        super().check()
         if self.scale not in SCALES:
-            raise ValueError(f"--scale must be one of {list(SCALES)}. Received: {self.scale}")
-        for name in ("residual_blocks", "filters", "crops_per_image"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
+            raise ConfigError(f"--scale must be one of {list(SCALES)}. Received: {self.scale}")
         if self.hr_size < 2 * self.scale or self.hr_size % self.scale:
-            raise ValueError(
+            raise ConfigError(
                 f"--hr-size must be a multiple of --scale {self.scale} and at least {2 * self.scale}. "
                 f"Received: {self.hr_size}"
             )
@@ -124,8 +123,10 @@ class SRGANConfig(SRResNetConfig):
     init_from: str | None = field(
         default=None, metadata={"help": "SRResNet run directory whose generator SRGAN starts from"}
     )
-    d_filters: int = field(default=64, metadata={"help": "filters of D's first convolution (doubling to 8x)"})
-    d_dense: int = field(default=1024, metadata={"help": "units of D's hidden dense layer"})
+    d_filters: int = field(
+        default=64, metadata={"help": "filters of D's first convolution (doubling to 8x)", "min": 1}
+    )
+    d_dense: int = field(default=1024, metadata={"help": "units of D's hidden dense layer", "min": 1})
     content_loss: str = field(
         default="vgg",
         metadata={"help": "content loss l_X: VGG features (SRGAN-VGG) or pixels (SRGAN-MSE)",
@@ -140,40 +141,31 @@ class SRGANConfig(SRResNetConfig):
         metadata={"help": "VGG weights: imagenet, hed (offline VGG16), a .weights.h5 path, or none (random: tests)"},
     )
     feature_scale: float = field(
-        default=losses.VGG_FEATURE_SCALE, metadata={"help": "factor on VGG features (paper: 1/12.75)"}
+        default=losses.VGG_FEATURE_SCALE,
+        metadata={"help": "factor on VGG features (paper: 1/12.75)", "min": 0, "min_exclusive": True},
     )
-    adversarial_weight: float = field(default=1e-3, metadata={"help": "weight of the adversarial loss (paper: 1e-3)"})
+    adversarial_weight: float = field(
+        default=1e-3, metadata={"help": "weight of the adversarial loss (paper: 1e-3)", "min": 0}
+    )
 
-    def validate(self):
-        super().validate()
+    def check(self):
+        super().check()
         if self.hr_size % 16:
-            raise ValueError(
+            raise ConfigError(
                 f"SRGAN's discriminator halves --hr-size four times: it must be a multiple of 16 "
                 f"(and of --scale). Received: {self.hr_size}"
             )
-        for name in ("d_filters", "d_dense"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"--{name.replace('_', '-')} must be >= 1. Received: {getattr(self, name)}")
-        if self.content_loss not in CONTENT_LOSSES:
-            raise ValueError(f"--content-loss must be one of {list(CONTENT_LOSSES)}. Received: {self.content_loss!r}")
-        if self.vgg_backbone not in VGG_BACKBONES:
-            raise ValueError(f"--vgg-backbone must be one of {list(VGG_BACKBONES)}. Received: {self.vgg_backbone!r}")
         if self.vgg_weights == "hed" and self.vgg_backbone != "vgg16":
-            raise ValueError(
+            raise ConfigError(
                 "--vgg-weights hed holds VGG16 weights (its last layer is block5_conv3); pass "
                 f"--vgg-backbone vgg16 --content-layer block5_conv3. Received: --vgg-backbone {self.vgg_backbone}"
             )
         blocks = (2, 2, 3, 3, 3) if self.vgg_backbone == "vgg16" else (2, 2, 4, 4, 4)
         layers = [f"block{b}_conv{i}" for b, n in enumerate(blocks, 1) for i in range(1, n + 1)]
         if self.content_layer not in layers:
-            raise ValueError(
+            raise ConfigError(
                 f"--content-layer must be a convolution of {self.vgg_backbone}, e.g. "
                 f"{layers[-1]}. Received: {self.content_layer!r}"
-            )
-        if not self.adversarial_weight >= 0 or not self.feature_scale > 0:
-            raise ValueError(
-                "--adversarial-weight must be >= 0 and --feature-scale > 0. Received: "
-                f"{self.adversarial_weight}, {self.feature_scale}"
             )
 
 
@@ -201,7 +193,7 @@ def receptive_radius(config):
 
 
 def _bn():
-    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+    return batch_normalization()
 
 
 def _prelu():
@@ -269,7 +261,10 @@ def mod_crop(image, scale):
 
 
 def to_pair(hr, scale):
-    """uint8 HR batch -> (LR in [0, 1], HR in [-1, 1]), the paper's ranges (lecture eq. 10.1)."""
+    """uint8 HR batch -> (LR in [0, 1], HR in [-1, 1]), the paper's ranges.
+
+    lectures/10_super_resolution.md, Eq. (1).
+    """
     lr = downscale(hr, scale) / 255.0
     return lr, tf.cast(hr, tf.float32) / 127.5 - 1.0
 
@@ -306,11 +301,6 @@ def make_pairs(image_set, scale, hr_size, batch_size, seed, crops_per_image=8, a
     return ds.map(lambda hr: to_pair(hr, scale), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def batch_psnr(mse):
-    """PSNR of an MSE on [-1, 1] images (peak-to-peak 2): a training-time indicator on RGB crops."""
-    return 10.0 * tf.math.log(4.0 / tf.maximum(mse, 1e-12)) / tf.math.log(10.0)
-
-
 # -- models --------------------------------------------------------------------------------------
 class SRResNet(AdversarialModel):
     """SRResNet: the SRGAN generator trained alone with the pixel MSE (Ledig et al. 2017, eq. 4).
@@ -332,10 +322,9 @@ class SRResNet(AdversarialModel):
         lr, hr = data
         with tf.GradientTape() as tape:
             sr = self.generator(lr, training=True)  # G(I^LR)
-            mse = losses.mse_content_loss(hr, sr)  # l^SR_MSE, eq. 4
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(tape.gradient(mse, variables), variables)
-        return self.track(mse=mse, psnr=batch_psnr(mse))
+            mse = losses.mse_content_loss(hr, sr)  # l^SR_MSE, the paper's eq. 4
+        self.optimizer_step(tape, mse, self.generator, self.g_optimizer)
+        return self.track(mse=mse, psnr=metrics.psnr_from_mse(mse, data_range=2.0))
 
     # -- data hooks of tfgan.train -------------------------------------------------------------------
     def image_set(self, split=None):
@@ -409,8 +398,6 @@ class SRResNet(AdversarialModel):
         (:func:`tfgan.metrics.super_resolution_scores`); the values are means over ``num`` photos
         (default: the whole test split).
         """
-        from tfgan import metrics
-
         scale = self.config.scale
         scores = {"psnr": [], "ssim": [], "bicubic_psnr": [], "bicubic_ssim": []}
         photos = self.image_set("test").numpy(num)
@@ -428,9 +415,10 @@ class SRResNet(AdversarialModel):
 class SRGAN(SRResNet):
     """SRGAN: the SRResNet generator fine-tuned with the perceptual loss against a discriminator.
 
-    One ``train_step`` is one D update (eq. 2 on HR crops against G(I^LR)) then one G update on the
-    perceptual loss l^SR = l_X + 10^-3 l_Gen (eq. 3) through the updated D, on the same G(I^LR).
-    The VGG feature extractor is built when first needed (training), never for inference.
+    One ``train_step`` is one D update (the paper's eq. 2 on HR crops against G(I^LR)) then one G
+    update on the perceptual loss l^SR = l_X + 10^-3 l_Gen (the paper's eq. 3) through the updated
+    D, on the same G(I^LR). The VGG feature extractor is built when first needed (training), never
+    for inference.
     """
 
     config_class = SRGANConfig
@@ -443,19 +431,17 @@ class SRGAN(SRResNet):
 
     @property
     def content_extractor(self):
-        """The frozen VGG of the content loss (``tfgan.style.perceptual``), built on first use."""
+        """The frozen VGG of the content loss (``tfgan.backbones``), built on first use."""
         if self._extractor[0] is None and self.config.content_loss == "vgg":
-            from tfgan.style import perceptual
-
             cfg = self.config
             weights = None if cfg.vgg_weights.lower() in ("none", "random") else cfg.vgg_weights
-            self._extractor[0] = perceptual.FeatureExtractor(
+            self._extractor[0] = backbones.FeatureExtractor(
                 [cfg.content_layer], backbone=cfg.vgg_backbone, weights=weights, input_range=(-1.0, 1.0)
             )
         return self._extractor[0]
 
     def content_loss(self, hr, sr):
-        """l^SR_X: the VGG loss (eq. 5) on ``content_layer``, or the pixel MSE (eq. 4)."""
+        """l^SR_X: the VGG loss on ``content_layer`` or the pixel MSE (paper eqs. 5 and 4)."""
         if self.config.content_loss == "mse":
             return losses.mse_content_loss(hr, sr)
         features = self.content_extractor(tf.concat([hr, sr], axis=0))[self.config.content_layer]
@@ -463,13 +449,12 @@ class SRGAN(SRResNet):
         return losses.vgg_content_loss(tf.stop_gradient(real), fake, self.config.feature_scale)
 
     def discriminator_step(self, hr, sr):
-        """One D update on eq. 2: HR crops are real (1), G(I^LR) fake (0)."""
+        """One D update on the paper's eq. 2: HR crops are real (1), G(I^LR) fake (0)."""
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(hr, training=True)  # logit of D(I^HR)
             fake_logits = self.discriminator(sr, training=True)  # logit of D(G(I^LR))
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
-        variables = self.discriminator.trainable_variables
-        self.d_optimizer.apply(tape.gradient(d_loss, variables), variables)
+        self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
         return d_loss, real_logits, fake_logits
 
     def train_step(self, data):
@@ -481,15 +466,14 @@ class SRGAN(SRResNet):
                 d_loss, real_logits, fake_logits = self.discriminator_step(hr, sr)
             content = self.content_loss(hr, sr)  # l^SR_X
             adversarial = losses.non_saturating_generator_loss(
-                self.discriminator(sr, training=True)  # -log D(G(I^LR)), eq. 6, D already updated
+                self.discriminator(sr, training=True)  # -log D(G(I^LR)): paper eq. 6, new D
             )
-            g_loss = content + cfg.adversarial_weight * adversarial  # l^SR, eq. 3
-        variables = self.generator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_loss, variables), variables)
+            g_loss = content + cfg.adversarial_weight * adversarial  # l^SR, the paper's eq. 3
+        self.optimizer_step(g_tape, g_loss, self.generator, self.g_optimizer)
         return self.track(
             d_loss=d_loss, g_loss=g_loss, content_loss=content, adversarial_loss=adversarial,
             d_real=tf.reduce_mean(tf.sigmoid(real_logits)), d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)),
-            psnr=batch_psnr(losses.mse_content_loss(hr, sr)),
+            psnr=metrics.psnr_from_mse(losses.mse_content_loss(hr, sr), data_range=2.0),
         )
 
     # -- starting from SRResNet ----------------------------------------------------------------------
@@ -503,11 +487,9 @@ class SRGAN(SRResNet):
     def check_training_inputs(self):
         """Build the VGG content network; ``tfgan.errors.RunError`` if its weights are not usable."""
         if self.config.content_loss == "vgg":
-            from tfgan.style import perceptual
-
             try:
                 self.content_extractor
-            except perceptual.WeightsUnavailableError as err:
+            except backbones.WeightsUnavailableError as err:
                 raise RunError(str(err)) from None
 
     def on_train_begin(self, start_step):

@@ -45,12 +45,12 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import tensorflow as tf
 
-from tfgan.style.perceptual import (
+from tfgan import imageio
+from tfgan.backbones import (
     FeatureExtractor,
-    _resolve_backbone,
     available_layers,
-    bfloat16_is_fast,
     min_input_size,
+    resolve_backbone,
 )
 
 __all__ = [
@@ -84,11 +84,9 @@ OPTIMIZERS = ("adam", "lbfgs")
 INITS = ("content", "noise", "style")
 COLOR_MODES = ("luminance", "histogram")
 #: The formats tf.io.decode_image reads.
-IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP")
 
 
-class ImageError(ValueError):
-    """An input image is missing, unreadable, in an unsupported format or too small (one line)."""
+ImageError = imageio.ImageError  # a missing, unreadable, unsupported or too small image
 
 
 # --------------------------------------------------------------------------------------------
@@ -231,88 +229,34 @@ def match_color_histogram(style, content):
 def load_image(path, max_size=None) -> np.ndarray:
     """Read a PNG, JPEG, GIF (first frame) or BMP file as RGB float32 (H, W, 3) in [0, 255].
 
-    Gray images are repeated to three channels, an alpha channel is dropped. ``max_size``
-    shrinks the image so that its longer side is at most that (:func:`resize_max`). Raises
-    :class:`ImageError` with a one-line message for a missing, unreadable or unsupported file.
+    :func:`tfgan.imageio.read_image` decodes it (gray repeated to three channels, alpha dropped);
+    ``max_size`` shrinks the image so that its longer side is at most that (:func:`resize_max`).
+    Raises :class:`ImageError` with a one-line message for a missing, unreadable or unsupported file.
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise ImageError(f"Image file not found: {path}")
-    if os.path.isdir(path):
-        raise ImageError(f"Expected an image file, got a directory: {path}")
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise ImageError(f"Cannot read image file {path}: {e.strerror or e}") from None
-    kind = _sniff(data)
-    if kind is None:
-        raise ImageError(
-            f"Unsupported image format: {path} is not {', '.join(IMAGE_FORMATS[:-1])} or "
-            f"{IMAGE_FORMATS[-1]}; convert it to PNG or JPEG."
-        )
-    try:
-        image = tf.io.decode_image(data, channels=3, expand_animations=False).numpy()
-    except (tf.errors.InvalidArgumentError, tf.errors.UnknownError) as e:
-        reason = e.message.strip().splitlines()[0] if e.message else type(e).__name__
-        raise ImageError(f"Cannot decode {path} as {kind} (corrupt or truncated?): {reason}") from None
-    image = image.astype(np.float32)
+    image = imageio.read_image(path, channels=3).astype(np.float32)
     return resize_max(image, max_size) if max_size else image
 
 
-def _sniff(data: bytes) -> str | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "PNG"
-    if data.startswith(b"\xff\xd8"):
-        return "JPEG"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "GIF"
-    if data.startswith(b"BM"):
-        return "BMP"
-    return None
-
-
-#: Sample style images: file name under ``images/`` and a download URL (public domain works).
-SAMPLE_STYLES = {
-    "starry_night": (
-        "starry_night.jpg",
-        "https://upload.wikimedia.org/wikipedia/commons/thumb/e/ea/"
-        "Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg/640px-Van_Gogh_-_Starry_Night_-_Google_Art_Project.jpg",
-    ),
-}
+#: Sample style images: name -> the course file (pinned URL and SHA-256 in tfgan.data.sources).
+SAMPLE_STYLES = {"starry_night": "images/starry_night.jpg"}
 
 
 def sample_style_image(name="starry_night", max_size=None) -> np.ndarray:
-    """A sample painting (float32 RGB) for notebooks: ``$TFGAN_DATA_DIR/images/<file>``, else the
-    repository's ``data/images/<file>``, else a download into Keras's cache when online.
+    """A sample painting (float32 RGB) for notebooks, found or downloaded by the data layer:
+    ``$TFGAN_DATA_DIR/images/<file>``, the repository's ``data/images/``, the download cache, else
+    a download checked against its pinned SHA-256 when online (:func:`tfgan.data.course_file`).
 
     Offline with no copy, raises :class:`ImageError` saying where to put the file.
     """
     if name not in SAMPLE_STYLES:
         raise ValueError(f"Unknown sample style. Received: {name!r}. Expected one of {sorted(SAMPLE_STYLES)}.")
-    fname, url = SAMPLE_STYLES[name]
     from tfgan import data
 
-    places = []
-    if os.environ.get("TFGAN_DATA_DIR"):
-        places.append(os.path.join(os.environ["TFGAN_DATA_DIR"], "images", fname))
-    places.append(os.path.join(str(data.REPO_DATA_DIR), "images", fname))
-    for path in places:
-        if os.path.isfile(path):
-            return load_image(path, max_size)
-    host = "upload.wikimedia.org"
-    reason = "TFGAN_OFFLINE is set" if data._offline() else data._can_connect(host, 443)
-    if reason is None:
-        from tfgan.style.perceptual import download
-
-        try:
-            return load_image(download(fname, url, "datasets"), max_size)
-        except Exception as e:  # noqa: BLE001 - any download failure ends in the same advice
-            reason = f"download failed: {type(e).__name__}: {e}"
-    raise ImageError(
-        f"No copy of {fname} found (looked in {', '.join(places)}) and it cannot be downloaded "
-        f"({reason}). Put the image at $TFGAN_DATA_DIR/images/{fname}, or pass your own style image."
-    )
+    try:
+        path = data.course_file(SAMPLE_STYLES[name])
+    except data.DatasetNotFoundError as err:
+        raise ImageError(str(err)) from None
+    return load_image(path, max_size)
 
 
 def resize_max(image, max_size, upscale=False) -> np.ndarray:
@@ -595,7 +539,7 @@ def _check_layers(layers, extractor, backbone, weights):
     """Unknown layer names fail before any image work or weight loading."""
     if not layers:
         raise ValueError("Expected at least one content or style layer. Received: none.")
-    backbone = extractor.backbone if extractor is not None else _resolve_backbone(backbone, weights)
+    backbone = extractor.backbone if extractor is not None else resolve_backbone(backbone, weights)
     valid = available_layers(backbone)
     unknown = [n for n in layers if n not in valid]
     if unknown:

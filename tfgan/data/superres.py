@@ -1,0 +1,222 @@
+"""Photo sets for super-resolution: whole RGB photos of any size, read lazily in a fixed order.
+
+Super-resolution trains on random crops of large photos and is evaluated on whole held-out
+photos, so these sets return images of their native sizes instead of same-shaped arrays.
+``load_image_set(name, split)`` accepts a registered photo set (``sr_photos``, ``div2k``),
+``folder:PATH`` (every image under PATH, :func:`tfgan.data.folders.photo_set`), and any
+single-image dataset (its images converted to RGB).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan.data import network
+from tfgan.data.folders import photo_set
+from tfgan.data.pipeline import load_arrays
+from tfgan.data.registry import (
+    DatasetInfo,
+    DatasetNotFoundError,
+    ImageSet,
+    check_split,
+    names,
+    register_dataset,
+    resolve,
+)
+from tfgan.data.network import DownloadError
+from tfgan.data.sources import tfds_download, tfds_root
+
+logger = logging.getLogger("tfgan.data")
+
+#: The host tfds downloads div2k from (checked for connectivity first).
+DIV2K_HOST = ("data.vision.ee.ethz.ch", 443)
+
+
+def available_image_sets() -> list[str]:
+    """Names :func:`load_image_set` accepts: photo sets, ``folder:<path>``, then array datasets."""
+    return names("photos") + ["folder:<path>"] + names("images")
+
+
+def load_image_set(name: str, split: str = "train", data_dir: str | os.PathLike | None = None) -> ImageSet:
+    """The photos of one split of an image set (see :func:`available_image_sets`).
+
+    Raises ``ValueError`` for an unknown name or split and :class:`DatasetNotFoundError` when no
+    source holds the data.
+    """
+    if isinstance(name, str) and name.startswith("folder:"):
+        return photo_set(name.partition(":")[2], split)  # any layout: every image under the folder
+    ds_info, loader = resolve(name, "image set", available_image_sets())
+    check_split(ds_info, split)
+    if ds_info.kind == "photos":
+        return loader(split, data_dir)
+    if ds_info.kind == "images":
+        return _arrays_image_set(name, split, data_dir)
+    raise ValueError(
+        f"Dataset {name!r} is a two-domain dataset, not a set of photos. Expected one of "
+        f"{available_image_sets()}."
+    )
+
+def list_image_set(name, split, images, source="") -> ImageSet:
+    """An :class:`ImageSet` over in-memory uint8 (H, W, 3) arrays."""
+    images = [np.asarray(image) for image in images]
+
+    def make(shuffle_seed=None, repeat=False):
+        def generate():
+            rng = np.random.default_rng(shuffle_seed)
+            while True:
+                order = rng.permutation(len(images)) if shuffle_seed is not None else range(len(images))
+                for i in order:
+                    yield images[i]
+                if not repeat:
+                    return
+
+        spec = tf.TensorSpec((None, None, 3), tf.uint8)
+        return tf.data.Dataset.from_generator(generate, output_signature=spec)
+
+    sizes = tuple((int(i.shape[0]), int(i.shape[1])) for i in images)
+    return ImageSet(name, split, len(images), make, sizes, source)
+
+
+def _arrays_image_set(name, split, data_dir) -> ImageSet:
+    images, _ = load_arrays(name, split, data_dir)
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    return list_image_set(name, split, images, source=f"tfgan.data.load_arrays({name!r})")
+
+
+# -- sr_photos: real photos that ship with scikit-image and matplotlib ---------------------------
+#: (name, loader) of the photos: scikit-image's sample data (bundled with the package, no
+#: download) and matplotlib's sample Grace Hopper portrait. Grayscale photos become RGB.
+#: The test split holds whole photos that no training crop comes from.
+SR_PHOTOS = {
+    "train": (
+        "astronaut", "rocket", "motorcycle_left", "motorcycle_right", "hubble_deep_field",
+        "immunohistochemistry", "retina", "camera", "coins", "moon", "brick", "grass", "gravel",
+        "page",
+    ),
+    "test": ("chelsea", "coffee", "grace_hopper"),
+}
+
+
+def _sr_photo(name) -> np.ndarray:
+    import skimage.data
+
+    if name == "grace_hopper":
+        import matplotlib.cbook
+
+        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+            image = tf.io.decode_jpeg(f.read(), channels=3).numpy()
+    elif name in ("motorcycle_left", "motorcycle_right"):
+        left, right, _ = skimage.data.stereo_motorcycle()
+        image = left if name == "motorcycle_left" else right
+    else:
+        image = getattr(skimage.data, name)()
+    image = np.asarray(image, dtype=np.uint8)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    return np.ascontiguousarray(image[..., :3])
+
+
+@functools.lru_cache(maxsize=2)
+def _sr_photos(split) -> tuple[np.ndarray, ...]:
+    photos = []
+    for name in SR_PHOTOS[split]:
+        try:
+            photos.append(_sr_photo(name))
+        except Exception as e:  # noqa: BLE001 - a missing sample file names the photo
+            raise DatasetNotFoundError(
+                f"sr_photos: cannot load {name!r} ({type(e).__name__}: {e}). It ships with "
+                "scikit-image (skimage.data) or matplotlib; reinstall them from requirements.txt."
+            ) from None
+    return tuple(photos)
+
+
+def _load_sr_photos(split, data_dir=None) -> ImageSet:
+    del data_dir  # the photos come from installed packages
+    image_set = list_image_set("sr_photos", split, _sr_photos(split), source="skimage.data, matplotlib")
+    return dataclasses.replace(image_set, source=", ".join(SR_PHOTOS[split]))
+
+
+register_dataset(
+    DatasetInfo(
+        name="sr_photos",
+        image_shape=(None, None, 3),
+        num_examples={split: len(names) for split, names in SR_PHOTOS.items()},
+        description="Real photos shipped with scikit-image and matplotlib (300x451 to 1411x1411), "
+        "RGB; test split: chelsea, coffee, grace_hopper. Works offline.",
+        kind="photos",
+    ),
+    _load_sr_photos,
+)
+
+
+# -- div2k: tensorflow-datasets (online users) --------------------------------------------------
+def _load_div2k(split, data_dir=None) -> ImageSet:
+    """DIV2K's HR photos (Agustsson and Timofte 2017) from tfds; test = its validation split.
+
+    A copy prepared under ``data_dir`` / ``$TFDS_DATA_DIR`` / ~/tensorflow_datasets is used as is
+    (any ``div2k/<config>``: all configs share the HR images). Otherwise tfds downloads
+    ``div2k/bicubic_x4`` (about 4 GB) after a connectivity check, never when TFGAN_OFFLINE is set.
+    """
+    root = Path(data_dir).expanduser() if data_dir else tfds_root()
+    tfds_split = "validation" if split == "test" else split
+    prepared = sorted(root.glob("div2k/*/*/dataset_info.json"))
+    looked = [f"tfds prepared copy: {root / 'div2k'} ({'found' if prepared else 'not prepared'})"]
+    builder = None
+    if prepared or not network.offline():
+        import tensorflow_datasets as tfds  # slow to import: only when it can be used
+    for info_file in prepared:
+        candidate = tfds.builder(f"div2k/{info_file.parent.parent.name}", data_dir=str(root))
+        if candidate.is_prepared():
+            builder = candidate
+            break
+    if builder is None:
+        if network.offline():
+            looked.append("tfds download: skipped because TFGAN_OFFLINE is set")
+        elif (reason := network.can_connect(*DIV2K_HOST)) is not None:
+            looked.append(f"tfds download: skipped, cannot reach {DIV2K_HOST[0]} ({reason})")
+        else:
+            logger.warning("div2k: downloading about 4 GB with tfds into %s", root)
+            try:
+                builder = tfds_download("div2k/bicubic_x4", root)
+            except DownloadError as err:
+                looked.append(f"tfds download: {err}")
+    if builder is None:
+        raise DatasetNotFoundError(
+            "Found no source for dataset 'div2k'. Go online (tensorflow-datasets downloads it), "
+            "or use --dataset folder:PATH with DIV2K's HR PNGs, or the offline set sr_photos. "
+            "Looked in:\n" + "\n".join(f"  - {entry}" for entry in looked)
+        )
+    count = builder.info.splits[tfds_split].num_examples
+
+    def make(shuffle_seed=None, repeat=False):
+        import tensorflow_datasets as tfds
+
+        read_config = tfds.ReadConfig(shuffle_seed=shuffle_seed)
+        ds = builder.as_dataset(split=tfds_split, shuffle_files=shuffle_seed is not None, read_config=read_config)
+        ds = ds.map(lambda example: example["hr"], num_parallel_calls=tf.data.AUTOTUNE)
+        if shuffle_seed is not None:
+            ds = ds.shuffle(16, seed=shuffle_seed)  # decoded 2K photos: a small buffer
+        return ds.repeat() if repeat else ds
+
+    return ImageSet("div2k", split, count, make, None, source=str(builder.data_dir))
+
+
+register_dataset(
+    DatasetInfo(
+        name="div2k",
+        image_shape=(None, None, 3),
+        num_examples={"train": 800, "test": 100},
+        description="DIV2K 2K-resolution photos (Agustsson and Timofte 2017) through "
+        "tensorflow-datasets; test = the 100 validation photos. Needs a download (about 4 GB).",
+        kind="photos",
+    ),
+    _load_div2k,
+)

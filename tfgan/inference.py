@@ -1,0 +1,134 @@
+"""Using a trained run: samples from a noise model, translations of image files.
+
+The library side of ``python -m tfgan.generate`` and ``python -m tfgan.translate`` (their ``main``
+functions parse flags and call these). Each function takes a run directory (or an already loaded
+model) and raises :class:`tfgan.errors.RunError` for a run it cannot use.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan import imageio, viz
+from tfgan.errors import RunError
+from tfgan.models.image_to_image import ImageToImageModel
+from tfgan.runs import load_model, model_name_of
+
+
+# -- sampling (python -m tfgan.generate) ------------------------------------------------------------
+def generate(run_dir, num, seed=0, batch_size=256, labels=None, model=None):
+    """``num`` uint8 samples (NHWC) from the latest checkpoint of ``run_dir``.
+
+    ``labels`` (conditional models only): the class of each sample; ``num`` is then ``len(labels)``.
+    """
+    model = model or load_model(run_dir)
+    conditional = getattr(model, "uses_labels", False)
+    if labels is not None and not conditional:
+        raise RunError(f"{run_dir} holds an unconditional model; --labels/--per-class need a cgan run")
+    if labels is not None:
+        try:
+            labels = model.check_labels(labels)
+        except ValueError as err:
+            raise RunError(str(err)) from None
+        num = len(labels)
+    chunks = []
+    for start in range(0, num, batch_size):
+        n = min(batch_size, num - start)
+        kwargs = {"labels": labels[start:start + n]} if labels is not None else {}
+        chunks.append(viz.to_uint8(model.sample(n, seed=seed + start, **kwargs)))
+    return np.concatenate(chunks)
+
+
+def generate_per_class(run_dir, per_class, seed=0, model=None):
+    """``(images, labels)``: ``per_class`` samples of every class, class by class, the same latent
+    vectors in every class (so a row of the grid is one class and a column one z)."""
+    model = model or load_model(run_dir)
+    if not getattr(model, "uses_labels", False):
+        raise RunError(f"{run_dir} holds an unconditional model; --per-class needs a cgan run")
+    z, labels = model.class_grid_inputs(per_class, seed)
+    return viz.to_uint8(model.sample(len(labels), z=z, labels=labels)), labels
+
+
+# -- translation (python -m tfgan.translate) --------------------------------------------------------
+def size_multiple(model):
+    """The generator's height and width must be multiples of this (2^levels, or 4)."""
+    levels = getattr(model.config, "levels", None)
+    return 2**levels if levels else 4
+
+
+def min_size(model):
+    """The smallest height and width the generator takes: CycleGAN's residual blocks
+    reflection-pad a quarter-size map by 1, so it needs at least 8 px."""
+    return max(size_multiple(model), 8 if getattr(model.config, "n_blocks", None) else 1)
+
+
+def pad_reflect(image, multiple, smallest=1):
+    """Reflection-pad an (H, W, C) array on all sides to multiples of ``multiple`` (and at least
+    ``smallest``); returns the padded array and the (top, left) offset of the original."""
+    height, width = image.shape[:2]
+    extra_h = max(-height % multiple, smallest - height)
+    extra_w = max(-width % multiple, smallest - width)
+    extra_h += -(height + extra_h) % multiple
+    extra_w += -(width + extra_w) % multiple
+    top, left = extra_h // 2, extra_w // 2
+    pad = ((top, extra_h - top), (left, extra_w - left), (0, 0))
+    return np.pad(image, pad, mode="reflect") if extra_h or extra_w else image, (top, left)
+
+
+def translate_image(model, image, direction=None, resize=False):
+    """Translate one uint8 (H, W, C) image (C = the run's channels); returns uint8 (H, W, C)."""
+    x = image.astype(np.float32) / 127.5 - 1.0
+    height, width = x.shape[:2]
+    if resize:
+        size = model.config.image_size
+        x = tf.image.resize(x, (size, size), method="bilinear", antialias=True).numpy()
+        y = np.asarray(model.translate(x[None], direction))[0]
+        y = tf.image.resize(y, (height, width), method="bilinear", antialias=True).numpy()
+    else:
+        x, (top, left) = pad_reflect(x, size_multiple(model), min_size(model))
+        y = np.asarray(model.translate(x[None], direction))[0][top : top + height, left : left + width]
+    return viz.to_uint8(np.clip(y, -1.0, 1.0))
+
+
+def output_names(files, output_dir):
+    """``DIR/<stem>.png`` per input file, with ``_2``, ``_3``... for repeated stems."""
+    seen, names = {}, []
+    for path in files:
+        stem = os.path.splitext(os.path.basename(path))[0]
+        seen[stem] = seen.get(stem, 0) + 1
+        suffix = f"_{seen[stem]}" if seen[stem] > 1 else ""
+        names.append(os.path.join(output_dir, f"{stem}{suffix}.png"))
+    return names
+
+
+def translate(run_dir, inputs, output_dir, direction=None, resize=False, progress=True):
+    """Translate image files and folders with the latest checkpoint of ``run_dir``.
+
+    Returns the written paths. Raises :class:`tfgan.errors.RunError` for bad input (run
+    directory, model kind, direction) and :class:`tfgan.imageio.ImageReadError` for files.
+    """
+    model = load_model(run_dir)
+    if not isinstance(model, ImageToImageModel):
+        raise RunError(
+            f"{run_dir} holds a {model_name_of(model.config)} run; tfgan.translate needs a "
+            "pix2pix or cyclegan run (python -m tfgan.generate samples from the others)"
+        )
+    try:
+        side = min_size(model)
+        model.translate(np.zeros((1, side, side, model.config.channels), np.float32), direction)
+    except ValueError as err:
+        raise RunError(str(err)) from None
+    files = [f for path in inputs for f in imageio.list_images(path)]
+    outputs = output_names(files, output_dir)
+    iterator = zip(files, outputs)
+    if progress and len(files) > 1:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, total=len(files), unit="image")
+    for path, out in iterator:
+        image = imageio.read_image(path, channels=model.config.channels)
+        imageio.write_image(out, translate_image(model, image, direction, resize))
+    return outputs
