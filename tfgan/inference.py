@@ -1,4 +1,4 @@
-"""Using a trained run: samples from a noise model, translations of image files.
+"""Using a trained run: samples from a noise model, translations of image files, fast stylization.
 
 The library side of ``python -m tfgan.generate`` and ``python -m tfgan.translate`` (their ``main``
 functions parse flags and call these). Each function takes a run directory (or an already loaded
@@ -132,3 +132,30 @@ def translate(run_dir, inputs, output_dir, direction=None, resize=False, progres
         image = imageio.read_image(path, channels=model.config.channels)
         imageio.write_image(out, translate_image(model, image, direction, resize))
     return outputs
+
+
+# -- fast style transfer (python -m tfgan.stylize --method fast) --------------------------------------
+def load_style_model(run_dir):
+    """The :class:`tfgan.models.fast_style.FastStyle` of ``run_dir``; ``RunError`` for other runs."""
+    from tfgan.models.fast_style import FastStyle
+
+    model = load_model(run_dir)
+    if not isinstance(model, FastStyle):
+        raise RunError(
+            f"{run_dir} holds a {model_name_of(model.config)} run; --method fast needs a fast_style run "
+            "(python -m tfgan.train fast_style --style PATH)"
+        )
+    return model
+
+
+def stylize_image(model, image):
+    """Stylize one RGB (H, W, 3) photo (uint8, or floats in [0, 255]) of any size with a trained
+    fast style network: reflection-padded to multiples of 4 (at least 8 px) and cropped back.
+    Returns uint8 (H, W, 3)."""
+    from tfgan.style.feedforward import SIZE_MULTIPLE
+
+    x = np.asarray(image, np.float32) / 127.5 - 1.0
+    height, width = x.shape[:2]
+    x, (top, left) = pad_reflect(x, SIZE_MULTIPLE, 2 * SIZE_MULTIPLE)
+    y = np.asarray(model.generator(x[None], training=False))[0][top : top + height, left : left + width]
+    return viz.to_uint8(y)

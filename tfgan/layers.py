@@ -9,6 +9,10 @@ Image-to-image translation (``lectures/08_image_to_image.md``, pix2pix, and
 ``ReflectionPadding2D``, ``ResidualBlock``, the U-Net blocks ``UNetDown`` and ``UNetUp``, the
 discriminators' ``HistoryPool`` (Shrivastava et al. 2017) and ``receptive_field``.
 
+Style transfer (``tfgan.style.feedforward``): ``ConditionalInstanceNormalization`` (Dumoulin et al.
+2017, one network for several styles) and ``AdaptiveInstanceNormalization`` (Huang and Belongie
+2017, AdaIN).
+
 ``PixelShuffle``: Shi et al. 2016, "Real-Time Single Image and Video Super-Resolution Using an
 Efficient Sub-Pixel Convolutional Neural Network", https://arxiv.org/abs/1609.05158 (SRGAN's
 upsampling blocks).
@@ -248,6 +252,108 @@ def instance_norm(epsilon=1e-5, affine=False, name=None):
         gamma_initializer=keras.initializers.RandomNormal(mean=1.0, stddev=0.02),
         beta_initializer="zeros", name=name,
     )
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class ConditionalInstanceNormalization(keras.layers.Layer):
+    """Conditional instance normalization (Dumoulin, Shlens and Kudlur 2017, "A Learned
+    Representation for Artistic Style", https://arxiv.org/abs/1610.07629, the paper's eq. 5): instance
+    normalization whose scale and shift are chosen by the style::
+
+        y[n, h, w, c] = gamma_s[c] (x[n, h, w, c] - mu[n, c]) / sqrt(var[n, c] + epsilon) + beta_s[c]
+
+    with one (gamma_s, beta_s) pair per style s = 1..N, the rest of the network shared. Called as
+    ``layer(x, style_weights)`` with ``style_weights`` (batch, N): a one-hot row picks a style, a
+    convex combination w mixes them (the paper's section 4.2 interpolation) through
+    ``gamma = sum_s w_s gamma_s`` and ``beta = sum_s w_s beta_s``. With a one-hot style it is
+    :func:`instance_norm` ``(affine=True)`` with that style's gamma and beta.
+
+    Args:
+        num_styles: N, the number of (gamma, beta) pairs.
+        epsilon: added to the variance (1e-5, as :func:`instance_norm`).
+
+    Weights: ``gamma`` (N, C) starting at 1 and ``beta`` (N, C) at 0. Training only these two for a
+    new style is the paper's fast adaptation to a new style.
+    """
+
+    def __init__(self, num_styles, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        self.num_styles = _check_int("num_styles", num_styles, 1)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
+            raise ValueError(f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}")
+        self.epsilon = float(epsilon)
+
+    def build(self, inputs_shape, style_weights_shape=None):
+        channels = inputs_shape[-1]
+        if len(inputs_shape) != 4 or channels is None:
+            raise ValueError(
+                f"Expected inputs of shape (batch, height, width, channels) with known channels. "
+                f"Received: inputs_shape={tuple(inputs_shape)}"
+            )
+        if style_weights_shape is not None and style_weights_shape[-1] not in (None, self.num_styles):
+            raise ValueError(
+                f"Expected style_weights of shape (batch, {self.num_styles}). "
+                f"Received: style_weights_shape={tuple(style_weights_shape)}"
+            )
+        self.gamma = self.add_weight(shape=(self.num_styles, channels), initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=(self.num_styles, channels), initializer="zeros", name="beta")
+
+    def call(self, inputs, style_weights):
+        weights = ops.cast(style_weights, inputs.dtype)
+        mean, variance = ops.moments(inputs, axes=[1, 2], keepdims=True)  # mu[n, c], var[n, c]
+        normalized = (inputs - mean) * ops.rsqrt(variance + self.epsilon)
+        gamma = ops.matmul(weights, ops.cast(self.gamma, inputs.dtype))  # sum_s w_s gamma_s, (batch, C)
+        beta = ops.matmul(weights, ops.cast(self.beta, inputs.dtype))
+        return normalized * gamma[:, None, None, :] + beta[:, None, None, :]
+
+    def compute_output_shape(self, inputs_shape, style_weights_shape=None):
+        return tuple(inputs_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_styles=self.num_styles, epsilon=self.epsilon)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class AdaptiveInstanceNormalization(keras.layers.Layer):
+    """Adaptive instance normalization, AdaIN (Huang and Belongie 2017, "Arbitrary Style Transfer
+    in Real-time with Adaptive Instance Normalization", https://arxiv.org/abs/1703.06868, the paper's eq. 8):
+    the content features take the style features' per-channel mean and standard deviation::
+
+        AdaIN(x, y) = sigma(y) (x - mu(x)) / sigma(x) + mu(y)
+
+    with mu and sigma over height and width, per example and channel (sigma = sqrt(var + epsilon)).
+    :class:`ConditionalInstanceNormalization` with gamma = sigma(y) and beta = mu(y) computed from
+    a style image instead of learned. No weights. Called as ``layer(content, style)``; the two may
+    differ in height and width, not in batch or channels.
+    """
+
+    def __init__(self, epsilon=1e-5, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon > 0:
+            raise ValueError(f"`epsilon` must be a number > 0. Received: epsilon={epsilon!r}")
+        self.epsilon = float(epsilon)
+
+    def build(self, content_shape, style_shape=None):
+        if style_shape is not None and content_shape[-1] != style_shape[-1]:
+            raise ValueError(
+                f"Expected content and style features with the same channels. Received: "
+                f"content_shape={tuple(content_shape)}, style_shape={tuple(style_shape)}"
+            )
+
+    def call(self, content, style):
+        c_mean, c_var = ops.moments(content, axes=[1, 2], keepdims=True)  # mu(x), sigma(x)^2
+        s_mean, s_var = ops.moments(style, axes=[1, 2], keepdims=True)  # mu(y), sigma(y)^2
+        return ops.sqrt(s_var + self.epsilon) * (content - c_mean) * ops.rsqrt(c_var + self.epsilon) + s_mean
+
+    def compute_output_shape(self, content_shape, style_shape=None):
+        return tuple(content_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["epsilon"] = self.epsilon
+        return config
 
 
 def batch_normalization(**kwargs):

@@ -1,7 +1,10 @@
 """Paint a photo in the style of a painting: ``python -m tfgan.stylize CONTENT STYLE --output out.png``.
 
-Gatys et al.'s image optimization (``tfgan.style.gatys.stylize``; lectures 06 and 07) from the
-command line. Several style images mix (``STYLE STYLE --style-weights 2,1``). A progress bar shows
+Two methods. ``--method gatys`` (default): Gatys et al.'s image optimization
+(``tfgan.style.gatys.stylize``; lectures 06 and 07), minutes per photo. ``--method fast --run
+RUN_DIR``: one pass of a fast style network trained with ``python -m tfgan.train fast_style``
+(``tfgan.style.feedforward``, Johnson et al. 2016), any photo size, no STYLE argument (the run's
+style is fixed); the ``gatys`` optimization flags do not apply to it. Several style images mix (``STYLE STYLE --style-weights 2,1``). A progress bar shows
 the losses; the wall time is printed at the end. ``--save-every N`` also writes the image every N
 steps as ``OUT_step000N.png`` beside ``--output``. Bad input (missing, unreadable or unsupported
 image files, images too small for the layers, unavailable weights, bad flag values) gives exit code
@@ -10,6 +13,7 @@ image files, images too small for the layers, unavailable weights, bad flag valu
     python -m tfgan.stylize photo.jpg starry_night.jpg --output out.png --steps 300 --size 512
     python -m tfgan.stylize photo.jpg starry_night.jpg --output out.png --weights hed   # offline
     python -m tfgan.stylize photo.jpg style.png --output out.png --preserve-color --optimizer lbfgs
+    python -m tfgan.stylize photo.jpg --method fast --run runs/fast_style_sr_photos --output out.png
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import time
 
 import tensorflow as tf
 
-from tfgan import cli, viz
+from tfgan import cli, inference, viz
 from tfgan.callbacks import format_duration
 from tfgan.cli import non_negative_float, positive_int
 from tfgan.errors import DataError
@@ -30,6 +34,8 @@ from tfgan.style import gatys, perceptual
 
 PROG = "python -m tfgan.stylize"
 OUTPUT_FORMATS = (".png", ".jpg", ".jpeg")
+METHODS = ("gatys", "fast")
+DEFAULT_GATYS_SIZE = inspect.signature(gatys.stylize).parameters["max_size"].default
 
 
 def _names(text):
@@ -56,11 +62,15 @@ def build_parser():
 
     p = cli.Parser(prog=PROG, description=__doc__.splitlines()[0])
     p.add_argument("content", help="the photo (PNG, JPEG, GIF or BMP)")
-    p.add_argument("style", nargs="+", help="one or more style images")
+    p.add_argument("style", nargs="*", help="one or more style images (--method gatys)")
+    p.add_argument("--method", choices=METHODS, default="gatys",
+                   help="gatys: optimize the pixels; fast: a trained fast_style run (--run) (default: gatys)")
+    p.add_argument("--run", default=None, metavar="RUN_DIR", help="the fast_style run directory of --method fast")
     p.add_argument("--output", "-o", default="stylized.png", help="output image, .png or .jpg (default: stylized.png)")
     p.add_argument("--steps", type=positive_int, default=d["steps"], help=f"optimizer steps (default: {d['steps']})")
-    p.add_argument("--size", type=positive_int, default=d["max_size"],
-                   help=f"longer side of the result in pixels; the content is shrunk to it, aspect kept (default: {d['max_size']})")
+    p.add_argument("--size", type=positive_int, default=None,
+                   help="longer side of the result in pixels; the content is shrunk to it, aspect kept "
+                        f"(default: {d['max_size']} for gatys, the photo's own size for fast)")
     p.add_argument("--optimizer", choices=gatys.OPTIMIZERS, default="adam", help="adam or lbfgs (default: adam)")
     p.add_argument("--learning-rate", type=float, default=d["learning_rate"],
                    help=f"Adam step size in pixel units (default: {d['learning_rate']})")
@@ -101,6 +111,13 @@ def main(argv=None):
     stem, ext = os.path.splitext(args.output)
     if ext.lower() not in OUTPUT_FORMATS:
         parser.error(f"--output must end in .png, .jpg or .jpeg; got {args.output!r}")
+    if args.method == "gatys" and not args.style:
+        parser.error("--method gatys needs at least one STYLE image after CONTENT")
+    if args.method == "fast" and (args.style or not args.run):
+        parser.error("--method fast takes one CONTENT image and --run RUN_DIR (a fast_style run), "
+                     f"no STYLE image; received {len(args.style)} style image(s) and --run {args.run}")
+    if args.run and args.method != "fast":
+        parser.error("--run belongs to --method fast")
     for path in (args.content, *args.style):  # before any model is built: instant feedback
         if not os.path.isfile(path):
             parser.error(f"image file not found: {path}")
@@ -116,6 +133,8 @@ def main(argv=None):
         if args.save_every and progress.step % args.save_every == 0 and progress.step < progress.steps:
             save(f"{stem}_step{progress.step:06d}{ext}", progress.image())
 
+    if args.method == "fast":
+        return _fast(args, save)
     t0 = time.perf_counter()
     try:
         result = gatys.stylize(
@@ -124,7 +143,8 @@ def main(argv=None):
             content_weight=args.content_weight, style_weight=args.style_weight,
             tv_weight=args.tv_weight, content_layers=args.content_layers,
             style_layers=args.style_layers, style_weights=args.style_weights,
-            preserve_color=args.preserve_color or False, max_size=args.size,
+            preserve_color=args.preserve_color or False,
+            max_size=DEFAULT_GATYS_SIZE if args.size is None else args.size,
             learning_rate=args.learning_rate, weights=args.weights, backbone=args.backbone,
             pooling=args.pooling, precision=args.precision, callback=on_step, progress=True,
             seed=args.seed,
@@ -139,6 +159,20 @@ def main(argv=None):
           f"steps at {s['steps'] / result.seconds:.2f} steps/s; weights {s['weights']} ({s['backbone']}, "
           f"{s['precision']}); final loss {result.history['total'][-1]:.4g} "
           f"(content {result.history['content'][-1]:.4g}, style {result.history['style'][-1]:.4g})")
+    return 0
+
+
+def _fast(args, save):
+    """--method fast: one pass of the run's network over the photo (at --size if given)."""
+    image = gatys.load_image(args.content, args.size)
+    model = inference.load_style_model(args.run)
+    t0 = time.perf_counter()
+    result = inference.stylize_image(model, image)
+    seconds = time.perf_counter() - t0
+    save(args.output, result)
+    h, w = result.shape[:2]
+    print(f"Wrote {args.output} ({w}x{h}) in {format_duration(seconds)} with the fast style network of "
+          f"{args.run} (style {model.config.style})")
     return 0
 
 

@@ -45,7 +45,8 @@ _EXPORTS = {
     "translation": ("CYCLE_GAN_HOST", "CYCLE_GAN_TFDS", "FASHION_FOOTWEAR", "JITTER_RATIO",
                     "fashion_edges", "fashion_footwear", "load_translation", "translation_data",
                     "translation_datasets"),
-    "superres": ("DIV2K_HOST", "SR_PHOTOS", "available_image_sets", "list_image_set", "load_image_set"),
+    "superres": ("DIV2K_HOST", "SR_PHOTOS", "available_image_sets", "list_image_set", "load_image_set",
+                 "random_crops"),
 }
 _OWNER = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_OWNER)

@@ -84,6 +84,40 @@ def list_image_set(name, split, images, source="") -> ImageSet:
     return ImageSet(name, split, len(images), make, sizes, source)
 
 
+def random_crops(image_set, size, batch_size, seed, crops_per_image=8, augment=True, repeat=True,
+                 size_flag="--crop-size"):
+    """uint8 (batch_size, size, size, 3) minibatches of random crops of ``image_set``'s photos.
+
+    Photos are read in a shuffled order (``seed``), each gives ``crops_per_image`` random crops
+    (optionally flipped and rotated by multiples of 90 degrees), and the crops are shuffled and
+    batched. Photos smaller than the crop are skipped; ``ValueError`` naming ``size_flag`` (the
+    setting that chose ``size``) if all of them are.
+    SRGAN's HR crops and the fast style network's content images.
+    """
+    if image_set.sizes is not None and all(min(s) < size for s in image_set.sizes):
+        raise ValueError(
+            f"Every photo of {image_set.name} ({image_set.split}) is smaller than {size_flag} "
+            f"{size} (largest: {max(min(s) for s in image_set.sizes)} pixels); use a smaller {size_flag}."
+        )
+    seed = int(seed)
+
+    def crop(index, image):
+        key = tf.stack([tf.constant(seed, tf.int64), index])
+        patch = tf.image.stateless_random_crop(image, [size, size, 3], seed=key)
+        if augment:
+            patch = tf.image.stateless_random_flip_left_right(patch, seed=key + 1)
+            turns = tf.random.stateless_uniform([], seed=key + 2, maxval=4, dtype=tf.int32)
+            patch = tf.image.rot90(patch, turns)
+        return patch
+
+    ds = image_set.dataset(shuffle_seed=seed, repeat=repeat)
+    ds = ds.filter(lambda image: tf.reduce_min(tf.shape(image)[:2]) >= size)
+    ds = ds.flat_map(lambda image: tf.data.Dataset.from_tensors(image).repeat(crops_per_image))
+    ds = ds.enumerate().map(crop, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.shuffle(max(256, 4 * batch_size), seed=seed)
+    return ds.batch(batch_size, drop_remainder=True)
+
+
 def _arrays_image_set(name, split, data_dir) -> ImageSet:
     images, _ = load_arrays(name, split, data_dir)
     if images.shape[-1] == 1:

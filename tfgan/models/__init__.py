@@ -12,6 +12,7 @@ from tfgan.models.base import AdversarialConfig, AdversarialModel, TrainConfig
 from tfgan.models.cgan import CGAN, CGANConfig
 from tfgan.models.cyclegan import CycleGAN, CycleGANConfig
 from tfgan.models.dcgan import DCGAN, DCGANConfig
+from tfgan.models.fast_style import FastStyle, FastStyleConfig
 from tfgan.models.gan import GAN, GANConfig
 from tfgan.models.pix2pix import Pix2Pix, Pix2PixConfig
 from tfgan.models.srgan import SRGAN, SRGANConfig, SRResNet, SRResNetConfig
@@ -38,6 +39,7 @@ register("cgan", CGAN, "mnist", "class-conditional DCGAN, Mirza and Osindero 201
 register("pix2pix", Pix2Pix, "fashion_edges2shoes", "paired image-to-image translation, Isola et al. 2017")
 register("cyclegan", CycleGAN, "fashion_sneakers2boots", "unpaired image-to-image translation, Zhu et al. 2017")
 register("srresnet", SRResNet, "sr_photos", "super-resolution ResNet trained with MSE, Ledig et al. 2017")
+register("fast_style", FastStyle, "sr_photos", "fast style transfer network, Johnson et al. 2016")
 register("srgan", SRGAN, "sr_photos", "SRGAN: SRResNet fine-tuned with VGG + adversarial loss, Ledig et al. 2017")
 
 
@@ -59,5 +61,5 @@ __all__ = [
     "REGISTRY", "ModelEntry", "register", "get", "build", "TrainConfig", "AdversarialConfig",
     "AdversarialModel", "GAN", "GANConfig", "DCGAN", "DCGANConfig", "CGAN", "CGANConfig",
     "Pix2Pix", "Pix2PixConfig", "CycleGAN", "CycleGANConfig",
-    "SRResNet", "SRResNetConfig", "SRGAN", "SRGANConfig",
+    "SRResNet", "SRResNetConfig", "SRGAN", "SRGANConfig", "FastStyle", "FastStyleConfig",
 ]

@@ -272,32 +272,14 @@ def to_pair(hr, scale):
 def make_pairs(image_set, scale, hr_size, batch_size, seed, crops_per_image=8, augment=True, repeat=True):
     """A ``tf.data`` pipeline of (LR, HR) minibatches from random crops of ``image_set``'s photos.
 
-    Photos are read in a shuffled order (``seed``), each gives ``crops_per_image`` random crops of
-    ``hr_size`` pixels (optionally flipped and rotated), the crops are shuffled, batched and
-    downscaled with :func:`to_pair`. Photos smaller than the crop are skipped.
+    The crops are :func:`tfgan.data.random_crops` (shuffled photos, ``crops_per_image`` random
+    ``hr_size`` crops each, optionally flipped and rotated, shuffled and batched), downscaled with
+    :func:`to_pair`. Photos smaller than the crop are skipped.
     """
-    if image_set.sizes is not None and all(min(s) < hr_size for s in image_set.sizes):
-        raise ValueError(
-            f"Every photo of {image_set.name} ({image_set.split}) is smaller than --hr-size "
-            f"{hr_size} (largest: {max(min(s) for s in image_set.sizes)} pixels); use a smaller --hr-size."
-        )
-    seed = int(seed)
+    from tfgan import data
 
-    def crop(index, image):
-        key = tf.stack([tf.constant(seed, tf.int64), index])
-        patch = tf.image.stateless_random_crop(image, [hr_size, hr_size, 3], seed=key)
-        if augment:
-            patch = tf.image.stateless_random_flip_left_right(patch, seed=key + 1)
-            turns = tf.random.stateless_uniform([], seed=key + 2, maxval=4, dtype=tf.int32)
-            patch = tf.image.rot90(patch, turns)
-        return patch
-
-    ds = image_set.dataset(shuffle_seed=seed, repeat=repeat)
-    ds = ds.filter(lambda image: tf.reduce_min(tf.shape(image)[:2]) >= hr_size)
-    ds = ds.flat_map(lambda image: tf.data.Dataset.from_tensors(image).repeat(crops_per_image))
-    ds = ds.enumerate().map(crop, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.shuffle(max(256, 4 * batch_size), seed=seed)
-    ds = ds.batch(batch_size, drop_remainder=True)
+    ds = data.random_crops(image_set, hr_size, batch_size, seed, crops_per_image, augment, repeat,
+                           size_flag="--hr-size")
     return ds.map(lambda hr: to_pair(hr, scale), num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 

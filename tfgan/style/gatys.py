@@ -52,6 +52,7 @@ from tfgan.backbones import (
     min_input_size,
     resolve_backbone,
 )
+from tfgan.style.wct import psd_power
 
 __all__ = [
     "CONTENT_LAYERS",
@@ -200,25 +201,19 @@ def match_luminance(style_y, content_y):
     return (style_y - style_y.mean()) * scale + content_y.mean()
 
 
-def _sqrtm_psd(cov, inverse=False):
-    values, vectors = np.linalg.eigh(cov)
-    values = np.maximum(values, 1e-6)
-    power = -0.5 if inverse else 0.5
-    return (vectors * values**power) @ vectors.T
-
-
 def match_color_histogram(style, content):
     """Color histogram matching: an affine map of the style's RGB pixels.
 
     lectures/07_gatys_style_transfer.md, Eq. (5): ``p' = A (p - mu_s) + mu_c`` with
     ``A = Sigma_c^(1/2) Sigma_s^(-1/2)`` (symmetric square roots, the "image analogies" variant of
     Gatys et al. 2016b), so that the recolored style image has the content's mean color and color
-    covariance. Returns floats clipped to [0, 255].
+    covariance (the whitening and coloring transform of :mod:`tfgan.style.wct` on pixels). Returns
+    floats clipped to [0, 255].
     """
     style, content = np.asarray(style, np.float64), np.asarray(content, np.float64)
     s, c = style.reshape(-1, 3), content.reshape(-1, 3)
     mu_s, mu_c = s.mean(0), c.mean(0)
-    a = _sqrtm_psd(np.cov(c, rowvar=False)) @ _sqrtm_psd(np.cov(s, rowvar=False), inverse=True)
+    a = psd_power(np.cov(c, rowvar=False), 0.5) @ psd_power(np.cov(s, rowvar=False), -0.5)
     return np.clip((s - mu_s) @ a.T + mu_c, 0, 255).reshape(style.shape)
 
 
@@ -380,14 +375,17 @@ class Objective:
             constant += self.layer_weights[name] * 0.25 * spread
         self.style_constant = tf.constant(constant, tf.float32)
 
-    def __call__(self, images):
+    def __call__(self, images, content_targets=None):
         """Weighted terms and their sum, a dict of scalars.
 
-        lectures/07_gatys_style_transfer.md, Eq. (2).
+        lectures/07_gatys_style_transfer.md, Eq. (2). ``content_targets`` ({layer: features of
+        the same batch shape as ``images``}) replaces the stored ones: a feed-forward network's
+        content target changes with every training batch (:mod:`tfgan.style.feedforward`).
         """
         features = self.extractor(images)
+        targets = self.content_targets if content_targets is None else content_targets
         zero = tf.constant(0.0)
-        c = (tf.add_n([content_loss(features[n], self.content_targets[n]) for n in self.content_layers])
+        c = (tf.add_n([content_loss(features[n], targets[n]) for n in self.content_layers])
              if self.content_layers and self.content_weight else zero)
         s = (style_loss(features, self.style_targets, self.layer_weights) + self.style_constant
              if self.style_layers and self.style_weight else zero)

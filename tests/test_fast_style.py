@@ -1,0 +1,225 @@
+"""Fast style transfer: the Johnson network, conditional instance norm, a train step, the CLIs end to end."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgan import inference, models, stylize, train
+from tfgan.layers import AdaptiveInstanceNormalization, ConditionalInstanceNormalization, instance_norm
+from tfgan.models import FastStyle, FastStyleConfig
+from tfgan.style import feedforward, wct
+
+TINY = dict(vgg_weights="none", vgg_precision="float32", image_size=32, batch_size=2, filters=8,
+            residual_blocks=1, crops_per_image=2)
+TINY_FLAGS = ["--vgg-weights", "none", "--vgg-precision", "float32", "--image-size", "32", "--batch-size", "2",
+              "--filters", "8", "--residual-blocks", "1", "--crops-per-image", "2", "--num-samples", "2"]
+
+
+def _png(path, h=40, w=30, seed=0):
+    rng = np.random.default_rng(seed)
+    image = tf.image.resize(rng.uniform(0, 255, (1, h // 5, w // 5, 3)), (h, w)).numpy()[0]
+    path.write_bytes(tf.io.encode_png(image.astype(np.uint8)).numpy())
+    return str(path)
+
+
+def np_instance_norm(x, eps=1e-5):
+    mean, var = x.mean(axis=(1, 2), keepdims=True), x.var(axis=(1, 2), keepdims=True)
+    return (x - mean) / np.sqrt(var + eps)
+
+
+# -- the transform network ---------------------------------------------------------------------------
+def _johnson_params(f, blocks):
+    """Table 1 of Johnson et al.'s supplement counted by hand: conv weights + biases, IN gamma/beta."""
+    conv = lambda k, cin, cout: k * k * cin * cout + cout  # noqa: E731
+    stem = conv(9, 3, f) + 2 * f  # c9s1-32 + affine IN
+    down = conv(3, f, 2 * f) + 2 * 2 * f + conv(3, 2 * f, 4 * f) + 2 * 4 * f  # d64, d128
+    residual = blocks * 2 * conv(3, 4 * f, 4 * f)  # IN without affine parameters
+    up = conv(3, 4 * f, 2 * f) + 2 * 2 * f + conv(3, 2 * f, f) + 2 * f  # u64, u32 (either kind)
+    return stem + down + residual + up + conv(9, f, 3)
+
+
+@pytest.mark.parametrize("upsample, layer", [("resize", keras.layers.UpSampling2D),
+                                             ("transpose", keras.layers.Conv2DTranspose)])
+def test_transform_network_pinned_parameter_count_and_any_size(upsample, layer):
+    net = feedforward.build_transform_network(upsample=upsample)  # the paper's 32 filters, 5 blocks
+    assert net.count_params() == 1_676_675 == _johnson_params(32, 5)
+    assert sum(isinstance(l, layer) for l in net.layers) == 2
+    small = feedforward.build_transform_network(8, 1, upsample)
+    assert small.count_params() == _johnson_params(8, 1)
+    for h, w in [(16, 24), (8, 8)]:
+        y = small(tf.random.uniform((2, h, w, 3), -1, 1)).numpy()
+        assert y.shape == (2, h, w, 3) and np.abs(y).max() <= 1.0  # tanh: [-1, 1], same size
+    with pytest.raises(ValueError, match="Received: upsample='bilinear'"):
+        feedforward.build_transform_network(upsample="bilinear")
+
+
+# -- conditional instance normalization --------------------------------------------------------------
+def _cin(num_styles=3, channels=4, seed=0):
+    rng = np.random.default_rng(seed)
+    layer = ConditionalInstanceNormalization(num_styles)
+    layer.build((None, None, None, channels), (None, num_styles))
+    gamma = rng.normal(1.0, 0.5, (num_styles, channels)).astype(np.float32)
+    beta = rng.normal(0.0, 0.5, (num_styles, channels)).astype(np.float32)
+    layer.gamma.assign(gamma)
+    layer.beta.assign(beta)
+    return layer, gamma, beta
+
+
+def test_conditional_instance_norm_matches_numpy_with_mixed_styles():
+    rng = np.random.default_rng(1)
+    x = (rng.normal(size=(3, 5, 6, 4)) * [1.0, 3.0, 0.1, 2.0] + [2.0, -1.0, 0.5, 0.0]).astype(np.float32)
+    layer, gamma, beta = _cin()
+    w = np.array([[1, 0, 0], [0.3, 0.7, 0], [0.2, 0.3, 0.5]], np.float32)  # one-hot and convex mixes
+    out = layer(x, w).numpy()
+    expected = np_instance_norm(x) * (w @ gamma)[:, None, None, :] + (w @ beta)[:, None, None, :]
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
+    # a convex mix of styles is the same mix of the single-style outputs (linear in gamma and beta)
+    singles = [layer(x, np.tile(np.eye(3, dtype=np.float32)[s], (3, 1))).numpy() for s in range(3)]
+    np.testing.assert_allclose(out[2], sum(w[2, s] * singles[s][2] for s in range(3)), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("style", [0, 2])
+def test_conditional_instance_norm_one_hot_is_instance_norm_with_that_style(style):
+    x = np.random.default_rng(2).normal(2.0, 3.0, size=(2, 4, 5, 4)).astype(np.float32)
+    layer, gamma, beta = _cin()
+    reference = instance_norm(affine=True)
+    reference.build(x.shape)
+    reference.gamma.assign(gamma[style])
+    reference.beta.assign(beta[style])
+    one_hot = np.tile(np.eye(3, dtype=np.float32)[style], (2, 1))
+    np.testing.assert_allclose(layer(x, one_hot).numpy(), reference(x).numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_conditional_instance_norm_keras_contract():
+    layer = ConditionalInstanceNormalization(5, epsilon=1e-3, name="cin")
+    layer.build((None, 8, 8, 16), (None, 5))
+    assert layer.count_params() == 2 * 5 * 16
+    assert np.all(layer.gamma.numpy() == 1) and np.all(layer.beta.numpy() == 0)  # identity at the start
+    clone = ConditionalInstanceNormalization.from_config(layer.get_config())
+    assert (clone.num_styles, clone.epsilon, clone.name) == (5, 1e-3, "cin")
+    for kwargs, message in [({"num_styles": 0}, "Received: num_styles=0"),
+                            ({"num_styles": 2, "epsilon": 0}, "Received: epsilon=0")]:
+        with pytest.raises(ValueError, match=message):
+            ConditionalInstanceNormalization(**kwargs)
+    with pytest.raises(ValueError, match=r"style_weights of shape \(batch, 5\)"):
+        ConditionalInstanceNormalization(5).build((None, 8, 8, 16), (None, 4))
+
+
+# -- AdaIN and WCT ---------------------------------------------------------------------------------
+def test_adain_matches_numpy_and_takes_the_style_statistics():
+    rng = np.random.default_rng(5)
+    content = rng.normal(3.0, 2.0, (2, 6, 5, 4)).astype(np.float32)
+    style = (rng.normal(size=(2, 9, 7, 4)) * [0.5, 4.0, 1.0, 2.0] + [-1.0, 2.0, 0.0, 5.0]).astype(np.float32)
+    out = AdaptiveInstanceNormalization()(content, style).numpy()
+    s_mean, s_std = style.mean(axis=(1, 2), keepdims=True), np.sqrt(style.var(axis=(1, 2), keepdims=True) + 1e-5)
+    np.testing.assert_allclose(out, s_std * np_instance_norm(content) + s_mean, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out.mean(axis=(1, 2), keepdims=True), s_mean, atol=1e-4)
+    np.testing.assert_allclose(out.std(axis=(1, 2), keepdims=True), style.std(axis=(1, 2), keepdims=True),
+                               rtol=1e-3)
+    assert AdaptiveInstanceNormalization.from_config(AdaptiveInstanceNormalization(1e-3).get_config()).epsilon == 1e-3
+    with pytest.raises(ValueError, match="same channels"):
+        AdaptiveInstanceNormalization().build((None, 4, 4, 3), (None, 4, 4, 5))
+
+
+def _correlated(rng, n, c, scale):
+    mix = rng.normal(size=(c, c)) * scale
+    return rng.normal(size=(n, c)) @ mix + rng.normal(size=c) * 3
+
+
+def test_wct_whitens_to_identity_and_colors_to_the_style_statistics():
+    rng = np.random.default_rng(6)
+    content = _correlated(rng, 400, 6, 1.0).reshape(20, 20, 6)
+    style = _correlated(rng, 300, 6, 2.0).reshape(15, 20, 6)
+    whitened = wct.whiten(content)
+    mean, cov = wct.mean_and_covariance(whitened)
+    np.testing.assert_allclose(mean, 0, atol=1e-10)
+    np.testing.assert_allclose(cov, np.eye(6), atol=1e-8)
+    out = wct.wct(content, style)
+    assert out.shape == content.shape
+    s_mean, s_cov = wct.mean_and_covariance(style)
+    o_mean, o_cov = wct.mean_and_covariance(out)
+    np.testing.assert_allclose(o_mean, s_mean, atol=1e-8)
+    np.testing.assert_allclose(o_cov, s_cov, atol=1e-8)
+    np.testing.assert_allclose(wct.wct(content, style, alpha=0.0), content)  # the paper's eq. 3 at alpha = 0
+    np.testing.assert_allclose(wct.wct(content, style, 0.25), 0.25 * out + 0.75 * content, atol=1e-10)
+    with pytest.raises(ValueError, match="alpha=1.5"):
+        wct.wct(content, style, alpha=1.5)
+
+
+# -- the model -------------------------------------------------------------------------------------
+def test_registry_and_paper_defaults():
+    entry = models.get("fast_style")
+    assert entry.model_class is FastStyle and entry.default_dataset == "sr_photos"
+    cfg = FastStyleConfig()
+    assert (cfg.batch_size, cfg.g_lr, cfg.image_size, cfg.filters, cfg.residual_blocks) == (4, 1e-3, 256, 32, 5)
+    assert (cfg.upsample, cfg.vgg_weights) == ("resize", "hed")
+    with pytest.raises(ValueError, match=r"--image-size must be a multiple of 4 .*Received: 30"):
+        FastStyleConfig(image_size=30).validate()
+
+
+def test_one_train_step_lowers_the_perceptual_loss(tmp_path):
+    style = _png(tmp_path / "style.png", 32, 32, seed=3)
+    model = FastStyle(FastStyleConfig(**TINY, style=style))
+    model.compile()
+    content = next(iter(model.make_dataset(seed=0)[0]))
+    assert content.shape == (2, 32, 32, 3) and -1 <= content.numpy().min() < content.numpy().max() <= 1
+    before = float(model.perceptual_terms(content, model.generator(content))["total"])
+    logs = model.train_step(content)
+    after = float(model.perceptual_terms(content, model.generator(content))["total"])
+    assert float(logs["loss"]) == pytest.approx(before, rel=1e-4)
+    assert after < before
+    assert model.preview_grid(2).shape[-1] == 3
+
+
+@pytest.mark.slow
+def test_cli_train_resume_and_stylize_end_to_end(tmp_path, capsys):
+    style = _png(tmp_path / "style.png", 36, 36, seed=3)
+    run = str(tmp_path / "run")
+    argv = ["fast_style", "--style", style, "--output-dir", run, "--steps", "2", "--sample-every", "1",
+            "--checkpoint-every", "1", *TINY_FLAGS]
+    assert train.main(argv) == 0
+    assert sorted(os.listdir(os.path.join(run, "samples")))[-1] == "step_000002.png"
+    argv[argv.index("--steps") + 1] = "3"
+    assert train.main(argv) == 0  # resumes from step 2
+    assert "(resumed)" in capsys.readouterr().out
+    assert int(inference.load_style_model(run).step_counter.numpy()) == 3
+
+    content = _png(tmp_path / "photo.png", 37, 29, seed=4)  # sides not multiples of 4
+    out = tmp_path / "out.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "tfgan.stylize", content, "--method", "fast", "--run", run, "--output", str(out)],
+        capture_output=True, text=True, timeout=300, env=dict(os.environ, TFGAN_OFFLINE="1"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert tf.io.decode_png(tf.io.read_file(str(out))).shape == (37, 29, 3)
+    assert "fast style network" in proc.stdout
+
+
+def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
+    good = _png(tmp_path / "good.png")
+    text = tmp_path / "style.txt"
+    text.write_text("not an image")
+    other_run = tmp_path / "not_a_run"
+    other_run.mkdir()
+    cases = [
+        (train.main, ["fast_style", "--style", str(text), "--output-dir", str(tmp_path / "r"), "--steps", "1",
+                      *TINY_FLAGS], "Unsupported image format"),
+        (train.main, ["fast_style", "--style", good, "--image-size", "30"], "multiple of 4"),
+        (stylize.main, [good, "--method", "fast"], "--run RUN_DIR"),
+        (stylize.main, [good, good, "--method", "fast", "--run", str(other_run)], "no STYLE image"),
+        (stylize.main, [good, "--method", "fast", "--run", str(other_run)], "not_a_run"),
+        (stylize.main, [good], "needs at least one STYLE"),
+    ]
+    for main, argv, message in cases:
+        try:
+            code = main(argv)
+        except SystemExit as exit:  # argparse errors (tfgan.cli.Parser: one line, code 2)
+            code = exit.code
+        err = capsys.readouterr().err.strip()
+        assert code == 2, (argv, err)
+        assert message in err and len(err.splitlines()) == 1, err

@@ -1,0 +1,239 @@
+"""Fast style transfer: Johnson et al. 2016's transform network trained with the perceptual loss.
+
+Johnson, Alahi and Fei-Fei 2016, "Perceptual Losses for Real-Time Style Transfer and
+Super-Resolution", https://arxiv.org/abs/1603.08155. The network and its paper-to-code map are in
+:mod:`tfgan.style.feedforward`; the losses are Gatys et al.'s (:mod:`tfgan.style.gatys`) through
+a frozen VGG16 (:mod:`tfgan.backbones`).
+
+``python -m tfgan.train fast_style --style PATH[,PATH...]`` trains one network for one style
+(several paths: one network for their equal-weight mix, lectures/06_style_transfer.md, Eq. (6)).
+The content images are random ``--image-size`` crops of photos (``sr_photos``: the real photos
+that scikit-image ships, offline; ``folder:PATH`` for your own). Sample grids show fixed held-out
+photos (the test split) beside their stylizations. ``python -m tfgan.stylize --method fast --run
+RUN_DIR photo.jpg`` applies a trained network to photos of any size.
+
+Paper -> code:
+
+=========================================  =====================================================
+x (content image), y_c = x                  a random crop of a training photo, in [-1, 1]
+y_s (style target)                          ``--style``, resized to a longer side of --image-size
+y_hat = f_W(x)                              ``self.generator(content)``
+l_feat (relu2_2), l_style (relu1_2 ...     :class:`tfgan.style.gatys.Objective` on the layers of
+  relu4_3), l_TV; lambda_c, lambda_s,        :mod:`tfgan.style.feedforward`; ``--content-weight``,
+  lambda_TV (paper eq. 5 and section 4)      ``--style-weight``, ``--tv-weight``
+Adam, lr 1e-3, batch 4, 256x256             ``--g-lr``, ``--batch-size``, ``--image-size``
+=========================================  =====================================================
+
+Loss weights: Johnson et al.'s (their public code: content 1, style 5, both mean squared errors,
+Grams divided by C H W) rewritten for this library's normalizations: the per-layer weights
+:data:`tfgan.style.feedforward.STYLE_LAYER_WEIGHTS` = (64 / C_l)^2 and a style weight of
+5 x 4 / 64^2 x 2 = 10 / 64^2 (4 / C_l^2 from the Gram normalization, 2 because our content loss is
+half the mean squared error).
+
+Departures: COCO's 80k photos are replaced offline by random crops of 14 photos (flipped and
+rotated, ``--augment``); the TV weight is ours (their 1e-6 multiplies a differently normalized TV);
+see also :mod:`tfgan.style.feedforward`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import tensorflow as tf
+
+from tfgan.errors import ConfigError, RunError
+from tfgan.models.base import AdversarialModel, TrainConfig
+from tfgan.style import feedforward
+
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+@dataclass
+class FastStyleConfig(TrainConfig):
+    """Fast style transfer settings; the defaults follow Johnson et al. 2016 (section 4)."""
+
+    dataset: str = field(
+        default="sr_photos",
+        metadata={"help": "content photos to crop (sr_photos offline, folder:PATH; see tfgan.data)"},
+    )
+    steps: int = field(default=2000, metadata={"help": "training steps (paper: 40000 at batch 4)", "min": 1})
+    batch_size: int = field(default=4, metadata={"help": "content crops per step", "min": 1})
+    g_lr: float = field(default=1e-3, metadata={"help": "learning rate of the transform network (Adam)",
+                                                "min": 0, "min_exclusive": True})
+    beta1: float = field(default=0.9, metadata={"help": "Adam beta_1", "min": 0, "max": 1, "max_exclusive": True})
+    num_samples: int = field(
+        default=3, metadata={"help": "held-out photos in each sample grid (rows: photo | stylized)", "min": 1}
+    )
+    style: str = field(
+        default="starry_night",
+        metadata={"help": "style image PATH[,PATH...] (several: their equal mix), or starry_night "
+                          "(the course's sample painting)"},
+    )
+    image_size: int = field(default=256, metadata={"help": "side of the square content crops (multiple of 4)",
+                                                   "min": 16})
+    crops_per_image: int = field(
+        default=8, metadata={"help": "crops taken from each photo per pass (an epoch is one pass)", "min": 1}
+    )
+    augment: bool = field(default=True, metadata={"help": "random flips and 90-degree rotations of crops"})
+    filters: int = field(default=32, metadata={"help": "filters of the first layer (paper: 32)", "min": 1})
+    residual_blocks: int = field(default=5, metadata={"help": "residual blocks (paper: 5)", "min": 1})
+    upsample: str = field(
+        default="resize",
+        metadata={"help": "upsampling: resize-convolution or transposed convolution (the paper's)",
+                  "choices": feedforward.UPSAMPLING},
+    )
+    content_weight: float = field(default=1.0, metadata={"help": "lambda_c", "min": 0})
+    style_weight: float = field(default=10 / 64**2, metadata={"help": "lambda_s", "min": 0})
+    tv_weight: float = field(default=1.0, metadata={"help": "lambda_TV", "min": 0})
+    vgg_weights: str = field(
+        default="hed",
+        metadata={"help": "VGG16 weights of the loss network: hed (offline), imagenet, a .weights.h5 "
+                          "path, or none (random: tests)"},
+    )
+    vgg_precision: str = field(
+        default="auto",
+        metadata={"help": "compute precision of the loss network (auto: bfloat16 where the CPU has it)",
+                  "choices": PRECISIONS},
+    )
+
+    def check(self):
+        super().check()
+        if self.image_size % feedforward.SIZE_MULTIPLE:
+            raise ConfigError(
+                f"--image-size must be a multiple of {feedforward.SIZE_MULTIPLE} (the network halves it "
+                f"twice). Received: {self.image_size}"
+            )
+        if not self.style_paths():
+            raise ConfigError(f"--style must name at least one image. Received: {self.style!r}")
+
+    def style_paths(self):
+        return [p.strip() for p in self.style.split(",") if p.strip()]
+
+
+class FastStyle(AdversarialModel):
+    """The transform network f_W trained alone (no discriminator) on the perceptual loss.
+
+    ``model(content)`` maps photos in [-1, 1] (sides multiples of 4) to stylized ones;
+    :func:`tfgan.inference.stylize_image` handles uint8 photos of any size. The VGG loss network
+    and the style targets are built when training starts, never for inference.
+    """
+
+    config_class = FastStyleConfig
+    tracker_names = ("loss", "content", "style", "tv")
+
+    def __init__(self, config=None, generator=None, **kwargs):
+        super().__init__(config, **kwargs)
+        cfg = self.config
+        self.generator = generator if generator is not None else feedforward.build_transform_network(
+            cfg.filters, cfg.residual_blocks, cfg.upsample)
+        self.discriminator = None
+        self._objective = [None]  # a list: Keras must not track the VGG as part of the model
+
+    # -- the loss network ------------------------------------------------------------------------
+    @property
+    def objective(self):
+        """The :class:`tfgan.style.gatys.Objective` with the style targets set, built on first use.
+
+        Raises ``tfgan.errors.RunError`` for unreadable style images or unavailable VGG weights.
+        """
+        if self._objective[0] is None:
+            from tfgan import backbones
+            from tfgan.style import gatys
+
+            cfg = self.config
+            weights = None if cfg.vgg_weights.lower() in ("none", "random") else cfg.vgg_weights
+            try:
+                styles = [self.style_image(path) for path in cfg.style_paths()]
+                extractor = backbones.FeatureExtractor(
+                    feedforward.CONTENT_LAYERS + feedforward.STYLE_LAYERS, backbone="vgg16",
+                    weights=weights, precision=cfg.vgg_precision)
+            except (ValueError, backbones.WeightsUnavailableError) as err:  # ImageError is a ValueError
+                raise RunError(str(err)) from None
+            objective = gatys.Objective(extractor, feedforward.CONTENT_LAYERS, feedforward.STYLE_LAYERS,
+                                        feedforward.STYLE_LAYER_WEIGHTS, content_weight=cfg.content_weight, style_weight=cfg.style_weight,
+                                        tv_weight=cfg.tv_weight)
+            objective.set_style(styles)  # y_s; several: the mean Gram target, lectures/06_style_transfer.md, Eq. (6)
+            self._objective[0] = objective
+        return self._objective[0]
+
+    def style_image(self, path):
+        """One style image as float32 RGB in [0, 255], its longer side ``image_size``."""
+        from tfgan.style import gatys
+
+        side = self.config.image_size
+        if path in gatys.SAMPLE_STYLES:
+            image = gatys.sample_style_image(path)
+        else:
+            image = gatys.load_image(path)
+        return gatys.resize_max(image, side, upscale=True)
+
+    def perceptual_terms(self, content, stylized):
+        """lambda_c l_feat + lambda_s l_style + lambda_TV l_TV of ``stylized`` (both in [-1, 1])
+        against the content batch and the style targets; a dict with ``total``."""
+        from tfgan.backbones import to_pixels
+
+        objective = self.objective
+        features = objective.extractor(to_pixels(content))
+        targets = {n: tf.stop_gradient(features[n]) for n in objective.content_layers}  # phi_j(y_c)
+        return objective(to_pixels(stylized), content_targets=targets)
+
+    def train_step(self, data):
+        content = data  # x = y_c
+        with tf.GradientTape() as tape:
+            stylized = self.generator(content, training=True)  # y_hat = f_W(x)
+            terms = self.perceptual_terms(content, stylized)
+        self.optimizer_step(tape, terms["total"], self.generator, self.g_optimizer)
+        return self.track(loss=terms["total"], content=terms["content"], style=terms["style"], tv=terms["tv"])
+
+    # -- data hooks of tfgan.train ---------------------------------------------------------------
+    def image_set(self, split=None):
+        from tfgan import data
+
+        cfg = self.config
+        return data.load_image_set(cfg.dataset, split or cfg.split, cfg.data_dir)
+
+    def make_dataset(self, seed, repeat=True):
+        """Random content crops in [-1, 1]; first builds the loss network (bad styles fail here)."""
+        from tfgan import data
+
+        self.objective  # noqa: B018 - builds the loss network, or raises RunError
+        cfg = self.config
+        image_set = self.image_set()
+        ds = data.random_crops(image_set, cfg.image_size, cfg.batch_size, seed, cfg.crops_per_image,
+                               cfg.augment, repeat, size_flag="--image-size")
+        ds = ds.map(lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0, num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.prefetch(tf.data.AUTOTUNE), image_set.count * cfg.crops_per_image
+
+    def on_train_begin(self, start_step):
+        self.objective  # noqa: B018 - a no-op once make_dataset ran
+
+    def preview_batch(self, num):
+        """A fixed uint8 (num, s, s, 3) batch: centre squares of the held-out photos, s = image_size."""
+        side = self.config.image_size
+        photos = self.image_set("test").numpy(num)
+        crops = []
+        for i in range(num):
+            photo = photos[i % len(photos)]
+            h, w = photo.shape[:2]
+            s = min(h, w)
+            square = photo[(h - s) // 2 : (h - s) // 2 + s, (w - s) // 2 : (w - s) // 2 + s]
+            crops.append(tf.image.resize(square, (side, side), method="area", antialias=True).numpy())
+        return np.clip(np.round(np.stack(crops)), 0, 255).astype(np.uint8)
+
+    def preview_grid(self, num):
+        """Rows of held-out photos: photo | stylized (the run's sample PNGs)."""
+        from tfgan import viz
+
+        if getattr(self, "_preview", None) is None or len(self._preview) != num:
+            self._preview = self.preview_batch(num)
+        stylized = viz.to_uint8(self.generator(self._preview / 127.5 - 1.0, training=False))
+        rows = np.stack([self._preview, stylized], axis=1).reshape(-1, *stylized.shape[1:])
+        return viz.image_grid(rows, ncols=2)
+
+    def sample(self, n, seed=None, z=None):
+        """A style network maps photos to paintings; there is no latent space to sample."""
+        raise RunError(
+            "fast_style runs stylize photos instead of sampling from noise; use "
+            "python -m tfgan.stylize --method fast --run RUN_DIR PHOTO --output OUT.png"
+        )

@@ -1,0 +1,109 @@
+"""Fast style transfer: a feed-forward network trained once per style with the perceptual loss.
+
+Johnson, Alahi and Fei-Fei 2016, "Perceptual Losses for Real-Time Style Transfer and
+Super-Resolution", ECCV 2016, https://arxiv.org/abs/1603.08155 (supplementary material, Table 1),
+with Ulyanov et al. 2016's instance normalization (https://arxiv.org/abs/1607.08022) and Odena et
+al. 2016's resize-convolution upsampling (https://distill.pub/2016/deconv-checkerboard/).
+Gatys et al.'s optimization (:mod:`tfgan.style.gatys`) takes minutes per photo; this network
+stylizes a photo in one forward pass, after training against the same losses on many photos.
+The model that trains it is :class:`tfgan.models.fast_style.FastStyle` (``python -m tfgan.train
+fast_style --style PATH``).
+
+Paper -> code:
+
+=====================================  ==========================================================
+f_W, the image transformation network  :func:`build_transform_network`
+c9s1-32                                 reflection pad 4, 9x9 conv, 32 filters, stride 1, IN, ReLU
+d64, d128                               reflection pad 1, 3x3 conv, stride 2, IN, ReLU
+R128 x 5                                :class:`tfgan.layers.ResidualBlock` (IN, reflection pad)
+u64, u32 (fractionally strided conv)    ``upsample="resize"`` (default): nearest x2, reflection
+                                        pad 1, 3x3 conv; ``"transpose"``: 3x3 transposed conv,
+                                        stride 2; then IN, ReLU
+c9s1-3                                  reflection pad 4, 9x9 conv, 3 filters, tanh: y in [-1, 1]
+phi, the loss network                   :class:`tfgan.backbones.FeatureExtractor` (VGG16)
+l_feat^{phi,j} (content, relu2_2)       :func:`tfgan.style.gatys.content_loss` on ``block2_conv2``
+l_style^{phi,j} (Gram, relu1_2 ...      :func:`tfgan.style.gatys.style_loss` on ``block1_conv2``,
+  relu4_3)                              ``block2_conv2``, ``block3_conv3``, ``block4_conv3``,
+                                        weighted by :data:`STYLE_LAYER_WEIGHTS`
+l_TV                                    :func:`tfgan.style.gatys.total_variation_loss`
+=====================================  ==========================================================
+
+Departures from the paper, and why:
+
+* Instance normalization instead of batch normalization everywhere (Ulyanov et al. 2016 showed it
+  gives markedly better stylizations with the same network; every later fast-style code does it).
+  The stem and up/down layers use IN with a learned scale and shift (Ulyanov et al.); the residual
+  blocks are the library's CycleGAN blocks, whose IN has no affine parameters and whose
+  convolutions keep their bias instead.
+* Residual blocks pad (reflection) instead of using valid convolutions and a center crop, and the
+  input is not reflection-padded by 40 pixels: the output has the input's size, so any photo with
+  sides divisible by 4 goes through unchanged (others are reflection-padded, see
+  :func:`tfgan.inference.stylize_image`).
+* The output is ``tanh`` in [-1, 1] (the library's image range), not 150 tanh around the mean pixel.
+* Upsampling is resize-convolution by default: transposed convolutions with a stride that does not
+  divide the kernel size leave a checkerboard pattern (Odena et al. 2016).
+"""
+
+from __future__ import annotations
+
+import keras
+
+from tfgan.layers import ReflectionPadding2D, ResidualBlock, instance_norm
+
+UPSAMPLING = ("resize", "transpose")
+#: Johnson et al.'s loss layers, named as :func:`tfgan.backbones.available_layers` (Keras'
+#: VGG convolutions include their ReLU, so ``block2_conv2`` is relu2_2).
+CONTENT_LAYERS = ("block2_conv2",)
+STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")
+#: w_l of the style loss (lectures/06_style_transfer.md, Eq. (5)) that give Johnson et al.'s loss:
+#: their Gram divides by C H W and their loss is the mean over the C^2 entries, ours divides by
+#: H W, so their layer loss is ours times 4 / C_l^2; (64 / C_l)^2 keeps that ratio between layers
+#: and the model's style weight carries the rest (:mod:`tfgan.models.fast_style`).
+STYLE_LAYER_WEIGHTS = {"block1_conv2": 1.0, "block2_conv2": 1 / 4, "block3_conv3": 1 / 16, "block4_conv3": 1 / 64}
+#: Height and width of the network's input must be multiples of this (two stride-2 layers).
+SIZE_MULTIPLE = 4
+
+
+def _conv_in_relu(x, filters, kernel, stride, name):
+    x = ReflectionPadding2D(kernel // 2, name=f"{name}_pad")(x)
+    x = keras.layers.Conv2D(filters, kernel, strides=stride, padding="valid", name=f"{name}_conv")(x)
+    x = instance_norm(affine=True, name=f"{name}_norm")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+def _up(x, filters, upsample, name):
+    if upsample == "resize":  # Odena et al. 2016: resize, then convolve
+        x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize")(x)
+        x = ReflectionPadding2D(1, name=f"{name}_pad")(x)
+        x = keras.layers.Conv2D(filters, 3, padding="valid", name=f"{name}_conv")(x)
+    else:  # the paper's fractionally strided convolution
+        x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"{name}_deconv")(x)
+    x = instance_norm(affine=True, name=f"{name}_norm")(x)
+    return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+
+def build_transform_network(filters=32, residual_blocks=5, upsample="resize", name="transform_network"):
+    """Johnson et al.'s image transformation network: photos in [-1, 1] -> stylized, same size.
+
+    ``filters`` is the first layer's width (paper: 32; d64 and d128 are 2x and 4x it);
+    ``residual_blocks`` the number of R blocks (paper: 5); ``upsample`` ``"resize"`` or
+    ``"transpose"`` (see the module docstring). The input's height and width must be multiples of
+    :data:`SIZE_MULTIPLE`.
+    """
+    if upsample not in UPSAMPLING:
+        raise ValueError(f"Expected upsample to be one of {list(UPSAMPLING)}. Received: upsample={upsample!r}")
+    for label, value in (("filters", filters), ("residual_blocks", residual_blocks)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"Expected {label} to be an integer >= 1. Received: {label}={value!r}")
+    image = keras.Input((None, None, 3), name="content")
+    x = _conv_in_relu(image, filters, 9, 1, "c9s1")  # c9s1-32
+    x = _conv_in_relu(x, 2 * filters, 3, 2, "d1")  # d64
+    x = _conv_in_relu(x, 4 * filters, 3, 2, "d2")  # d128
+    for i in range(residual_blocks):
+        x = ResidualBlock(norm="instance", padding="reflect", name=f"residual{i + 1}")(x)  # R128
+    x = _up(x, 2 * filters, upsample, "u1")  # u64
+    x = _up(x, filters, upsample, "u2")  # u32
+    x = ReflectionPadding2D(4, name="out_pad")(x)
+    x = keras.layers.Conv2D(3, 9, padding="valid", name="out_conv")(x)  # c9s1-3
+    stylized = keras.layers.Activation("tanh", name="tanh")(x)  # y = f_W(x) in [-1, 1]
+    return keras.Model(image, stylized, name=name)
