@@ -114,6 +114,23 @@ def test_bfloat16_precision_close_to_float32():
         FeatureExtractor("block1_conv1", weights=None, precision="float16")
 
 
+def test_bfloat16_not_fast_when_onednn_is_capped_below_avx512_bf16(monkeypatch):
+    # ONEDNN_MAX_CPU_ISA=AVX2 (how laptop timings are taken) leaves oneDNN without bfloat16
+    # convolutions: "auto" must then choose float32, or every convolution fails.
+    for cap in ("AVX2", "avx512_core", "AVX2_VNNI"):
+        monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+        assert not perceptual.bfloat16_is_fast(), cap
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert FeatureExtractor("block1_conv1", weights=None, precision="auto").precision == "float32"
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    with open("/proc/cpuinfo") as f:
+        flags = next((line for line in f if line.startswith("flags")), "").split()
+    native = "avx512_bf16" in flags or "amx_bf16" in flags
+    assert perceptual.bfloat16_is_fast() == (native and not tf.config.list_physical_devices("GPU"))
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
+    assert perceptual.bfloat16_is_fast() == (native and not tf.config.list_physical_devices("GPU"))
+
+
 def test_average_pooling_option():
     a = FeatureExtractor("block2_conv1", weights=None, pooling="avg")
     pool = a.network.get_layer("block1_pool")
