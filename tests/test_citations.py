@@ -293,8 +293,7 @@ def notebook_problems(notebooks=ROOT / "notebooks"):
     """Citations and lecture links in the notebooks' Markdown and code.
 
     A notebook follows the lecture its first cell links to, and a bare ``Eq. (K)`` in it means that
-    lecture's equation, as inside the lecture itself. Not a test yet: the notebooks are edited by
-    re-running them; ``python tests/test_citations.py`` lists what is left to fix.
+    lecture's equation, as inside the lecture itself. ``python tests/test_citations.py`` lists them.
     """
     problems = []
     for path in sorted(Path(notebooks).glob("[0-9][0-9]_*.ipynb")):
@@ -307,6 +306,10 @@ def notebook_problems(notebooks=ROOT / "notebooks"):
             problems += citation_problems(text, where, self_lecture=own)
             problems += link_problems(text, where, path.parent)
     return problems
+
+
+def test_citations_and_links_in_the_notebooks():
+    assert notebook_problems() == []
 
 
 if __name__ == "__main__":
