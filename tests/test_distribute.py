@@ -19,6 +19,7 @@ from tfgan import distribute, models, runs, train
 from tfgan.errors import ConfigError
 
 
+@pytest.mark.slow
 def test_mirrored_training_on_two_logical_cpus():
     """One mirrored step == one single-device step (DCGAN, CycleGAN), noise, synchronized batch
     norm, and a mirrored trainer run that resumes: see tests/mirrored_cases.py."""
@@ -154,6 +155,7 @@ def train_two_workers(run_dir, data_dir, steps):
     return outputs
 
 
+@pytest.mark.slow
 def test_two_workers_train_then_resume_from_the_chiefs_checkpoint(tmp_path, data_dir):
     """A real two-process MultiWorkerMirroredStrategy cluster on localhost: only the chief writes
     the run directory, the logs are reducible (tensorflow/tensorflow#72388), and both workers
