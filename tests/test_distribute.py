@@ -32,12 +32,14 @@ def run_mirrored_cases(selection):
     assert " passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
 
 
+@pytest.mark.slow
 def test_mirrored_training_on_two_logical_cpus():
     """One mirrored step == one single-device step (DCGAN, CycleGAN), gradient scaling, noise,
     synchronized batch norm, and a mirrored trainer run that resumes: tests/mirrored_cases.py."""
     run_mirrored_cases("not other_models")
 
 
+@pytest.mark.slow
 def test_mirrored_step_of_the_other_models_on_two_logical_cpus():
     """The same step comparison for GAN, CGAN, pix2pix, SRResNet and SRGAN."""
     run_mirrored_cases("other_models")
@@ -171,6 +173,7 @@ def train_two_workers(run_dir, data_dir, steps):
     return outputs
 
 
+@pytest.mark.slow
 def test_two_workers_train_then_resume_from_the_chiefs_checkpoint(tmp_path, data_dir):
     """A real two-process MultiWorkerMirroredStrategy cluster on localhost: only the chief writes
     the run directory, the logs are reducible (tensorflow/tensorflow#72388), and both workers

@@ -123,6 +123,7 @@ def test_labs_cite_lecture_equations_that_exist():
     assert problems == [], "\n".join(problems)
 
 
+@pytest.mark.slow
 def test_release_leaks_nothing(course):
     """No solution code, hidden test, model answer or rubric reaches the student versions."""
     for lab in LAB_NAMES:
@@ -142,12 +143,14 @@ def test_release_leaks_nothing(course):
         assert stubs and all("raise NotImplementedError()" in _source(c) for c in stubs), lab
 
 
+@pytest.mark.slow
 def test_instructor_versions_earn_full_marks(course):
     for lab in LAB_NAMES:
         scores = _scores(course, "instructor", lab)
         assert scores and all(got == top for got, top in scores.values()), f"{lab}: {scores}"
 
 
+@pytest.mark.slow
 def test_graded_runs_skip_training(course):
     """Cells guarded by tfgan.checks.grading() printed that they skipped under the autograder."""
     guarded = 0
@@ -161,12 +164,14 @@ def test_graded_runs_skip_training(course):
     assert guarded >= 4
 
 
+@pytest.mark.slow
 def test_student_versions_fail_every_test(course):
     for lab in LAB_NAMES:
         scores = _scores(course, "student", lab)
         assert scores and all(got == 0 for got, _ in scores.values()), f"{lab}: {scores}"
 
 
+@pytest.mark.slow
 def test_planted_mistake_loses_exactly_its_tests(course):
     scores = _scores(course, "planted", PLANTED_LAB)
     lost = {name for name, (got, top) in scores.items() if got != top}
@@ -180,6 +185,7 @@ def test_planted_mistake_loses_exactly_its_tests(course):
     assert "expected 0.693147, received -0.693147" in error["evalue"], error["evalue"]
 
 
+@pytest.mark.slow
 def test_feedback_and_grades_csv(course):
     for student in ("instructor", "student"):
         for lab in LAB_NAMES:
