@@ -262,13 +262,19 @@ def test_signals_during_a_checkpoint_write_wait_for_it():
     from tfgan import fileio
 
     finished = []
-    with pytest.raises(KeyboardInterrupt):
-        with fileio.deferred_interrupts():
-            os.kill(os.getpid(), signal.SIGINT)  # a (second) Ctrl-C in the middle of the write
-            time.sleep(0.05)
-            finished.append(True)  # the write goes on
-    assert finished == [True]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # Python's own Ctrl-C handler, as in a terminal: a suite started in the background by a
+    # non-interactive shell inherits SIGINT ignored, and the write must then keep ignoring it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with fileio.deferred_interrupts():
+                os.kill(os.getpid(), signal.SIGINT)  # a (second) Ctrl-C in the middle of the write
+                time.sleep(0.05)
+                finished.append(True)  # the write goes on
+        assert finished == [True]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_ctrl_c_while_a_command_starts_up_prints_no_traceback(tmp_path):
@@ -279,7 +285,10 @@ def test_ctrl_c_while_a_command_starts_up_prints_no_traceback(tmp_path):
 
     proc = subprocess.Popen([*[sys.executable, "-m"], "tfgan.train", *TRAIN, "--steps", "1",
                              "--output-dir", str(tmp_path / "run")],
-                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, TFGAN_OFFLINE="1"))
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, TFGAN_OFFLINE="1"),
+                            # Ctrl-C handled as in a terminal, even when this suite was started in
+                            # the background (which makes children inherit SIGINT ignored)
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(1.0)  # still importing TensorFlow
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
