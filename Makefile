@@ -14,7 +14,7 @@ PYTEST_FLAGS ?= -q
 # (~/.cache/tfgan). With TFGAN_DATA_DIR set, only local copies are used: no network.
 FETCH = $(if $(TFGAN_DATA_DIR),TFGAN_OFFLINE=1) $(PY) -m tfgan.data fetch
 
-.PHONY: install data test-data train test test-fast notebooks notebooks-full benchmarks lab labs grade clean
+.PHONY: install data test-data train test test-fast notebooks notebooks-full notebooks-paper benchmarks lab labs grade clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,12 +44,16 @@ test: test-data
 test-fast: test-data
 	TFGAN_SMOKE=1 TFGAN_OFFLINE=1 $(PY) -m pytest $(PYTEST_FLAGS) -m "not slow" tests
 
-# Notebooks alone; notebooks-full runs them with the full step counts (GPU runner).
+# Notebooks alone (smoke mode); notebooks-full runs their laptop mode (the saved outputs' setting,
+# about an hour on a 2-core CPU), notebooks-paper the paper-sized setting meant for a GPU.
 notebooks: test-data
 	TFGAN_SMOKE=1 TFGAN_OFFLINE=1 $(PY) -m pytest $(PYTEST_FLAGS) notebooks --nbval-lax
 
 notebooks-full: install
 	TFGAN_SMOKE=0 $(PY) -m pytest $(PYTEST_FLAGS) notebooks --nbval-lax
+
+notebooks-paper: install
+	TFGAN_SMOKE=0 TFGAN_FULL=paper $(PY) -m pytest $(PYTEST_FLAGS) notebooks --nbval-lax
 
 benchmarks: install
 	$(PY) benchmarks/train_speed.py
