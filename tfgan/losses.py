@@ -437,7 +437,8 @@ def semi_supervised_classifier_loss(class_logits, labels):
 
     (lectures/13_representation_learning.md, Eq. (2)): the cross-entropy of the softmax over the K
     real classes only (the fake class's fixed logit drops out of the conditional). ``labels`` are
-    integer classes in 0..K-1, ``class_logits`` (N, K).
+    integer classes in 0..K-1, ``class_logits`` (N, K). It is the plain K-class cross-entropy, so
+    ADDA's source classifier uses it too (lectures/13_representation_learning.md, Eq. (8)).
     """
     logits = _f32(class_logits)
     labels = tf.cast(tf.convert_to_tensor(labels), tf.int32)

@@ -17,6 +17,7 @@ from tfgan.models.gan import GAN, GANConfig
 from tfgan.models.pix2pix import Pix2Pix, Pix2PixConfig
 from tfgan.models.srgan import SRGAN, SRGANConfig, SRResNet, SRResNetConfig
 from tfgan.models.sgan import SGAN, SGANConfig
+from tfgan.models.adda import ADDA, ADDAConfig
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ register("srresnet", SRResNet, "sr_photos", "super-resolution ResNet trained wit
 register("fast_style", FastStyle, "sr_photos", "fast style transfer network, Johnson et al. 2016")
 register("srgan", SRGAN, "sr_photos", "SRGAN: SRResNet fine-tuned with VGG + adversarial loss, Ledig et al. 2017")
 register("sgan", SGAN, "mnist", "semi-supervised GAN: K+1-class D, feature matching, Salimans et al. 2016")
+register("adda", ADDA, "mnist", "adversarial discriminative domain adaptation (source -> --target-dataset), Tzeng et al. 2017")
 
 
 def get(name) -> ModelEntry:
@@ -64,5 +66,5 @@ __all__ = [
     "AdversarialModel", "GAN", "GANConfig", "DCGAN", "DCGANConfig", "CGAN", "CGANConfig",
     "Pix2Pix", "Pix2PixConfig", "CycleGAN", "CycleGANConfig",
     "SRResNet", "SRResNetConfig", "SRGAN", "SRGANConfig", "FastStyle", "FastStyleConfig",
-    "SGAN", "SGANConfig",
+    "SGAN", "SGANConfig", "ADDA", "ADDAConfig",
 ]

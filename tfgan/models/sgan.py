@@ -200,6 +200,8 @@ class SGAN(AdversarialModel):
     def make_dataset(self, seed, repeat=True):
         """Batches ``(unlabeled, (labeled, labels))`` in [-1, 1], each stream shuffled and repeated
         on its own (the labeled subset is small: it cycles many times per pass over the rest)."""
+        from tfgan import data
+
         cfg, split = self.config, self.data_split()
         x_lab, y_lab = split["labeled"]
 
@@ -209,7 +211,7 @@ class SGAN(AdversarialModel):
 
         unlabeled = stream(split["unlabeled"], len(split["unlabeled"]), cfg.batch_size, 0)
         labeled = stream((x_lab, y_lab.astype(np.int32)), len(x_lab), cfg.labeled_batch_size, 1)
-        to_float = lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0  # noqa: E731  uint8 -> [-1, 1]
+        to_float = data.to_float_images  # uint8 -> [-1, 1]
         ds = tf.data.Dataset.zip((unlabeled, labeled)).map(lambda u, lab: (to_float(u), (to_float(lab[0]), lab[1])))
         return ds.prefetch(tf.data.AUTOTUNE), len(split["unlabeled"])
 
