@@ -29,7 +29,7 @@ l_1(x) ... l_K(x)               ``self.discriminator(x)``: K logits (the classif
 l_{K+1}(x) = 0                  implicit; D(x) = Z / (Z + 1), ``losses.semi_supervised_real_logit``
 L_sup                           ``losses.semi_supervised_classifier_loss`` on the labeled batch
 L_unsup                         ``losses.semi_supervised_discriminator_loss`` on unlabeled + G(z)
-feature matching (L_G)          ``losses.feature_matching_loss`` on f = D's last hidden layer
+feature matching (L_G)          ``losses.feature_matching_loss`` on f = D's last hidden layer (before its noise)
 ==============================  =================================================================
 
 (Equations: lectures/13_representation_learning.md, Eqs. (1)-(4).)
@@ -165,7 +165,8 @@ class SGAN(AdversarialModel):
         super().__init__(config, **kwargs)
         self.generator, self.discriminator = build_generator(self.config), build_discriminator(self.config)
         d = self.discriminator
-        self.features = keras.Model(d.inputs, d.layers[-2].output, name="discriminator_features")  # f(x)
+        last_hidden = d.get_layer(f"hidden_{len(D_UNITS) - 1}").output  # before its noise, as the authors' code
+        self.features = keras.Model(d.inputs, last_hidden, name="discriminator_features")  # f(x)
         self._data = None
 
     @property
