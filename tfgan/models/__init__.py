@@ -18,6 +18,7 @@ from tfgan.models.pix2pix import Pix2Pix, Pix2PixConfig
 from tfgan.models.srgan import SRGAN, SRGANConfig, SRResNet, SRResNetConfig
 from tfgan.models.sgan import SGAN, SGANConfig
 from tfgan.models.adda import ADDA, ADDAConfig
+from tfgan.models.bigan import BiGAN, BiGANConfig
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ register("fast_style", FastStyle, "sr_photos", "fast style transfer network, Joh
 register("srgan", SRGAN, "sr_photos", "SRGAN: SRResNet fine-tuned with VGG + adversarial loss, Ledig et al. 2017")
 register("sgan", SGAN, "mnist", "semi-supervised GAN: K+1-class D, feature matching, Salimans et al. 2016")
 register("adda", ADDA, "mnist", "adversarial discriminative domain adaptation (source -> --target-dataset), Tzeng et al. 2017")
+register("bigan", BiGAN, "mnist", "BiGAN/ALI: encoder, generator and a D on (x, z) pairs, Donahue et al. 2017")
 
 
 def get(name) -> ModelEntry:
@@ -67,4 +69,5 @@ __all__ = [
     "Pix2Pix", "Pix2PixConfig", "CycleGAN", "CycleGANConfig",
     "SRResNet", "SRResNetConfig", "SRGAN", "SRGANConfig", "FastStyle", "FastStyleConfig",
     "SGAN", "SGANConfig", "ADDA", "ADDAConfig",
+    "BiGAN", "BiGANConfig",
 ]
