@@ -414,3 +414,16 @@ def vgg_content_loss(real_features, fake_features, feature_scale=VGG_FEATURE_SCA
     real_features = tf.convert_to_tensor(real_features)
     fake_features = tf.cast(fake_features, real_features.dtype)
     return tf.reduce_mean(tf.square(feature_scale * (real_features - fake_features)))
+
+
+def drift_penalty(real_scores):
+    """The drift term of progressive growing, Karras et al. 2018, appendix A.1
+    (https://arxiv.org/abs/1710.10196), without its weight epsilon_drift:
+
+    drift = E_x[D(x)^2]
+
+    A Wasserstein critic's loss only sees score differences, so both scores can drift far from 0
+    together; this small term (the paper's epsilon_drift = 0.001) keeps the real scores near 0 and
+    the critic's output in a range where float arithmetic stays exact.
+    """
+    return tf.reduce_mean(tf.square(_f32(real_scores)))

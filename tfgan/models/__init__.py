@@ -15,6 +15,7 @@ from tfgan.models.dcgan import DCGAN, DCGANConfig
 from tfgan.models.fast_style import FastStyle, FastStyleConfig
 from tfgan.models.gan import GAN, GANConfig
 from tfgan.models.pix2pix import Pix2Pix, Pix2PixConfig
+from tfgan.models.progan import ProGAN, ProGANConfig
 from tfgan.models.srgan import SRGAN, SRGANConfig, SRResNet, SRResNetConfig
 
 
@@ -41,6 +42,7 @@ register("cyclegan", CycleGAN, "fashion_sneakers2boots", "unpaired image-to-imag
 register("srresnet", SRResNet, "sr_photos", "super-resolution ResNet trained with MSE, Ledig et al. 2017")
 register("fast_style", FastStyle, "sr_photos", "fast style transfer network, Johnson et al. 2016")
 register("srgan", SRGAN, "sr_photos", "SRGAN: SRResNet fine-tuned with VGG + adversarial loss, Ledig et al. 2017")
+register("progan", ProGAN, "mnist", "progressive growing of GANs, 4x4 to 32x32 with fade-ins, Karras et al. 2018")
 
 
 def get(name) -> ModelEntry:
@@ -62,4 +64,5 @@ __all__ = [
     "AdversarialModel", "GAN", "GANConfig", "DCGAN", "DCGANConfig", "CGAN", "CGANConfig",
     "Pix2Pix", "Pix2PixConfig", "CycleGAN", "CycleGANConfig",
     "SRResNet", "SRResNetConfig", "SRGAN", "SRGANConfig", "FastStyle", "FastStyleConfig",
+    "ProGAN", "ProGANConfig",
 ]
