@@ -84,15 +84,15 @@ def test_schedule_levels_alpha_and_grid_milestones():
 
 
 def test_pinned_parameter_counts():
-    model = ProGAN(ProGANConfig())  # 32x32x1, z 128, filters 128, 128, 64, 32 at 4, 8, 16, 32
+    model = ProGAN(ProGANConfig())  # 32x32x1, z 128, filters 64, 64, 32, 16 at 4, 8, 16, 32
     conv = lambda k, cin, cout: k * k * cin * cout + cout  # noqa: E731
-    g = (128 * 16 * 128 + 16 * 128 + conv(3, 128, 128)  # z -> 4x4x128, 3x3 conv
-         + 2 * conv(3, 128, 128) + conv(3, 128, 64) + conv(3, 64, 64) + conv(3, 64, 32) + conv(3, 32, 32)
-         + sum(conv(1, f, 1) for f in (128, 128, 64, 32)))  # toRGB at each level
-    d = (sum(conv(1, 1, f) for f in (128, 128, 64, 32))  # fromRGB
-         + 2 * conv(3, 128, 128) + conv(3, 64, 64) + conv(3, 64, 128) + conv(3, 32, 32) + conv(3, 32, 64)
-         + conv(3, 129, 128) + 16 * 128 * 128 + 128 + 129)  # minibatch std map, dense, logit
-    assert (g, d) == (845_732, 845_537)
+    g = (128 * 16 * 64 + 16 * 64 + conv(3, 64, 64)  # z -> 4x4x64, 3x3 conv
+         + 2 * conv(3, 64, 64) + conv(3, 64, 32) + conv(3, 32, 32) + conv(3, 32, 16) + conv(3, 16, 16)
+         + sum(conv(1, f, 1) for f in (64, 64, 32, 16)))  # toRGB at each level
+    d = (sum(conv(1, 1, f) for f in (64, 64, 32, 16))  # fromRGB
+         + 2 * conv(3, 64, 64) + conv(3, 32, 32) + conv(3, 32, 64) + conv(3, 16, 16) + conv(3, 16, 32)
+         + conv(3, 65, 64) + 16 * 64 * 64 + 64 + 65)  # minibatch std map, dense, logit
+    assert (g, d) == (277_716, 212_081)
     assert sum(int(np.prod(v.shape)) for v in model.generator.trainable_variables) == g
     assert model.generator.count_params() == g + 2  # + the level and alpha it has reached
     assert model.discriminator.count_params() == d
@@ -114,6 +114,17 @@ def test_a_train_step_mid_fade_updates_exactly_the_layers_in_use():
         changed = {v.path for v in net.trainable_variables if not np.array_equal(before[v.path], v.numpy())}
         assert changed == used, (net.name, sorted(changed ^ used))
     assert not any("16" in p for p in used)  # the 16x16 block waits for its level
+
+
+def test_fade_in_images_for_a_figure():
+    model = tiny()
+    rows = model.fade_in_images(1, [0, 0.5, 1], num=2, seed=3)
+    assert rows.shape == (3, 2, 16, 16, 1) and rows.min() >= -1 and rows.max() <= 1
+    z = model.latent(2, seed=3)
+    at_4x4 = np.clip(np_up(np_up(model.generator(z, level=0).numpy())), -1, 1)
+    np.testing.assert_allclose(rows[0], at_4x4, atol=1e-6)  # alpha 0: the old path alone
+    with pytest.raises(ValueError, match="level.*Received: 0"):
+        model.fade_in_images(0, [0.5])
 
 
 def test_drift_penalty_by_hand():

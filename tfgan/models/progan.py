@@ -41,7 +41,7 @@ carries ``level`` and ``alpha`` as weights, so a checkpoint holds them and a res
 the fade where it stopped.
 
 Departures, for a course-sized CPU model: 32x32 images (MNIST and Fashion-MNIST resized from
-28x28) instead of 1024x1024; at most ``--max-filters`` (128) feature maps instead of 512; phases
+28x28) instead of 1024x1024; at most ``--max-filters`` (64) feature maps instead of 512; phases
 counted in steps of one batch size instead of 600k images with a batch size that shrinks as the
 resolution grows; no exponential moving average of G's weights (``--ema`` is refused: its average
 would also average the level). As in the paper, G's output is linear (not tanh); samples are
@@ -54,6 +54,7 @@ import math
 from dataclasses import dataclass, field
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -86,15 +87,15 @@ class ProGANConfig(AdversarialConfig):
         default=1e-3, metadata={"help": "discriminator learning rate", "min": 0, "min_exclusive": True})
     beta1: float = field(default=0.0, metadata={"help": "Adam beta_1", "min": 0, "max": 1, "max_exclusive": True})
     beta2: float = field(default=0.99, metadata={"help": "Adam beta_2", "min": 0, "max": 1, "max_exclusive": True})
-    steps: int = field(default=6000, metadata={"help": "training steps (generator updates)", "min": 1})
+    steps: int = field(default=4000, metadata={"help": "training steps (generator updates)", "min": 1})
     stable_steps: int = field(
-        default=1000, metadata={"help": "steps at each resolution once its block is fully in", "min": 1})
+        default=500, metadata={"help": "steps at each resolution once its block is fully in", "min": 1})
     fade_steps: int = field(
-        default=1000, metadata={"help": "steps over which alpha rises from 0 to 1 when a block is added "
+        default=500, metadata={"help": "steps over which alpha rises from 0 to 1 when a block is added "
                                         "(0: add blocks at once)", "min": 0})
-    filters: int = field(default=32, metadata={"help": "feature maps at the highest resolution; they "
+    filters: int = field(default=16, metadata={"help": "feature maps at the highest resolution; they "
                                                       "double at each lower one", "min": 1})
-    max_filters: int = field(default=128, metadata={"help": "cap on the feature maps of any level", "min": 1})
+    max_filters: int = field(default=64, metadata={"help": "cap on the feature maps of any level", "min": 1})
     drift: float = field(default=1e-3, metadata={"help": "weight of D's drift term E[D(x)^2] (the paper's "
                                                         "epsilon_drift)", "min": 0})
     minibatch_std: bool = field(
@@ -147,7 +148,9 @@ def fade(alpha, old, new):
 
 
 def _lrelu(x):
-    return ops.leaky_relu(x, SLOPE)
+    # max(x, 0.2 x) is LeakyReLU(0.2); written out because grappler's remapper fails (and logs an
+    # error) fusing Conv2D + bias + LeakyRelu when WGAN-GP differentiates through the gradient
+    return ops.maximum(x, SLOPE * x)
 
 
 class _Grown(keras.Model):
@@ -226,7 +229,10 @@ class Generator(_Grown):
         if level is not None:
             return self.grow(z, level, self.alpha if alpha is None else alpha)
         level = int(self.level.numpy()) if tf.executing_eagerly() else self.levels - 1
-        x = self.grow(z, level, self.alpha)
+        return self.full_size(self.grow(z, level, self.alpha), level)
+
+    def full_size(self, x, level):
+        """Images of ``level`` upsampled to the full image size and clipped to [-1, 1]."""
         for _ in range(self.levels - 1 - level):
             x = upsample(x)
         return ops.clip(x, -1.0, 1.0)
@@ -345,6 +351,16 @@ class ProGAN(GAN):
         level = self.level_at(end_step)
         marks.setdefault(end_step, f"res_{4 * 2**level:03d}.png")
         return marks
+
+    def fade_in_images(self, level, alphas, num=8, seed=0):
+        """G's images at ``level`` for each fade-in ``alpha`` (lectures/14_progressive_and_stylegan.md,
+        Eq. (1)), from one fixed latent batch: a float array (len(alphas), num, H, W, C) in [-1, 1],
+        upsampled to the full image size, for a figure of the fade (rows: alpha; columns: z)."""
+        if not 0 < level < self.levels:
+            raise ValueError(f"`level` must be in 1..{self.levels - 1} (a level that fades in). Received: {level!r}")
+        z = self.latent(num, seed=seed)
+        g = self.generator
+        return np.stack([ops.convert_to_numpy(g.full_size(g(z, level=level, alpha=float(a)), level)) for a in alphas])
 
     @property
     def current_level(self):
