@@ -127,6 +127,21 @@ def test_fade_in_images_for_a_figure():
         model.fade_in_images(0, [0.5])
 
 
+def test_a_folder_of_photos_is_cropped_and_resized_to_the_image_shape(tmp_path):
+    from tfgan import viz
+
+    for i in range(10):  # photos of two sizes; the left and right 4 columns are cropped away
+        photo = np.full((16 + 2 * (i % 2), 24, 3), 255, np.uint8)
+        photo[:, :4] = photo[:, -4:] = 0
+        viz.save_png(tmp_path / "photos" / f"{i}.png", photo)
+    model = tiny(dataset=f"folder:{tmp_path / 'photos'}", image_shape=(8, 8, 1))
+    dataset, examples = model.make_dataset(seed=0)
+    batch = next(iter(dataset)).numpy()
+    assert batch.shape == (4, 8, 8, 1) and examples == 9  # the last 10% is the test split
+    np.testing.assert_allclose(batch[:, 2:-2, 2:-2], 1.0, atol=1e-3)  # white centre, in [-1, 1]
+    assert batch.min() >= -1.0
+
+
 def test_drift_penalty_by_hand():
     assert float(losses.drift_penalty(tf.constant([[1.0], [-3.0]]))) == pytest.approx(5.0)
 
