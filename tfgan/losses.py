@@ -456,3 +456,16 @@ def semi_supervised_discriminator_loss(real_logits, fake_logits):
     :func:`discriminator_loss` applied to the logit log Z(x) (:func:`semi_supervised_real_logit`).
     """
     return discriminator_loss(semi_supervised_real_logit(real_logits), semi_supervised_real_logit(fake_logits))
+
+
+def drift_penalty(real_scores):
+    """The drift term of progressive growing, Karras et al. 2018, appendix A.1
+    (https://arxiv.org/abs/1710.10196), without its weight epsilon_drift:
+
+    drift = E_x[D(x)^2]
+
+    A Wasserstein critic's loss only sees score differences, so both scores can drift far from 0
+    together; this small term (the paper's epsilon_drift = 0.001) keeps the real scores near 0 and
+    the critic's output in a range where float arithmetic stays exact.
+    """
+    return tf.reduce_mean(tf.square(_f32(real_scores)))

@@ -127,7 +127,8 @@ def _run_locked(model_name, config, progress, interrupt_after, strategy):
     fields = callbacks.metric_fields(model)
     logger = callbacks.IntervalLogger(write_dir, fields, config.log_every, end_step, images_per_step, start_step,
                                       elapsed_offset=runs.trim_metrics(write_dir, start_step, fields))
-    grids = callbacks.SampleGrids(write_dir, config.num_samples, config.sample_every, start_step, logger.writer)
+    grids = callbacks.SampleGrids(write_dir, config.num_samples, config.sample_every, start_step, logger.writer,
+                                  milestones=model.grid_milestones(end_step))
     saver = callbacks.PeriodicCheckpoint(manager, config.checkpoint_every, start_step)
     steps = [stop, interrupt, *([bar] if bar else []),
              callbacks.TimeEstimate(start_step, end_step, images_per_step, write=write), logger, grids, saver]

@@ -15,6 +15,7 @@ from tfgan.models.dcgan import DCGAN, DCGANConfig
 from tfgan.models.fast_style import FastStyle, FastStyleConfig
 from tfgan.models.gan import GAN, GANConfig
 from tfgan.models.pix2pix import Pix2Pix, Pix2PixConfig
+from tfgan.models.progan import ProGAN, ProGANConfig
 from tfgan.models.srgan import SRGAN, SRGANConfig, SRResNet, SRResNetConfig
 from tfgan.models.sgan import SGAN, SGANConfig
 from tfgan.models.adda import ADDA, ADDAConfig
@@ -46,6 +47,7 @@ register("fast_style", FastStyle, "sr_photos", "fast style transfer network, Joh
 register("srgan", SRGAN, "sr_photos", "SRGAN: SRResNet fine-tuned with VGG + adversarial loss, Ledig et al. 2017")
 register("sgan", SGAN, "mnist", "semi-supervised GAN: K+1-class D, feature matching, Salimans et al. 2016")
 register("adda", ADDA, "mnist", "adversarial discriminative domain adaptation (source -> --target-dataset), Tzeng et al. 2017")
+register("progan", ProGAN, "mnist", "progressive growing of GANs, 4x4 to 32x32 with fade-ins, Karras et al. 2018")
 register("bigan", BiGAN, "mnist", "BiGAN/ALI: encoder, generator and a D on (x, z) pairs, Donahue et al. 2017")
 
 
@@ -69,5 +71,6 @@ __all__ = [
     "Pix2Pix", "Pix2PixConfig", "CycleGAN", "CycleGANConfig",
     "SRResNet", "SRResNetConfig", "SRGAN", "SRGANConfig", "FastStyle", "FastStyleConfig",
     "SGAN", "SGANConfig", "ADDA", "ADDAConfig",
+    "ProGAN", "ProGANConfig",
     "BiGAN", "BiGANConfig",
 ]
