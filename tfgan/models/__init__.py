@@ -17,6 +17,7 @@ from tfgan.models.gan import GAN, GANConfig
 from tfgan.models.pix2pix import Pix2Pix, Pix2PixConfig
 from tfgan.models.srgan import SRGAN, SRGANConfig, SRResNet, SRResNetConfig
 from tfgan.models.bigan import BiGAN, BiGANConfig
+from tfgan.models.stylegan import StyleGAN, StyleGANConfig
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ register("srresnet", SRResNet, "sr_photos", "super-resolution ResNet trained wit
 register("fast_style", FastStyle, "sr_photos", "fast style transfer network, Johnson et al. 2016")
 register("srgan", SRGAN, "sr_photos", "SRGAN: SRResNet fine-tuned with VGG + adversarial loss, Ledig et al. 2017")
 register("bigan", BiGAN, "mnist", "BiGAN/ALI: encoder, generator and a D on (x, z) pairs, Donahue et al. 2017")
+register("stylegan", StyleGAN, "mnist", "style-based generator (mapping network, AdaIN, noise, mixing), Karras et al. 2019")
 
 
 def get(name) -> ModelEntry:
@@ -65,4 +67,5 @@ __all__ = [
     "Pix2Pix", "Pix2PixConfig", "CycleGAN", "CycleGANConfig",
     "SRResNet", "SRResNetConfig", "SRGAN", "SRGANConfig", "FastStyle", "FastStyleConfig",
     "BiGAN", "BiGANConfig",
+    "StyleGAN", "StyleGANConfig",
 ]
