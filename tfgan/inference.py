@@ -31,15 +31,19 @@ def check_sampling_run(run_dir):
     return config
 
 
-def generate(run_dir, num, seed=0, batch_size=256, labels=None, model=None):
+def generate(run_dir, num, seed=0, batch_size=256, labels=None, model=None, truncation=None):
     """``num`` uint8 samples (NHWC) from the latest checkpoint of ``run_dir``.
 
     ``labels`` (conditional models only): the class of each sample; ``num`` is then ``len(labels)``.
+    ``truncation`` (StyleGAN only): psi of the truncation trick (lectures/14_progressive_and_stylegan.md,
+    Eq. (7)); None samples without it.
     """
     model = model or load_model(run_dir)
     conditional = getattr(model, "uses_labels", False)
     if labels is not None and not conditional:
         raise RunError(f"{run_dir} holds an unconditional model; --labels/--per-class need a cgan run")
+    if truncation is not None:
+        _check_style_model(run_dir, model, "--truncation")
     if labels is not None:
         try:
             labels = model.check_labels(labels)
@@ -50,6 +54,8 @@ def generate(run_dir, num, seed=0, batch_size=256, labels=None, model=None):
     for start in range(0, num, batch_size):
         n = min(batch_size, num - start)
         kwargs = {"labels": labels[start:start + n]} if labels is not None else {}
+        if truncation is not None:
+            kwargs["truncation"] = truncation
         chunks.append(viz.to_uint8(model.sample(n, seed=seed + start, **kwargs)))
     return np.concatenate(chunks)
 
@@ -62,6 +68,35 @@ def generate_per_class(run_dir, per_class, seed=0, model=None):
         raise RunError(f"{run_dir} holds an unconditional model; --per-class needs a cgan run")
     z, labels = model.class_grid_inputs(per_class, seed)
     return viz.to_uint8(model.sample(len(labels), z=z, labels=labels)), labels
+
+
+def _check_style_model(run_dir, model, flag):
+    if not hasattr(model, "style_mixing_grid"):
+        raise RunError(f"{run_dir} holds a {model_name_of(model.config)} run; {flag} needs a stylegan run")
+
+
+def generate_style_mix(run_dir, coarse, fine, seed=0, truncation=None, model=None):
+    """A style-mixing grid from a StyleGAN run (the paper's Figure 3): ``coarse`` latents give the
+    coarse style layers, ``fine`` latents all the others (middle and fine;
+    :meth:`tfgan.models.stylegan.StyleGenerator.layer_groups`). Returns uint8 arrays
+    ``(coarse_sources, fine_sources, mixes)``, ``mixes`` (fine * coarse, H, W, C) row by row: row r
+    has fine source r's middle and fine styles, column c coarse source c's coarse styles."""
+    model = model or load_model(run_dir)
+    _check_style_model(run_dir, model, "--mix-styles")
+    rows, cols, mixes = model.style_mixing_grid(
+        model.latent(fine, seed=seed + 1), model.latent(coarse, seed=seed), layers="coarse",
+        truncation=truncation, noise_seed=seed)
+    return viz.to_uint8(cols), viz.to_uint8(rows), viz.to_uint8(mixes)
+
+
+def style_mix_grid_image(coarse_sources, fine_sources, mixes):
+    """One uint8 grid of :func:`generate_style_mix`'s arrays: the coarse sources along the top row,
+    the fine sources down the first column, each mix where its two sources meet."""
+    blank = np.full_like(coarse_sources[:1], 255)
+    cells = [blank, coarse_sources]
+    for r in range(len(fine_sources)):
+        cells += [fine_sources[r:r + 1], mixes[r * len(coarse_sources):(r + 1) * len(coarse_sources)]]
+    return viz.image_grid(np.concatenate(cells), ncols=len(coarse_sources) + 1)
 
 
 # -- translation (python -m tfgan.translate) --------------------------------------------------------

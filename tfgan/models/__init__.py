@@ -20,6 +20,7 @@ from tfgan.models.srgan import SRGAN, SRGANConfig, SRResNet, SRResNetConfig
 from tfgan.models.sgan import SGAN, SGANConfig
 from tfgan.models.adda import ADDA, ADDAConfig
 from tfgan.models.bigan import BiGAN, BiGANConfig
+from tfgan.models.stylegan import StyleGAN, StyleGANConfig
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ register("sgan", SGAN, "mnist", "semi-supervised GAN: K+1-class D, feature match
 register("adda", ADDA, "mnist", "adversarial discriminative domain adaptation (source -> --target-dataset), Tzeng et al. 2017")
 register("progan", ProGAN, "mnist", "progressive growing of GANs, 4x4 to 32x32 with fade-ins, Karras et al. 2018")
 register("bigan", BiGAN, "mnist", "BiGAN/ALI: encoder, generator and a D on (x, z) pairs, Donahue et al. 2017")
+register("stylegan", StyleGAN, "mnist", "style-based generator (mapping network, AdaIN, noise, mixing), Karras et al. 2019")
 
 
 def get(name) -> ModelEntry:
@@ -73,4 +75,5 @@ __all__ = [
     "SGAN", "SGANConfig", "ADDA", "ADDAConfig",
     "ProGAN", "ProGANConfig",
     "BiGAN", "BiGANConfig",
+    "StyleGAN", "StyleGANConfig",
 ]
