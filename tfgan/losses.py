@@ -469,3 +469,63 @@ def drift_penalty(real_scores):
     the critic's output in a range where float arithmetic stays exact.
     """
     return tf.reduce_mean(tf.square(_f32(real_scores)))
+
+
+# -- pix2pixHD: feature matching on D's layers, the VGG perceptual loss (lecture 15) ---------------
+# Wang et al. 2018, "High-Resolution Image Synthesis and Semantic Manipulation with Conditional GANs",
+# https://arxiv.org/abs/1711.11585. Both terms are weighted sums of per-layer mean absolute errors
+# between the feature maps of a real image and of a generated one.
+
+#: The VGG loss's layer weights of the authors' code (``VGGLoss``: relu1_1 ... relu5_1).
+VGG_LAYER_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
+
+
+def feature_l1_loss(real_features, fake_features, weights=None):
+    """A weighted sum of per-layer mean absolute errors between two lists of feature maps:
+
+    L = sum_i w_i (1/M_i) ||F^(i)(x) - F^(i)(G(s))||_1      (@@L15@@, eq@@ (5))
+
+    with M_i the number of elements of layer i (a mean over batch, positions and channels, the
+    authors' ``nn.L1Loss``). With a frozen VGG's relu1_1 ... relu5_1 and ``weights`` =
+    :data:`VGG_LAYER_WEIGHTS` this is pix2pixHD's perceptual loss (Wang et al. 2018, section 3.2);
+    with one D's intermediate layers it is the paper's eq. 4. ``weights`` None: all 1. Gradients
+    flow into both lists; pass the real features through ``tf.stop_gradient`` when only G learns.
+    """
+    real_features, fake_features = list(real_features), list(fake_features)
+    if len(real_features) != len(fake_features):
+        raise ValueError(
+            f"Expected as many real as fake feature maps. Received: {len(real_features)} real and "
+            f"{len(fake_features)} fake"
+        )
+    weights = [1.0] * len(real_features) if weights is None else list(weights)
+    if len(weights) != len(real_features):
+        raise ValueError(f"Expected one weight per layer ({len(real_features)}). Received: {len(weights)} weights")
+    total = tf.constant(0.0)
+    for weight, real, fake in zip(weights, real_features, fake_features):
+        total += float(weight) * tf.reduce_mean(tf.abs(_f32(real) - _f32(fake)))
+    return total
+
+
+def multiscale_feature_matching_loss(real_features, fake_features):
+    """pix2pixHD's feature-matching loss over K discriminators (Wang et al. 2018, eqs. 4-5):
+
+    L_FM = (1/K) sum_k sum_{i=1}^{T} (4/T) (1/N_i) ||D_k^(i)(s, x) - D_k^(i)(s, G(s))||_1
+                                                               (@@L15@@, eq@@ (4))
+
+    ``real_features[k]`` lists D_k's T intermediate feature maps on the real pair (s, x) (not its
+    logits), ``fake_features[k]`` the same on (s, G(s)). The weights 1/K and 4/T are the authors'
+    code's (``D_weights``, ``feat_weights``; the paper's eq. 4 has neither): with their T = 4 layers
+    a layer weighs 1, and the sum over scales is an average, so lambda = 10 means the same for any
+    K. G minimizes this, D does not (the model stops the gradient of the real features).
+    """
+    real_features, fake_features = list(real_features), list(fake_features)
+    if not real_features or len(real_features) != len(fake_features):
+        raise ValueError(
+            "Expected one list of feature maps per discriminator, as many real as fake. Received: "
+            f"{len(real_features)} real and {len(fake_features)} fake"
+        )
+    total = tf.constant(0.0)
+    for real, fake in zip(real_features, fake_features):
+        layers = len(real)
+        total += feature_l1_loss(real, fake, [4.0 / layers] * layers)
+    return total / len(real_features)

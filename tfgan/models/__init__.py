@@ -16,6 +16,7 @@ from tfgan.models.fast_style import FastStyle, FastStyleConfig
 from tfgan.models.gan import GAN, GANConfig
 from tfgan.models.pix2pix import Pix2Pix, Pix2PixConfig
 from tfgan.models.progan import ProGAN, ProGANConfig
+from tfgan.models.pix2pixhd import Pix2PixHD, Pix2PixHDConfig
 from tfgan.models.srgan import SRGAN, SRGANConfig, SRResNet, SRResNetConfig
 from tfgan.models.sgan import SGAN, SGANConfig
 from tfgan.models.adda import ADDA, ADDAConfig
@@ -45,6 +46,8 @@ register("pix2pix", Pix2Pix, "fashion_edges2shoes", "paired image-to-image trans
 register("cyclegan", CycleGAN, "fashion_sneakers2boots", "unpaired image-to-image translation, Zhu et al. 2017")
 register("srresnet", SRResNet, "sr_photos", "super-resolution ResNet trained with MSE, Ledig et al. 2017")
 register("fast_style", FastStyle, "sr_photos", "fast style transfer network, Johnson et al. 2016")
+register("pix2pixhd", Pix2PixHD, "fashion_edges2shoes",
+         "pix2pixHD: multi-scale Ds, feature matching, coarse-to-fine G, Wang et al. 2018")
 register("srgan", SRGAN, "sr_photos", "SRGAN: SRResNet fine-tuned with VGG + adversarial loss, Ledig et al. 2017")
 register("sgan", SGAN, "mnist", "semi-supervised GAN: K+1-class D, feature matching, Salimans et al. 2016")
 register("adda", ADDA, "mnist", "adversarial discriminative domain adaptation (source -> --target-dataset), Tzeng et al. 2017")
@@ -70,7 +73,7 @@ def build(name, config=None, **overrides):
 __all__ = [
     "REGISTRY", "ModelEntry", "register", "get", "build", "TrainConfig", "AdversarialConfig",
     "AdversarialModel", "GAN", "GANConfig", "DCGAN", "DCGANConfig", "CGAN", "CGANConfig",
-    "Pix2Pix", "Pix2PixConfig", "CycleGAN", "CycleGANConfig",
+    "Pix2Pix", "Pix2PixConfig", "CycleGAN", "CycleGANConfig", "Pix2PixHD", "Pix2PixHDConfig",
     "SRResNet", "SRResNetConfig", "SRGAN", "SRGANConfig", "FastStyle", "FastStyleConfig",
     "SGAN", "SGANConfig", "ADDA", "ADDAConfig",
     "ProGAN", "ProGANConfig",
