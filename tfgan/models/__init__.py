@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tfgan.models.adain import AdaIN, AdaINConfig
 from tfgan.models.base import AdversarialConfig, AdversarialModel, TrainConfig
 from tfgan.models.cgan import CGAN, CGANConfig
 from tfgan.models.cyclegan import CycleGAN, CycleGANConfig
@@ -16,6 +17,7 @@ from tfgan.models.fast_style import FastStyle, FastStyleConfig
 from tfgan.models.gan import GAN, GANConfig
 from tfgan.models.pix2pix import Pix2Pix, Pix2PixConfig
 from tfgan.models.srgan import SRGAN, SRGANConfig, SRResNet, SRResNetConfig
+from tfgan.models.wct import WCT, WCTConfig
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ register("pix2pix", Pix2Pix, "fashion_edges2shoes", "paired image-to-image trans
 register("cyclegan", CycleGAN, "fashion_sneakers2boots", "unpaired image-to-image translation, Zhu et al. 2017")
 register("srresnet", SRResNet, "sr_photos", "super-resolution ResNet trained with MSE, Ledig et al. 2017")
 register("fast_style", FastStyle, "sr_photos", "fast style transfer network, Johnson et al. 2016")
+register("adain", AdaIN, "sr_photos", "arbitrary style transfer with AdaIN, Huang and Belongie 2017")
+register("wct", WCT, "sr_photos", "decoders of universal style transfer (WCT), Li et al. 2017")
 register("srgan", SRGAN, "sr_photos", "SRGAN: SRResNet fine-tuned with VGG + adversarial loss, Ledig et al. 2017")
 
 
@@ -62,4 +66,5 @@ __all__ = [
     "AdversarialModel", "GAN", "GANConfig", "DCGAN", "DCGANConfig", "CGAN", "CGANConfig",
     "Pix2Pix", "Pix2PixConfig", "CycleGAN", "CycleGANConfig",
     "SRResNet", "SRResNetConfig", "SRGAN", "SRGANConfig", "FastStyle", "FastStyleConfig",
+    "AdaIN", "AdaINConfig", "WCT", "WCTConfig",
 ]
