@@ -192,7 +192,10 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
     good = _png(tmp_path / "good.png")
     other_run = tmp_path / "not_a_run"
     other_run.mkdir()
+    text = tmp_path / "style.txt"
+    text.write_text("not an image")
     cases = [
+        (stylize.main, [good, str(text), "--method", "adain", "--run", str(other_run)], "Unsupported image format"),
         (train.main, ["adain", "--image-size", "36"], "multiple of 8"),
         (train.main, ["wct", "--levels", "5"], "--levels must be"),
         (stylize.main, [good, "--method", "adain", "--run", str(other_run)], "STYLE images and --run"),
