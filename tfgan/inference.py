@@ -211,3 +211,54 @@ def stylize_image(model, image):
     x, (top, left) = pad_reflect(x, SIZE_MULTIPLE, 2 * SIZE_MULTIPLE)
     y = np.asarray(model.generator(x[None], training=False))[0][top : top + height, left : left + width]
     return viz.to_uint8(y)
+
+
+# -- arbitrary style transfer (python -m tfgan.stylize --method adain|wct) -----------------------------
+def load_arbitrary_style_model(run_dir, method=None):
+    """The AdaIN or WCT model of ``run_dir`` (:mod:`tfgan.models.adain`, :mod:`tfgan.models.wct`);
+    ``method`` ("adain" or "wct") also requires that kind. ``RunError`` for other runs."""
+    from tfgan.models.adain import ArbitraryStyleModel
+
+    config = load_run_config(run_dir)  # the run's kind, before its model is built
+    name = model_name_of(config)
+    model_class = models.get(name).model_class
+    if not issubclass(model_class, ArbitraryStyleModel) or (method is not None and name != method):
+        wanted = method or "adain or wct"
+        raise RunError(f"{run_dir} holds a {name} run; --method {wanted} needs a {wanted} run "
+                       f"(python -m tfgan.train {method or 'adain'})")
+    return load_model(run_dir)
+
+
+def stylize_arbitrary(model, content, styles, alpha=1.0, style_weights=None, preserve_color=None):
+    """Stylize one RGB photo (H, W, 3), uint8 or floats in [0, 255], of any size, with one or more
+    style images of any size through a trained AdaIN or WCT run (``model.transfer``).
+
+    ``alpha`` in [0, 1] is the stylization strength (lectures/12_fast_style_transfer.md, Eqs. (7) and
+    (10)); ``style_weights`` mix several styles (one per style; default equal). ``preserve_color``:
+    ``"histogram"`` recolors each style image to the photo's colors first
+    (:func:`tfgan.style.gatys.match_color_histogram`, Huang et al.'s color control), ``"luminance"``
+    keeps the photo's chrominance and takes the result's luminance (YIQ,
+    :func:`tfgan.style.gatys.rgb_to_yiq`). The photo is reflection-padded to multiples of 8 (the
+    encoder's three poolings) and cropped back. Returns uint8 (H, W, 3).
+    """
+    from tfgan.style import gatys
+    from tfgan.style.adain import ENCODER_LAYER
+    from tfgan.style.decoder import size_multiple as encoder_multiple
+
+    multiple = encoder_multiple(ENCODER_LAYER)
+    photo = np.asarray(content, np.float32)
+    styles = [np.asarray(s, np.float32) for s in styles]
+    if preserve_color == "histogram":
+        styles = [gatys.match_color_histogram(s, photo).astype(np.float32) for s in styles]
+    elif preserve_color not in (None, False, "luminance"):
+        raise ValueError(f"Expected preserve_color None, 'histogram' or 'luminance'. Received: {preserve_color!r}")
+    height, width = photo.shape[:2]
+    x, (top, left) = pad_reflect(photo / 127.5 - 1.0, multiple, multiple)
+    padded_styles = [pad_reflect(s / 127.5 - 1.0, 1, multiple)[0][None] for s in styles]
+    y = model.transfer(x[None], padded_styles, alpha, style_weights)[0][top : top + height, left : left + width]
+    result = (np.clip(y, -1.0, 1.0) + 1.0) * 127.5
+    if preserve_color == "luminance":
+        yiq = gatys.rgb_to_yiq(photo)
+        yiq[..., 0] = gatys.rgb_to_yiq(result)[..., 0]
+        result = np.clip(gatys.yiq_to_rgb(yiq), 0, 255)
+    return np.round(result).astype(np.uint8)

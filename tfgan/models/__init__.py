@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tfgan.models.adain import AdaIN, AdaINConfig
 from tfgan.models.base import AdversarialConfig, AdversarialModel, TrainConfig
 from tfgan.models.cgan import CGAN, CGANConfig
 from tfgan.models.cyclegan import CycleGAN, CycleGANConfig
@@ -22,6 +23,7 @@ from tfgan.models.sgan import SGAN, SGANConfig
 from tfgan.models.adda import ADDA, ADDAConfig
 from tfgan.models.bigan import BiGAN, BiGANConfig
 from tfgan.models.stylegan import StyleGAN, StyleGANConfig
+from tfgan.models.wct import WCT, WCTConfig
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ register("srresnet", SRResNet, "sr_photos", "super-resolution ResNet trained wit
 register("fast_style", FastStyle, "sr_photos", "fast style transfer network, Johnson et al. 2016")
 register("pix2pixhd", Pix2PixHD, "fashion_edges2shoes",
          "pix2pixHD: multi-scale Ds, feature matching, coarse-to-fine G, Wang et al. 2018")
+register("adain", AdaIN, "sr_photos", "arbitrary style transfer with AdaIN, Huang and Belongie 2017")
+register("wct", WCT, "sr_photos", "decoders of universal style transfer (WCT), Li et al. 2017")
 register("srgan", SRGAN, "sr_photos", "SRGAN: SRResNet fine-tuned with VGG + adversarial loss, Ledig et al. 2017")
 register("sgan", SGAN, "mnist", "semi-supervised GAN: K+1-class D, feature matching, Salimans et al. 2016")
 register("adda", ADDA, "mnist", "adversarial discriminative domain adaptation (source -> --target-dataset), Tzeng et al. 2017")
@@ -79,4 +83,5 @@ __all__ = [
     "ProGAN", "ProGANConfig",
     "BiGAN", "BiGANConfig",
     "StyleGAN", "StyleGANConfig",
+    "AdaIN", "AdaINConfig", "WCT", "WCTConfig",
 ]
