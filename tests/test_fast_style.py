@@ -370,3 +370,24 @@ def test_conditional_cli_train_and_stylize_with_style_weights(tmp_path):
     )
     assert proc.returncode == 2 and "--style-weights must be 2 numbers" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_coco_content_photos_fail_at_once_offline(tmp_path, monkeypatch, capsys):
+    """COCO (Johnson et al.'s content photos) comes lazily through tfds; offline it fails in
+    well under a second with what to do instead, and the CLI turns that into exit 2."""
+    import time
+
+    from tfgan import data
+
+    monkeypatch.setenv("TFGAN_OFFLINE", "1")
+    assert "coco" in data.available_image_sets()
+    start = time.perf_counter()
+    with pytest.raises(data.DatasetNotFoundError, match="(?s)'coco'.*folder:PATH.*sr_photos.*TFGAN_OFFLINE is set"):
+        data.load_image_set("coco", "train", data_dir=tmp_path)
+    assert time.perf_counter() - start < 5
+    style = _png(tmp_path / "style.png", 32, 32, seed=3)
+    argv = ["fast_style", "--dataset", "coco", "--data-dir", str(tmp_path), "--style", style,
+            "--output-dir", str(tmp_path / "run"), "--steps", "1", *TINY_FLAGS]
+    assert train.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "coco" in err and "sr_photos" in err, err
