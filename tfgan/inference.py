@@ -200,16 +200,19 @@ def load_style_model(run_dir):
     return model
 
 
-def stylize_image(model, image):
+def stylize_image(model, image, style_weights=None):
     """Stylize one RGB (H, W, 3) photo (uint8, or floats in [0, 255]) of any size with a trained
     fast style network: reflection-padded to multiples of 4 (at least 8 px) and cropped back.
+    ``style_weights`` (a --conditional run): one weight per style, mixed convexly
+    (:meth:`tfgan.models.fast_style.FastStyle.style_weights`; default: the first style).
     Returns uint8 (H, W, 3)."""
     from tfgan.style.feedforward import SIZE_MULTIPLE
 
+    weights = model.style_weights(style_weights)
     x = np.asarray(image, np.float32) / 127.5 - 1.0
     height, width = x.shape[:2]
     x, (top, left) = pad_reflect(x, SIZE_MULTIPLE, 2 * SIZE_MULTIPLE)
-    y = np.asarray(model.generator(x[None], training=False))[0][top : top + height, left : left + width]
+    y = np.asarray(model.stylize(x[None], weights))[0][top : top + height, left : left + width]
     return viz.to_uint8(y)
 
 

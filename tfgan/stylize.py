@@ -18,6 +18,9 @@ image files, images too small for the layers, unavailable weights, bad flag valu
     python -m tfgan.stylize photo.jpg style.png --output out.png --preserve-color --optimizer lbfgs
     python -m tfgan.stylize photo.jpg --method fast --run runs/fast_style_sr_photos --output out.png
     python -m tfgan.stylize photo.jpg style.jpg --method adain --run runs/adain_sr_photos --alpha 0.8
+
+
+    python -m tfgan.stylize photo.jpg --method fast --run runs/cin --style-weights 0.3,0.7   # a --conditional run
 """
 
 from __future__ import annotations
@@ -105,7 +108,9 @@ def build_parser():
                    help=f"beta (default: {d['style_weight']})")
     p.add_argument("--tv-weight", type=non_negative_float, default=d["tv_weight"],
                    help=f"total variation weight (default: {d['tv_weight']})")
-    p.add_argument("--style-weights", type=_floats, default=None, help="one weight per style image, e.g. 2,1")
+    p.add_argument("--style-weights", type=_floats, default=None,
+                   help="one weight per style image, e.g. 2,1; --method fast: one per style of a --conditional "
+                        "run, mixed convexly (default: its first style)")
     p.add_argument("--content-layers", type=_names, default=list(gatys.CONTENT_LAYERS),
                    help=f"comma-separated (default: {','.join(gatys.CONTENT_LAYERS)})")
     p.add_argument("--style-layers", type=_names, default=list(gatys.STYLE_LAYERS),
@@ -194,12 +199,18 @@ def _fast(args, save):
     image = gatys.load_image(args.content, args.size)
     model = inference.load_style_model(args.run)
     t0 = time.perf_counter()
-    result = inference.stylize_image(model, image)
+    result = inference.stylize_image(model, image, args.style_weights)
     seconds = time.perf_counter() - t0
     save(args.output, result)
     h, w = result.shape[:2]
+    styles = model.config.style_paths()
+    if model.config.conditional:  # the convex mix actually used (Dumoulin et al. 2017, section 4.2)
+        mix = model.style_weights(args.style_weights)[0]
+        style = " + ".join(f"{v:.3g} {name}" for v, name in zip(mix, styles) if v > 0)
+    else:
+        style = model.config.style
     print(f"Wrote {args.output} ({w}x{h}) in {format_duration(seconds)} with the fast style network of "
-          f"{args.run} (style {model.config.style})")
+          f"{args.run} (style {style})")
     return 0
 
 

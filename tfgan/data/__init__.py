@@ -6,7 +6,7 @@ what its loader returns, read by
 
 * :func:`load` / :func:`load_arrays`: single images (``mnist``, ``fashion_mnist``);
 * :func:`load_translation`: two domains A and B (``fashion_edges2shoes``, ``cycle_gan/<name>``);
-* :func:`load_image_set`: whole photos for super-resolution (``sr_photos``, ``div2k``);
+* :func:`load_image_set`: whole photos for super-resolution (``sr_photos``, ``div2k``, ``coco``);
 
 and ``folder:PATH`` serves all three from the user's files. The modules:
 
