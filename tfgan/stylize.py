@@ -18,8 +18,6 @@ image files, images too small for the layers, unavailable weights, bad flag valu
     python -m tfgan.stylize photo.jpg style.png --output out.png --preserve-color --optimizer lbfgs
     python -m tfgan.stylize photo.jpg --method fast --run runs/fast_style_sr_photos --output out.png
     python -m tfgan.stylize photo.jpg style.jpg --method adain --run runs/adain_sr_photos --alpha 0.8
-
-
     python -m tfgan.stylize photo.jpg --method fast --run runs/cin --style-weights 0.3,0.7   # a --conditional run
 """
 
