@@ -398,6 +398,11 @@ class AdversarialModel(keras.Model):
         examples = len(data.load_arrays(cfg.dataset, cfg.split, data_dir=cfg.data_dir)[0])
         return dataset, examples
 
+    def grid_milestones(self, end_step):
+        """``{step: file name}``: extra named sample grids the run saves after those steps (e.g. one
+        per resolution of a progressive GAN); none by default."""
+        return {}
+
     def on_train_begin(self, start_step):
         """Called once before ``fit`` (e.g. to initialize from another run when ``start_step == 0``)."""
 
