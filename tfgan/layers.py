@@ -19,6 +19,9 @@ upsampling blocks).
 
 Discriminator stabilizers (``lectures/11_gan_objectives.md``): ``MinibatchStdDev`` (Karras et al.
 2018) and ``spectral_norm`` (Miyato et al. 2018, through ``keras.layers.SpectralNormalization``).
+
+StyleGAN (``lectures/14_progressive_and_stylegan.md``, Karras et al. 2019): ``adaptive_instance_norm``
+(AdaIN with given statistics, which ``AdaptiveInstanceNormalization`` also uses) and ``NoiseInjection``.
 """
 
 import numbers
@@ -346,9 +349,8 @@ class AdaptiveInstanceNormalization(keras.layers.Layer):
             )
 
     def call(self, content, style):
-        c_mean, c_var = ops.moments(content, axes=[1, 2], keepdims=True)  # mu(x), sigma(x)^2
         s_mean, s_var = ops.moments(style, axes=[1, 2], keepdims=True)  # mu(y), sigma(y)^2
-        return ops.sqrt(s_var + self.epsilon) * (content - c_mean) * ops.rsqrt(c_var + self.epsilon) + s_mean
+        return adaptive_instance_norm(content, ops.sqrt(s_var + self.epsilon), s_mean, self.epsilon)
 
     def compute_output_shape(self, content_shape, style_shape=None):
         return tuple(content_shape)
@@ -357,6 +359,46 @@ class AdaptiveInstanceNormalization(keras.layers.Layer):
         config = super().get_config()
         config["epsilon"] = self.epsilon
         return config
+
+
+def adaptive_instance_norm(x, scale, shift, epsilon=1e-5):
+    """AdaIN with the new statistics given: ``scale * (x - mu(x)) / sigma(x) + shift``, mu and sigma
+    over height and width per example and channel (sigma = sqrt(var + epsilon)).
+
+    ``scale`` and ``shift`` broadcast against ``x`` (NHWC): (N, 1, 1, C) per example and channel.
+    :class:`AdaptiveInstanceNormalization` takes them from a style image's features (Huang and
+    Belongie 2017, their eq. 8); StyleGAN takes them from a learned affine map of w
+    (lectures/14_progressive_and_stylegan.md, Eq. (5); :mod:`tfgan.models.stylegan`).
+    """
+    mean, variance = ops.moments(x, axes=[1, 2], keepdims=True)  # mu(x), sigma(x)^2
+    return scale * (x - mean) * ops.rsqrt(variance + ops.cast(epsilon, x.dtype)) + shift
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class NoiseInjection(keras.layers.Layer):
+    """StyleGAN's per-pixel noise input (Karras et al. 2019, section 2 and Figure 1(b);
+    lectures/14_progressive_and_stylegan.md, Eq. (6)): ``x + B * n``, where ``n`` holds one
+    N(0, 1) value per pixel, shared by all channels, and ``B`` is a learned per-channel scale
+    (zeros at the start, the authors' initializer, so noise enters only as training finds a use
+    for it). Called as ``layer(x, noise)`` with ``x`` (N, H, W, C) and ``noise`` (N, H, W, 1)
+    (or (1, H, W, 1): the same noise image for the whole batch).
+    """
+
+    def build(self, inputs_shape, noise_shape=None):
+        channels = inputs_shape[-1]
+        if len(inputs_shape) != 4 or channels is None:
+            raise ValueError("Expected inputs (batch, height, width, channels) with known channels. "
+                             f"Received: inputs_shape={tuple(inputs_shape)}")
+        if noise_shape is not None and noise_shape[-1] not in (None, 1):
+            raise ValueError(f"Expected noise of shape (batch, height, width, 1). "
+                             f"Received: noise_shape={tuple(noise_shape)}")
+        self.noise_scale = self.add_weight(shape=(channels,), initializer="zeros", name="noise_scale")  # B
+
+    def call(self, inputs, noise):
+        return inputs + ops.cast(self.noise_scale, inputs.dtype) * ops.cast(noise, inputs.dtype)  # x + B n
+
+    def compute_output_shape(self, inputs_shape, noise_shape=None):
+        return tuple(inputs_shape)
 
 
 def batch_normalization(**kwargs):

@@ -168,6 +168,8 @@ def _run_locked(model_name, config, progress, interrupt_after, strategy):
         grids.save(model, "final.png", step)
         print(f"Done: {step} steps in {callbacks.format_duration(seconds)}. Samples: "
               f"{os.path.join(write_dir, runs.SAMPLES_DIR, 'final.png')}; metrics: {logger.csv_path}")
+        if hasattr(model, "final_report"):  # e.g. the held-out accuracy of a classifier the run trains
+            print(model.final_report())
     else:
         print(f"Interrupted at step {step}; checkpoint saved. Run the same command to resume.")
     return RunResult(run_dir, step, status, seconds)

@@ -149,6 +149,12 @@ def load(
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def to_float_images(x, image_size=None, channels=None):
+    """A uint8 batch (B, H, W, C) -> float32 in [-1, 1], resized to ``image_size`` (None keeps
+    it) and with ``channels`` (None keeps them; 1 or 3 converts): what :func:`load` yields."""
+    return _to_float(x, _parse_image_size(image_size), channels)
+
+
 def _to_float(x, size, channels):
     """uint8 batch -> float32 in [-1, 1], resized and with the requested channel count."""
     x = tf.cast(x, tf.float32) / 127.5 - 1.0

@@ -40,13 +40,16 @@ import tensorflow as tf
 from tfgan import losses
 from tfgan.errors import ConfigError
 from tfgan.layers import conv_init
-from tfgan.models.base import AdversarialModel
+from tfgan.models.base import AdversarialConfig, AdversarialModel, redefault
 from tfgan.models.dcgan import DCGANConfig, build_generator, downsampling_layers
 
 
 @dataclass
 class BiGANConfig(DCGANConfig):
     """BiGAN settings: DCGAN's, plus the encoder's learning rate and D's joint layer.
+
+    The learning rates, update rule and precision are the paper-style ones (Adam 2e-4, one joint step
+    in float32), not the faster DCGAN defaults: BiGAN's game was measured with these.
 
     D's hidden stages default to no normalization (``--d-norm none``): D sees the data pairs and the
     generated pairs in separate batches, and batch statistics would tell them apart by themselves.
@@ -57,6 +60,10 @@ class BiGANConfig(DCGANConfig):
         metadata={"help": "normalization in D's hidden stages (and the encoder's)",
                   "choices": ("batch", "layer", "none")},
     )
+    g_lr: float = redefault(AdversarialConfig, "g_lr")
+    d_lr: float = redefault(AdversarialConfig, "d_lr")
+    update: str = redefault(AdversarialConfig, "update")
+    precision: str = redefault(AdversarialConfig, "precision")
     e_lr: float = field(default=2e-4, metadata={"help": "encoder learning rate", "min": 0, "min_exclusive": True})
     joint_units: int = field(
         default=256, metadata={"help": "units of D's hidden layer on the joined (x, z) features", "min": 1}

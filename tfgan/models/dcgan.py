@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import keras
 
@@ -36,8 +37,17 @@ from tfgan.errors import ConfigError
 from tfgan.layers import (  # conv_init: N(0, 0.02), section 4
     MinibatchStdDev, VirtualBatchNormalization, batch_normalization, conv_init, spectral_norm,
 )
-from tfgan.models.base import AdversarialConfig
+from tfgan.models.base import AdversarialConfig, redefault
 from tfgan.models.gan import GAN
+
+#: Named starting points of ``DCGANConfig`` (``--preset``): the fields each one sets; flags given
+#: beside a preset win. ``radford2015`` is the paper's training setup (section 4 of Radford et al.):
+#: mini-batches of 128, Adam 2e-4 with beta_1 0.5 for both networks, Algorithm 1's alternating
+#: updates, float32, no weight averaging.
+PRESETS = {
+    "radford2015": dict(batch_size=128, g_lr=2e-4, d_lr=2e-4, beta1=0.5, beta2=0.999,
+                        loss="non_saturating", update="alternating", ema=None, precision="float32"),
+}
 
 NORMS = ("batch", "virtual_batch", "none")
 #: Normalizations of D's hidden stages: batch norm (the paper's), layer norm (WGAN-GP's critic), none.
@@ -46,7 +56,28 @@ D_NORMS = ("batch", "layer", "none")
 
 @dataclass
 class DCGANConfig(AdversarialConfig):
-    """DCGAN settings; ``image_shape`` may be 28x28x1, 32x32x3, 64x64x3 or any H divisible by 4."""
+    """DCGAN settings; ``image_shape`` may be 28x28x1, 32x32x3, 64x64x3 or any H divisible by 4.
+
+    The training defaults are chosen for time to quality on a 2-core CPU and depart from the paper
+    (see the module docstring); ``DCGANConfig.from_preset("radford2015")`` (``--preset
+    radford2015``) gives the paper's.
+    """
+
+    # Training defaults chosen for time to quality on a 2-core CPU (benchmarks/README.md,
+    # time_to_quality.py); the paper's are PRESETS["radford2015"]. Adam 1e-3 for both networks,
+    # the simultaneous update of the TensorFlow tutorial (one D forward for both losses), and
+    # bfloat16 arithmetic where the CPU has it natively (float32 elsewhere).
+    g_lr: float = redefault(AdversarialConfig, "g_lr", 1e-3)
+    d_lr: float = redefault(AdversarialConfig, "d_lr", 1e-3)
+    update: str = redefault(AdversarialConfig, "update", "simultaneous")
+    precision: str = redefault(AdversarialConfig, "precision", "auto")
+    # Recorded, not applied, by the constructor: ``from_preset`` (and the CLI's --preset) fill in
+    # the preset's values, so ``replace`` and a resumed run keep whatever was changed after it.
+    preset: str = field(
+        default="none",
+        metadata={"help": "start from a named set of values (radford2015: the paper's training "
+                          "setup); flags given beside it win", "choices": ("none", *PRESETS)},
+    )
 
     g_filters: int = field(default=64, metadata={"help": "filters of G's last hidden layer", "min": 1})
     d_filters: int = field(default=64, metadata={"help": "filters of D's first layer", "min": 1})
@@ -66,6 +97,16 @@ class DCGANConfig(AdversarialConfig):
         default=64,
         metadata={"help": "latent vectors in the fixed reference batch of --norm virtual_batch", "min": 1},
     )
+
+    presets: ClassVar[dict] = PRESETS
+
+    @classmethod
+    def from_preset(cls, preset="none", **changes):
+        """The config of ``preset`` (a key of ``PRESETS``, or "none" for the defaults) with
+        ``changes`` on top."""
+        if preset != "none" and preset not in PRESETS:
+            raise ConfigError(f"--preset must be one of none, {', '.join(PRESETS)}. Received: {preset!r}")
+        return cls(**{**PRESETS.get(preset, {}), **changes, "preset": preset})
 
     def check(self):
         super().check()

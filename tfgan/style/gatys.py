@@ -375,19 +375,22 @@ class Objective:
             constant += self.layer_weights[name] * 0.25 * spread
         self.style_constant = tf.constant(constant, tf.float32)
 
-    def __call__(self, images, content_targets=None):
+    def __call__(self, images, content_targets=None, style_targets=None):
         """Weighted terms and their sum, a dict of scalars.
 
         lectures/07_gatys_style_transfer.md, Eq. (2). ``content_targets`` ({layer: features of
         the same batch shape as ``images``}) replaces the stored ones: a feed-forward network's
         content target changes with every training batch (:mod:`tfgan.style.feedforward`).
+        ``style_targets`` ({layer: Grams (batch, C, C)}, one per image) replaces the stored style
+        targets: a multi-style network trains each image towards its own style.
         """
         features = self.extractor(images)
         targets = self.content_targets if content_targets is None else content_targets
+        grams = self.style_targets if style_targets is None else style_targets
         zero = tf.constant(0.0)
         c = (tf.add_n([content_loss(features[n], targets[n]) for n in self.content_layers])
              if self.content_layers and self.content_weight else zero)
-        s = (style_loss(features, self.style_targets, self.layer_weights) + self.style_constant
+        s = (style_loss(features, grams, self.layer_weights) + self.style_constant
              if self.style_layers and self.style_weight else zero)
         tv = total_variation_loss(images) if self.tv_weight else zero
         terms = {"content": self.content_weight * c, "style": self.style_weight * s,
