@@ -40,13 +40,16 @@ import tensorflow as tf
 from tfgan import losses
 from tfgan.errors import ConfigError
 from tfgan.layers import conv_init
-from tfgan.models.base import AdversarialModel
+from tfgan.models.base import AdversarialConfig, AdversarialModel, redefault
 from tfgan.models.dcgan import DCGANConfig, build_generator, downsampling_layers
 
 
 @dataclass
 class BiGANConfig(DCGANConfig):
     """BiGAN settings: DCGAN's, plus the encoder's learning rate and D's joint layer.
+
+    The learning rates, update rule and precision are the paper-style ones (Adam 2e-4, one joint step
+    in float32), not the faster DCGAN defaults: BiGAN's game was measured with these.
 
     D's hidden stages default to no normalization (``--d-norm none``): D sees the data pairs and the
     generated pairs in separate batches, and batch statistics would tell them apart by themselves.
@@ -57,6 +60,10 @@ class BiGANConfig(DCGANConfig):
         metadata={"help": "normalization in D's hidden stages (and the encoder's)",
                   "choices": ("batch", "layer", "none")},
     )
+    g_lr: float = redefault(AdversarialConfig, "g_lr")
+    d_lr: float = redefault(AdversarialConfig, "d_lr")
+    update: str = redefault(AdversarialConfig, "update")
+    precision: str = redefault(AdversarialConfig, "precision")
     e_lr: float = field(default=2e-4, metadata={"help": "encoder learning rate", "min": 0, "min_exclusive": True})
     joint_units: int = field(
         default=256, metadata={"help": "units of D's hidden layer on the joined (x, z) features", "min": 1}
@@ -83,8 +90,9 @@ class BiGANConfig(DCGANConfig):
 def build_encoder(cfg, name="encoder"):
     """x -> DCGAN's discriminator stages (strided convs, LeakyReLU 0.2) -> flatten -> d numbers.
 
-    The encoder of BiGAN (Eq. (7)) and of the encoder trained after the fact on G's samples
-    (``tfgan.inversion.train_encoder``, lectures/13_representation_learning.md, Eq. (6)).
+    The encoder of BiGAN (lectures/13_representation_learning.md, Eq. (7)) and of the encoder
+    trained after the fact on G's samples (``tfgan.inversion.train_encoder``,
+    lectures/13_representation_learning.md, Eq. (6)).
     """
     trunk = downsampling_layers(cfg)[:-1]  # everything up to the logit layer: ..., Flatten
     head = keras.layers.Dense(cfg.latent_dim, kernel_initializer=conv_init(), dtype="float32", name="code")
@@ -142,7 +150,8 @@ class BiGAN(AdversarialModel):
             code = self.encoder(real, training=True)  # E(x)
             real_logits = self.discriminator([real, code], training=True)  # D(x, E(x))
             fake_logits = self.discriminator([fake, z], training=True)  # D(G(z), z)
-            d_loss = self.d_loss_fn(real_logits, fake_logits)  # Eq. (7), D's side
+            # D's side of lectures/13_representation_learning.md, Eq. (7)
+            d_loss = self.d_loss_fn(real_logits, fake_logits)
             ge_loss = self.d_loss_fn(fake_logits, real_logits)  # labels swapped: G's and E's side
         self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
         self.optimizer_step(tape, ge_loss, self.generator, self.g_optimizer)

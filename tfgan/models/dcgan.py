@@ -11,13 +11,23 @@ The paper's architecture guidelines (section 3), and where the code follows them
 * no hidden fully connected layers: G's first layer projects z to the first feature maps (a
   matrix multiplication, as in the paper) and D's last feature maps are flattened into one logit;
 * ReLU in G with tanh on the output, LeakyReLU (slope 0.2) in D;
-* Adam with learning rate 2e-4 and beta_1 = 0.5, weights drawn from N(0, 0.02) (section 4).
+* Adam with learning rate 2e-4 and beta_1 = 0.5, weights drawn from N(0, 0.02) (section 4): the
+  ``radford2015`` preset (``DCGANConfig.from_preset("radford2015")``, ``--preset radford2015``),
+  with the paper's mini-batch of 128; the defaults train differently (below).
 
 Paper -> code: z is ``self.latent(n)``, G is ``self.generator``, D is ``sigmoid`` of
-``self.discriminator``; training is Algorithm 1 of Goodfellow et al. 2014, inherited from
-:class:`tfgan.models.gan.GAN`.
+``self.discriminator``; training is :class:`tfgan.models.gan.GAN`'s step: Algorithm 1 of
+Goodfellow et al. 2014 with the preset, the simultaneous update by default.
 
-Departures: z is Gaussian rather than uniform; kernels are 4x4 where the authors' code
+Training defaults, chosen for time to quality on a 2-core CPU (benchmarks/README.md,
+``time_to_quality.py``), depart from section 4 of the paper: Adam 1e-3 for both networks instead of
+2e-4 (the paper found 1e-3 too high on its data; on MNIST within minutes 1e-3 scores higher);
+mini-batches of 64 instead of 128; the simultaneous update of the TensorFlow tutorial (both losses
+from one D forward pass, ``--update simultaneous``) instead of Algorithm 1's alternating one, which
+saves a third D forward per step; and ``--precision auto``, bfloat16 arithmetic on CPUs that have
+it natively (float32 elsewhere; D's logit and the losses stay float32). Lecture 02, section 7.
+
+Architecture departures: z is Gaussian rather than uniform; kernels are 4x4 where the authors' code
 (Newmu/dcgan_code) uses 5x5 at stride 2: 4x4 is what most later implementations use
 (soumith/dcgan.torch, the PyTorch example), because the stride then divides the kernel size and
 the stamps overlap evenly (lectures/03_transposed_convolution.md, Eq. (15)); the depth scales with
