@@ -104,7 +104,11 @@ def style_mix_grid_image(column_sources, row_sources, mixes):
 
 # -- translation (python -m tfgan.translate) --------------------------------------------------------
 def size_multiple(model):
-    """The generator's height and width must be multiples of this (2^levels, or 4)."""
+    """The generator's height and width must be multiples of this (2^levels, or 4; pix2pixHD:
+    2^(global_downsamplings + 1), since G2 halves the image before G1 does)."""
+    global_downsamplings = getattr(model.config, "global_downsamplings", None)
+    if global_downsamplings:
+        return 2 ** (global_downsamplings + 1)
     levels = getattr(model.config, "levels", None)
     return 2**levels if levels else 4
 

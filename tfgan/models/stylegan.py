@@ -57,6 +57,15 @@ Departures, chosen to train in minutes on a CPU at 32 x 32 (each stated where it
 * Truncation applies to every layer (the authors' code truncates the first 8 of 18 only).
 * The learning rates are 2e-3 with Adam betas (0, 0.99) (StyleGAN2's; the paper: 1e-3 at high
   resolutions); R1's gamma defaults to 1 instead of 10 for these small images.
+
+What to expect from short CPU runs (MNIST, 32 x 32, batch 32, 400-1500 steps): the samples
+drift toward a few digit shapes (partial mode collapse) while the styles A_i(w) still vary from
+sample to sample: G learns to make its output nearly independent of them. We saw it with every
+setting tried: non-saturating + R1 with gamma 0.01, 1 and 10, WGAN-GP, learning rates 1e-3 and
+2e-3, 32 and 64 feature maps, minibatch-stddev groups of 4 and 32, with and without style mixing;
+WGAN-GP at 1e-3 (the notebook's laptop setting) stayed varied longest (to about 400 steps). Unlike
+DCGAN's batch norm, nothing in a style-based G ties one sample's features to the batch's, so its
+variety rests on D alone; the paper trains on millions of images. Not investigated further.
 """
 
 from __future__ import annotations
