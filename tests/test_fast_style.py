@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from tfgan import inference, models, stylize, train
+from tfgan.errors import RunError
 from tfgan.layers import AdaptiveInstanceNormalization, ConditionalInstanceNormalization, instance_norm
 from tfgan.models import FastStyle, FastStyleConfig
 from tfgan.style import feedforward, wct
@@ -223,3 +224,170 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert code == 2, (argv, err)
         assert message in err and len(err.splitlines()) == 1, err
+
+
+# -- many styles in one network: conditional instance norm (Dumoulin et al. 2017) --------------------
+def _cin_network(num_styles=3, seed=0):
+    """A tiny conditional transform network with distinct random (gamma, beta) per style."""
+    net = feedforward.build_transform_network(8, 1, num_styles=num_styles)
+    rng = np.random.default_rng(seed)
+    for w in feedforward.style_parameters(net):
+        w.assign(rng.normal(1.0 if "gamma" in w.path else 0.0, 0.5, w.shape).astype(np.float32))
+    return net
+
+
+def test_conditional_network_one_hot_is_a_one_style_network_with_that_styles_parameters():
+    net = _cin_network()
+    # c9s1, d1, d2, 2 per residual block, u1, u2: every normalization is conditional
+    assert len(feedforward.style_parameters(net)) == 2 * 7 and feedforward.num_styles(net) == 3
+    per_style = sum(int(np.prod(w.shape[1:])) for w in feedforward.style_parameters(net))
+    assert per_style == 2 * (8 + 16 + 32 + 2 * 32 + 16 + 8)  # (gamma, beta) per style
+    single = feedforward.build_transform_network(8, 1)
+    assert net.count_params() == single.count_params() - 2 * (8 + 16 + 32 + 16 + 8) + 3 * per_style
+    x = np.random.default_rng(1).uniform(-1, 1, (2, 16, 12, 3)).astype(np.float32)
+    style = 1
+    one_hot = np.tile(np.eye(3, dtype=np.float32)[style], (2, 1))
+    out = net([x, one_hot]).numpy()
+    # the one-style network with the shared weights and style 1's rows computes the same thing
+    alone = feedforward.build_transform_network(8, 1, num_styles=1)
+    for mine, theirs in zip(alone.weights, net.weights):
+        mine.assign(theirs.numpy()[style : style + 1] if mine.shape != theirs.shape else theirs)
+    np.testing.assert_allclose(alone([x, np.ones((2, 1), np.float32)]).numpy(), out, rtol=1e-4, atol=1e-5)
+    # the other styles' rows play no part
+    for w in feedforward.style_parameters(net):
+        w.assign(np.where(np.arange(3)[:, None] == style, w.numpy(), 7.0))
+    np.testing.assert_allclose(net([x, one_hot]).numpy(), out, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="needs norm='instance'"):
+        feedforward.build_transform_network(8, 1, num_styles=2, norm="batch")
+
+
+def test_conditional_network_mixes_styles_through_gamma_and_beta():
+    """Dumoulin et al. 2017, section 4.2: a convex mix of styles is the network whose every
+    (gamma, beta) is that mix."""
+    net = _cin_network(num_styles=2)
+    x = np.random.default_rng(2).uniform(-1, 1, (1, 12, 12, 3)).astype(np.float32)
+    w = np.array([[0.3, 0.7]], np.float32)
+    mixed = net([x, w]).numpy()
+    mixed_params = _cin_network(num_styles=2)  # the same weights...
+    mixed_params.set_weights(net.get_weights())
+    for p in feedforward.style_parameters(mixed_params):
+        p.assign(np.tile(w @ p.numpy(), (2, 1)))  # ...with both styles' rows set to the mix
+    np.testing.assert_allclose(mixed_params([x, np.array([[1.0, 0.0]], np.float32)]).numpy(), mixed, atol=1e-5)
+    ends = [net([x, np.eye(2, dtype=np.float32)[[s]]]).numpy() for s in (0, 1)]
+    assert np.abs(mixed - ends[0]).mean() > 1e-3 and np.abs(mixed - ends[1]).mean() > 1e-3
+
+
+def _styles(tmp_path, n, size=32):
+    return [_png(tmp_path / f"style{i}.png", size, size, seed=10 + i) for i in range(n)]
+
+
+def test_conditional_train_step_scores_each_photo_against_its_own_style(tmp_path):
+    styles = _styles(tmp_path, 2)
+    model = FastStyle(FastStyleConfig(**TINY, style=",".join(styles), conditional=True))
+    model.compile()
+    keras.utils.set_random_seed(7)  # the same random VGG in every model below
+    content = next(iter(model.make_dataset(seed=0)[0]))
+    grams = model.objective.style_grams
+    assert all(g.shape[0] == 2 for g in grams.values())
+    # each image against its own style's Gram = the one-style objective of that style alone
+    ids = tf.constant([1, 0])
+    stylized = model.stylize(content, tf.one_hot(ids, 2))
+    both = float(model.perceptual_terms(content, stylized, ids)["style"])
+    alone = []
+    for i in range(2):
+        one = FastStyle(FastStyleConfig(**TINY, style=styles[int(ids[i])]))
+        keras.utils.set_random_seed(7)
+        alone.append(float(one.perceptual_terms(content[i:i + 1], stylized[i:i + 1])["style"]))
+    assert both == pytest.approx(np.mean(alone), rel=1e-4)
+    logs = model.train_step(content)
+    assert np.isfinite(float(logs["loss"]))
+    grid = model.preview_grid(2)  # photo | style 1 | style 2
+    assert grid.shape[1] > grid.shape[0]
+    weights = model.style_weights([1, 3])
+    np.testing.assert_allclose(weights, [[0.25, 0.75]])
+    for bad in ([1, 2, 3], [0, 0], [-1, 2]):
+        with pytest.raises(RunError, match="--style-weights must be 2 numbers"):
+            model.style_weights(bad)
+
+
+@pytest.mark.slow
+def test_adaptation_trains_only_the_new_styles_gamma_and_beta(tmp_path):
+    """Dumoulin et al.'s fast adaptation: --init-from a 2-style run, add a third style."""
+    styles = _styles(tmp_path, 3)
+    base = str(tmp_path / "base")
+    flags = ["--steps", "1", "--sample-every", "1", "--checkpoint-every", "1", "--conditional", *TINY_FLAGS]
+    assert train.main(["fast_style", "--style", ",".join(styles[:2]), "--output-dir", base, *flags]) == 0
+    old = inference.load_style_model(base).generator
+    adapted_dir = str(tmp_path / "adapted")
+    argv = ["fast_style", "--style", ",".join(styles), "--output-dir", adapted_dir, "--init-from", base, *flags]
+    assert train.main(argv) == 0
+    new = inference.load_style_model(adapted_dir).generator
+    assert feedforward.num_styles(new) == 3
+    changed_rows = []
+    for before, after in zip(old.weights, new.weights):
+        if before.shape == after.shape:  # shared weights: frozen
+            np.testing.assert_array_equal(before.numpy(), after.numpy())
+        else:  # (gamma, beta): the old styles' rows kept, the new row trained
+            np.testing.assert_array_equal(before.numpy(), after.numpy()[:2])
+            changed_rows.append(not np.allclose(after.numpy()[2], before.numpy().mean(0)))
+    assert len(changed_rows) == 2 * 7 and all(changed_rows)
+    # resuming keeps the shared weights frozen (the frozen-style count is checkpointed)
+    argv[argv.index("--steps") + 1] = "2"
+    assert train.main(argv) == 0
+    resumed = inference.load_style_model(adapted_dir).generator
+    for before, after in zip(old.weights, resumed.weights):
+        if before.shape == after.shape:
+            np.testing.assert_array_equal(before.numpy(), after.numpy())
+    bad = ["fast_style", "--style", ",".join(styles[1:]), "--output-dir", str(tmp_path / "bad"),
+           "--init-from", base, *flags]
+    assert train.main(bad) == 2  # the run's styles must come first
+
+
+@pytest.mark.slow
+def test_conditional_cli_train_and_stylize_with_style_weights(tmp_path):
+    styles = _styles(tmp_path, 2)
+    run = str(tmp_path / "run")
+    assert train.main(["fast_style", "--style", ",".join(styles), "--conditional", "--output-dir", run,
+                       "--steps", "2", *TINY_FLAGS]) == 0
+    content = _png(tmp_path / "photo.png", 21, 26, seed=4)
+    outputs = {}
+    for weights in ("1,0", "0,1", "0.3,0.7"):
+        out = tmp_path / f"out_{weights}.png"
+        proc = subprocess.run(
+            [sys.executable, "-m", "tfgan.stylize", content, "--method", "fast", "--run", run,
+             "--style-weights", weights, "--output", str(out)],
+            capture_output=True, text=True, timeout=300, env=dict(os.environ, TFGAN_OFFLINE="1"),
+        )
+        assert proc.returncode == 0, proc.stderr
+        outputs[weights] = tf.io.decode_png(tf.io.read_file(str(out))).numpy().astype(float)
+        assert outputs[weights].shape == (21, 26, 3)
+    assert "0.3 " in proc.stdout and "0.7 " in proc.stdout
+    assert np.abs(outputs["1,0"] - outputs["0,1"]).mean() > 0.5  # two different styles
+    proc = subprocess.run(
+        [sys.executable, "-m", "tfgan.stylize", content, "--method", "fast", "--run", run,
+         "--style-weights", "1,2,3", "--output", str(tmp_path / "x.png")],
+        capture_output=True, text=True, timeout=300, env=dict(os.environ, TFGAN_OFFLINE="1"),
+    )
+    assert proc.returncode == 2 and "--style-weights must be 2 numbers" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_coco_content_photos_fail_at_once_offline(tmp_path, monkeypatch, capsys):
+    """COCO (Johnson et al.'s content photos) comes lazily through tfds; offline it fails in
+    well under a second with what to do instead, and the CLI turns that into exit 2."""
+    import time
+
+    from tfgan import data
+
+    monkeypatch.setenv("TFGAN_OFFLINE", "1")
+    assert "coco" in data.available_image_sets()
+    start = time.perf_counter()
+    with pytest.raises(data.DatasetNotFoundError, match="(?s)'coco'.*folder:PATH.*sr_photos.*TFGAN_OFFLINE is set"):
+        data.load_image_set("coco", "train", data_dir=tmp_path)
+    assert time.perf_counter() - start < 5
+    style = _png(tmp_path / "style.png", 32, 32, seed=3)
+    argv = ["fast_style", "--dataset", "coco", "--data-dir", str(tmp_path), "--style", style,
+            "--output-dir", str(tmp_path / "run"), "--steps", "1", *TINY_FLAGS]
+    assert train.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "coco" in err and "sr_photos" in err, err

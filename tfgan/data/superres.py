@@ -2,7 +2,7 @@
 
 Super-resolution trains on random crops of large photos and is evaluated on whole held-out
 photos, so these sets return images of their native sizes instead of same-shaped arrays.
-``load_image_set(name, split)`` accepts a registered photo set (``sr_photos``, ``div2k``),
+``load_image_set(name, split)`` accepts a registered photo set (``sr_photos``, ``div2k``, ``coco``),
 ``folder:PATH`` (every image under PATH, :func:`tfgan.data.folders.photo_set`), and any
 single-image dataset (its images converted to RGB).
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from tfgan import imageio
 from tfgan.data import network
 from tfgan.data.folders import photo_set
 from tfgan.data.pipeline import load_arrays
@@ -31,12 +32,13 @@ from tfgan.data.registry import (
     resolve,
 )
 from tfgan.data.network import DownloadError
-from tfgan.data.sources import tfds_download, tfds_root
+from tfgan.data.sources import course_file, tfds_download, tfds_root
 
 logger = logging.getLogger("tfgan.data")
 
-#: The host tfds downloads div2k from (checked for connectivity first).
+#: The hosts tfds downloads div2k and coco from (checked for connectivity first).
 DIV2K_HOST = ("data.vision.ee.ethz.ch", 443)
+COCO_HOST = ("images.cocodataset.org", 80)
 
 
 def available_image_sets() -> list[str]:
@@ -191,41 +193,43 @@ register_dataset(
 )
 
 
-# -- div2k: tensorflow-datasets (online users) --------------------------------------------------
-def _load_div2k(split, data_dir=None) -> ImageSet:
-    """DIV2K's HR photos (Agustsson and Timofte 2017) from tfds; test = its validation split.
+# -- div2k and coco: tensorflow-datasets (online users) -----------------------------------------
+def _tfds_photo_set(name, tfds_name, split, data_dir, image_key, host, size_note):
+    """The photos of a tfds dataset ``tfds_name`` (``NAME/CONFIG``) as an :class:`ImageSet`.
 
     A copy prepared under ``data_dir`` / ``$TFDS_DATA_DIR`` / ~/tensorflow_datasets is used as is
-    (any ``div2k/<config>``: all configs share the HR images). Otherwise tfds downloads
-    ``div2k/bicubic_x4`` (about 4 GB) after a connectivity check, never when TFGAN_OFFLINE is set.
+    (any config of ``NAME``). Otherwise tfds downloads ``tfds_name`` (``size_note``) after a
+    connectivity check of ``host``, never when TFGAN_OFFLINE is set: offline, the
+    :class:`DatasetNotFoundError` comes at once. ``test`` reads tfds' validation split.
     """
     root = Path(data_dir).expanduser() if data_dir else tfds_root()
     tfds_split = "validation" if split == "test" else split
-    prepared = sorted(root.glob("div2k/*/*/dataset_info.json"))
-    looked = [f"tfds prepared copy: {root / 'div2k'} ({'found' if prepared else 'not prepared'})"]
+    family = tfds_name.split("/")[0]
+    prepared = sorted(root.glob(f"{family}/*/*/dataset_info.json"))
+    looked = [f"tfds prepared copy: {root / family} ({'found' if prepared else 'not prepared'})"]
     builder = None
     if prepared or not network.offline():
         import tensorflow_datasets as tfds  # slow to import: only when it can be used
     for info_file in prepared:
-        candidate = tfds.builder(f"div2k/{info_file.parent.parent.name}", data_dir=str(root))
+        candidate = tfds.builder(f"{family}/{info_file.parent.parent.name}", data_dir=str(root))
         if candidate.is_prepared():
             builder = candidate
             break
     if builder is None:
         if network.offline():
             looked.append("tfds download: skipped because TFGAN_OFFLINE is set")
-        elif (reason := network.can_connect(*DIV2K_HOST)) is not None:
-            looked.append(f"tfds download: skipped, cannot reach {DIV2K_HOST[0]} ({reason})")
+        elif (reason := network.can_connect(*host)) is not None:
+            looked.append(f"tfds download: skipped, cannot reach {host[0]} ({reason})")
         else:
-            logger.warning("div2k: downloading about 4 GB with tfds into %s", root)
+            logger.warning("%s: downloading %s with tfds into %s", name, size_note, root)
             try:
-                builder = tfds_download("div2k/bicubic_x4", root)
+                builder = tfds_download(tfds_name, root)
             except DownloadError as err:
                 looked.append(f"tfds download: {err}")
     if builder is None:
         raise DatasetNotFoundError(
-            "Found no source for dataset 'div2k'. Go online (tensorflow-datasets downloads it), "
-            "or use --dataset folder:PATH with DIV2K's HR PNGs, or the offline set sr_photos. "
+            f"Found no source for dataset {name!r}. Go online (tensorflow-datasets downloads it), "
+            f"or use --dataset folder:PATH with your own photos, or the offline set sr_photos. "
             "Looked in:\n" + "\n".join(f"  - {entry}" for entry in looked)
         )
     count = builder.info.splits[tfds_split].num_examples
@@ -235,12 +239,21 @@ def _load_div2k(split, data_dir=None) -> ImageSet:
 
         read_config = tfds.ReadConfig(shuffle_seed=shuffle_seed)
         ds = builder.as_dataset(split=tfds_split, shuffle_files=shuffle_seed is not None, read_config=read_config)
-        ds = ds.map(lambda example: example["hr"], num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(lambda example: example[image_key], num_parallel_calls=tf.data.AUTOTUNE)
         if shuffle_seed is not None:
-            ds = ds.shuffle(16, seed=shuffle_seed)  # decoded 2K photos: a small buffer
+            ds = ds.shuffle(16, seed=shuffle_seed)  # decoded photos: a small buffer
         return ds.repeat() if repeat else ds
 
-    return ImageSet("div2k", split, count, make, None, source=str(builder.data_dir))
+    return ImageSet(name, split, count, make, None, source=str(builder.data_dir))
+
+
+def _load_div2k(split, data_dir=None) -> ImageSet:
+    """DIV2K's HR photos (Agustsson and Timofte 2017) from tfds; test = its validation split.
+
+    Any prepared ``div2k/<config>`` serves (all configs share the HR images); otherwise tfds
+    downloads ``div2k/bicubic_x4`` (about 4 GB) when online.
+    """
+    return _tfds_photo_set("div2k", "div2k/bicubic_x4", split, data_dir, "hr", DIV2K_HOST, "about 4 GB")
 
 
 register_dataset(
@@ -253,4 +266,62 @@ register_dataset(
         kind="photos",
     ),
     _load_div2k,
+)
+
+
+# -- style_images: offline style images for arbitrary style transfer (AdaIN, WCT) -----------------
+#: The course's painting (Van Gogh's The Starry Night, public domain; a course file) and images
+#: that ship with scikit-image: its textures (brick, grass, gravel; grayscale, made RGB) and its
+#: most painting-like colour images. Few and mostly not paintings: what is offline. For real use,
+#: ``folder:PATH`` of paintings (e.g. WikiArt, as Huang and Belongie 2017 train on).
+STYLE_IMAGES = {
+    "train": ("starry_night", "immunohistochemistry", "hubble_deep_field", "retina", "brick", "grass",
+              "gravel"),
+    "test": ("starry_night", "immunohistochemistry"),
+}
+
+
+def _style_image(name) -> np.ndarray:
+    if name == "starry_night":
+        return imageio.read_image(course_file("images/starry_night.jpg"), channels=3)
+    return _sr_photo(name)
+
+
+def _load_style_images(split, data_dir=None) -> ImageSet:
+    del data_dir  # a course file (found through TFGAN_DATA_DIR and the cache) and package files
+    images = [_style_image(name) for name in STYLE_IMAGES[split]]
+    image_set = list_image_set("style_images", split, images)
+    return dataclasses.replace(image_set, source=", ".join(STYLE_IMAGES[split]))
+
+
+def _load_coco(split, data_dir=None) -> ImageSet:
+    """COCO 2017's photos (Lin et al. 2014) from tfds, the content photos of Johnson et al.'s fast
+    style transfer; test = the 5,000 validation photos. Downloads about 25 GB when online."""
+    return _tfds_photo_set("coco", "coco/2017", split, data_dir, "image", COCO_HOST, "about 25 GB")
+
+
+register_dataset(
+    DatasetInfo(
+        name="style_images",
+        image_shape=(None, None, 3),
+        num_examples={split: len(names) for split, names in STYLE_IMAGES.items()},
+        description="Style images that work offline: the course's Starry Night and scikit-image's "
+        "textures and colour images; test split (the sample grids' styles): starry_night, "
+        "immunohistochemistry, both also in train.",
+        kind="photos",
+    ),
+    _load_style_images,
+)
+
+
+register_dataset(
+    DatasetInfo(
+        name="coco",
+        image_shape=(None, None, 3),
+        num_examples={"train": 118287, "test": 5000},
+        description="COCO 2017 photos (Lin et al. 2014) through tensorflow-datasets, the content "
+        "photos of fast style transfer; test = the 5,000 validation photos. Needs a download (about 25 GB).",
+        kind="photos",
+    ),
+    _load_coco,
 )

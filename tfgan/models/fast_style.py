@@ -7,6 +7,12 @@ a frozen VGG16 (:mod:`tfgan.backbones`).
 
 ``python -m tfgan.train fast_style --style PATH[,PATH...]`` trains one network for one style
 (several paths: one network for their equal-weight mix, lectures/06_style_transfer.md, Eq. (6)).
+With ``--conditional`` several paths are N styles in one network (Dumoulin et al. 2017,
+https://arxiv.org/abs/1610.07629): conditional instance norm with a (gamma, beta) per style
+(Dumoulin et al. 2017, eq. 5, mixed as in their section 4.2), each training photo drawn with a random style;
+``python -m tfgan.stylize --method fast --style-weights 0.3,0.7`` mixes them. ``--init-from RUN``
+(a conditional run whose styles begin this run's ``--style``) adds the remaining styles to that
+network by training only their (gamma, beta), everything else frozen: the paper's fast adaptation.
 The content images are random ``--image-size`` crops of photos (``sr_photos``: the real photos
 that scikit-image ships, offline; ``folder:PATH`` for your own). Sample grids show fixed held-out
 photos (the test split) beside their stylizations. ``python -m tfgan.stylize --method fast --run
@@ -39,10 +45,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from tfgan.errors import ConfigError, RunError
+from tfgan.layers import ConditionalInstanceNormalization
 from tfgan.models.base import AdversarialModel, TrainConfig
 from tfgan.style import feedforward
 
@@ -76,6 +84,22 @@ class FastStyleConfig(TrainConfig):
         default=8, metadata={"help": "crops taken from each photo per pass (an epoch is one pass)", "min": 1}
     )
     augment: bool = field(default=True, metadata={"help": "random flips and 90-degree rotations of crops"})
+    conditional: bool = field(
+        default=False,
+        metadata={"help": "one network for the N --style images: conditional instance norm, a "
+                          "(gamma, beta) per style (Dumoulin et al. 2017); without it several styles "
+                          "are one mixed target"},
+    )
+    init_from: str | None = field(
+        default=None,
+        metadata={"help": "a --conditional fast_style run whose styles begin --style: add the other "
+                          "styles by training only their (gamma, beta), the rest frozen"},
+    )
+    norm: str = field(
+        default="instance",
+        metadata={"help": "normalization: instance (Ulyanov et al.) or batch (Johnson et al.'s original)",
+                  "choices": feedforward.NORMALIZATIONS},
+    )
     filters: int = field(default=32, metadata={"help": "filters of the first layer (paper: 32)", "min": 1})
     residual_blocks: int = field(default=5, metadata={"help": "residual blocks (paper: 5)", "min": 1})
     upsample: str = field(
@@ -106,9 +130,28 @@ class FastStyleConfig(TrainConfig):
             )
         if not self.style_paths():
             raise ConfigError(f"--style must name at least one image. Received: {self.style!r}")
+        if self.conditional and self.norm != "instance":
+            raise ConfigError(f"--conditional needs --norm instance (conditional instance norm). "
+                              f"Received: --norm {self.norm}")
+        if self.init_from and not self.conditional:
+            raise ConfigError("--init-from adds styles to a --conditional network; pass --conditional "
+                              "and --style with the run's styles first, then the new ones")
 
     def style_paths(self):
         return [p.strip() for p in self.style.split(",") if p.strip()]
+
+    @property
+    def num_styles(self):
+        """N of a --conditional network, else None (one network, one (mixed) style)."""
+        return len(self.style_paths()) if self.conditional else None
+
+
+class _Adaptation(tf.Module):
+    """The checkpointed state of --init-from: the number of frozen leading styles."""
+
+    def __init__(self):
+        super().__init__(name="adaptation")
+        self.frozen_styles = tf.Variable(0, dtype=tf.int32, trainable=False, name="frozen_styles")
 
 
 class FastStyle(AdversarialModel):
@@ -126,9 +169,47 @@ class FastStyle(AdversarialModel):
         super().__init__(config, **kwargs)
         cfg = self.config
         self.generator = generator if generator is not None else feedforward.build_transform_network(
-            cfg.filters, cfg.residual_blocks, cfg.upsample)
+            cfg.filters, cfg.residual_blocks, cfg.upsample, num_styles=cfg.num_styles, norm=cfg.norm)
         self.discriminator = None
         self._objective = [None]  # a list: Keras must not track the VGG as part of the model
+        # Styles 0..frozen_styles-1 came from --init-from and stay fixed; checkpointed, so a resumed
+        # adaptation run keeps training only the new styles.
+        self._adaptation = [_Adaptation()]  # a list: not a Keras-tracked weight of the model
+
+    @property
+    def frozen_styles(self):
+        """How many leading styles came from --init-from and stay fixed (0: none), a variable."""
+        return self._adaptation[0].frozen_styles
+
+    def checkpoint_items(self):
+        items = super().checkpoint_items()
+        return {**items, "adaptation": self._adaptation[0]} if self.config.conditional else items
+
+    # -- styles ----------------------------------------------------------------------------------
+    def style_weights(self, weights=None, batch=1):
+        """The (batch, N) style-weights input of a conditional network: ``weights`` (one per style,
+        >= 0, not all 0) normalized to sum 1, a convex mix (Dumoulin et al.
+        2017, section 4.2); None: the first style. ``RunError`` for a one-style network or a bad list."""
+        n = self.config.num_styles
+        if n is None:
+            if weights is None:
+                return None
+            raise RunError(f"--style-weights needs a --conditional fast_style run (several styles in one "
+                           f"network); this run has one network for style {self.config.style!r}")
+        w = np.eye(n, dtype=np.float64)[0] if weights is None else np.asarray(weights, np.float64)
+        if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise RunError(f"--style-weights must be {n} numbers >= 0, not all 0 (one per style: "
+                           f"{', '.join(self.config.style_paths())}). Received: {list(np.ravel(weights))}")
+        return np.tile((w / w.sum()).astype(np.float32), (batch, 1))
+
+    def stylize(self, content, style_weights=None, training=False):
+        """f_W(content), or f_W(content, s) of a conditional network with ``style_weights`` (batch, N)."""
+        if self.config.num_styles is None:
+            return self.generator(content, training=training)
+        if style_weights is None:
+            style_weights = self.style_weights(batch=content.shape[0])
+        content = tf.convert_to_tensor(content, tf.float32)
+        return self.generator([content, tf.convert_to_tensor(style_weights, tf.float32)], training=training)
 
     # -- the loss network ------------------------------------------------------------------------
     @property
@@ -153,7 +234,14 @@ class FastStyle(AdversarialModel):
             objective = gatys.Objective(extractor, feedforward.CONTENT_LAYERS, feedforward.STYLE_LAYERS,
                                         feedforward.STYLE_LAYER_WEIGHTS, content_weight=cfg.content_weight, style_weight=cfg.style_weight,
                                         tv_weight=cfg.tv_weight)
-            objective.set_style(styles)  # y_s; several: the mean Gram target, lectures/06_style_transfer.md, Eq. (6)
+            if cfg.conditional:  # one Gram target per style, stacked: (N, C, C) per layer
+                grams = []
+                for style in styles:
+                    objective.set_style([style])
+                    grams.append(objective.style_targets)  # one style: no constant term
+                objective.style_grams = {n: tf.concat([g[n] for g in grams], 0) for n in feedforward.STYLE_LAYERS}
+            else:
+                objective.set_style(styles)  # y_s; several: the mean Gram target, lectures/06_style_transfer.md, Eq. (6)
             self._objective[0] = objective
         return self._objective[0]
 
@@ -168,23 +256,79 @@ class FastStyle(AdversarialModel):
             image = gatys.load_image(path)
         return gatys.resize_max(image, side, upscale=True)
 
-    def perceptual_terms(self, content, stylized):
+    def perceptual_terms(self, content, stylized, styles=None):
         """lambda_c l_feat + lambda_s l_style + lambda_TV l_TV of ``stylized`` (both in [-1, 1])
-        against the content batch and the style targets; a dict with ``total``."""
+        against the content batch and the style targets; a dict with ``total``. ``styles``
+        (conditional networks): each image's style index, whose Gram target it is scored against."""
         from tfgan.backbones import to_pixels
 
         objective = self.objective
         features = objective.extractor(to_pixels(content))
         targets = {n: tf.stop_gradient(features[n]) for n in objective.content_layers}  # phi_j(y_c)
-        return objective(to_pixels(stylized), content_targets=targets)
+        grams = None if styles is None else {n: tf.gather(g, styles) for n, g in objective.style_grams.items()}
+        return objective(to_pixels(stylized), content_targets=targets, style_targets=grams)
+
+    def random_styles(self, batch):
+        """A style index per photo, uniform over the styles being trained (the new ones only
+        after --init-from)."""
+        n = self.config.num_styles
+        return keras.random.randint((batch,), self.frozen_styles, n, seed=self.seed_generator, dtype="int32")
 
     def train_step(self, data):
         content = data  # x = y_c
+        styles = weights = None
+        if self.config.conditional:
+            styles = self.random_styles(tf.shape(content)[0])  # s
+            weights = tf.one_hot(styles, self.config.num_styles)
         with tf.GradientTape() as tape:
-            stylized = self.generator(content, training=True)  # y_hat = f_W(x)
-            terms = self.perceptual_terms(content, stylized)
+            stylized = self.stylize(content, weights, training=True)  # y_hat = f_W(x) or f_W(x, s)
+            terms = self.perceptual_terms(content, stylized, styles)
         self.optimizer_step(tape, terms["total"], self.generator, self.g_optimizer)
         return self.track(loss=terms["total"], content=terms["content"], style=terms["style"], tv=terms["tv"])
+
+    # -- fast adaptation to new styles (--init-from) -----------------------------------------------
+    def initialize_from(self, source):
+        """Copy a conditional run's network into this one, whose first styles are that run's
+        (Dumoulin et al.'s fast adaptation); the new styles' (gamma, beta) start at their mean
+        over the old styles. ``source`` is a :class:`tfgan.runs.SavedRun`, which ``tfgan.trainer``
+        opens. Returns the names of what was restored; ``RunError`` when the runs do not fit."""
+        cfg, old = self.config, source.config
+        if source.model_name != "fast_style" or not getattr(old, "conditional", False):
+            raise RunError(f"--init-from {source.run_dir} is not a --conditional fast_style run; train one "
+                           "with python -m tfgan.train fast_style --conditional --style A,B,...")
+        fields = ("filters", "residual_blocks", "upsample")
+        diffs = [f"--{f.replace('_', '-')} {getattr(old, f)}" for f in fields if getattr(old, f) != getattr(cfg, f)]
+        if diffs:
+            raise RunError(f"--init-from {source.run_dir} has {', '.join(diffs)}; pass the same settings")
+        old_styles, styles = old.style_paths(), cfg.style_paths()
+        if styles[:len(old_styles)] != old_styles or len(styles) == len(old_styles):
+            raise RunError(f"--style must list the styles of {source.run_dir} first, then at least one new "
+                           f"one: --style {','.join(old_styles)},NEW. Received: --style {cfg.style}")
+        if source.checkpoint is None:
+            raise RunError(f"--init-from {source.run_dir} has no checkpoint yet; train it first")
+        trained = feedforward.build_transform_network(old.filters, old.residual_blocks, old.upsample,
+                                                      num_styles=len(old_styles))
+        restored = tf.train.Checkpoint(generator=trained).restore(source.checkpoint)
+        restored.expect_partial().assert_existing_objects_matched()
+        k = len(old_styles)
+        for layer, mine in zip(trained.layers, self.generator.layers):
+            if isinstance(layer, ConditionalInstanceNormalization):
+                for theirs, ours in ((layer.gamma, mine.gamma), (layer.beta, mine.beta)):
+                    value = theirs.numpy()
+                    ours.assign(np.concatenate([value, np.repeat(value.mean(0, keepdims=True),
+                                                                 ours.shape[0] - k, 0)]))
+            else:
+                for theirs, ours in zip(layer.weights, mine.weights):
+                    ours.assign(theirs)
+        self.frozen_styles.assign(k)
+        return [f"shared weights and the (gamma, beta) of {k} style(s)"]
+
+    def freeze_shared_weights(self):
+        """After --init-from: only the conditional norms' (gamma, beta) stay trainable (the old
+        styles' rows get zero gradients, since no photo is drawn with them)."""
+        for layer in self.generator.layers:
+            if layer.weights and not isinstance(layer, ConditionalInstanceNormalization):
+                layer.trainable = False
 
     # -- data hooks of tfgan.train ---------------------------------------------------------------
     def image_set(self, split=None):
@@ -207,6 +351,8 @@ class FastStyle(AdversarialModel):
 
     def on_train_begin(self, start_step):
         self.objective  # noqa: B018 - a no-op once make_dataset ran
+        if self.config.conditional and int(self.frozen_styles.numpy()) > 0:
+            self.freeze_shared_weights()
 
     def preview_batch(self, num):
         """A fixed uint8 (num, s, s, 3) batch: centre squares of the held-out photos, s = image_size."""
@@ -222,14 +368,21 @@ class FastStyle(AdversarialModel):
         return np.clip(np.round(np.stack(crops)), 0, 255).astype(np.uint8)
 
     def preview_grid(self, num):
-        """Rows of held-out photos: photo | stylized (the run's sample PNGs)."""
+        """Rows of held-out photos: photo | stylized (the run's sample PNGs); a conditional network:
+        photo | style 1 | ... | style N."""
         from tfgan import viz
 
         if getattr(self, "_preview", None) is None or len(self._preview) != num:
             self._preview = self.preview_batch(num)
-        stylized = viz.to_uint8(self.generator(self._preview / 127.5 - 1.0, training=False))
-        rows = np.stack([self._preview, stylized], axis=1).reshape(-1, *stylized.shape[1:])
-        return viz.image_grid(rows, ncols=2)
+        content = self._preview / 127.5 - 1.0
+        n = self.config.num_styles
+        if n is None:
+            columns = [viz.to_uint8(self.generator(content, training=False))]
+        else:
+            columns = [viz.to_uint8(self.stylize(content, np.tile(np.eye(n, dtype=np.float32)[s], (num, 1))))
+                       for s in range(n)]
+        rows = np.stack([self._preview, *columns], axis=1).reshape(-1, *self._preview.shape[1:])
+        return viz.image_grid(rows, ncols=1 + len(columns))
 
     def sample(self, n, seed=None, z=None):
         """A style network maps photos to paintings; there is no latent space to sample."""

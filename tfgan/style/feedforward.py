@@ -34,7 +34,10 @@ Departures from the paper, and why:
   gives markedly better stylizations with the same network; every later fast-style code does it).
   The stem and up/down layers use IN with a learned scale and shift (Ulyanov et al.); the residual
   blocks are the library's CycleGAN blocks, whose IN has no affine parameters and whose
-  convolutions keep their bias instead.
+  convolutions keep their bias instead. ``norm="batch"`` builds the paper's batch-norm version for
+  comparison. With ``num_styles`` every normalization, the residual blocks' too, is conditional
+  instance norm (Dumoulin et al. 2017, https://arxiv.org/abs/1610.07629); unlike theirs, the last
+  convolution is followed by tanh alone, not by a normalization.
 * Residual blocks pad (reflection) instead of using valid convolutions and a center crop, and the
   input is not reflection-padded by 40 pixels: the output has the input's size, so any photo with
   sides divisible by 4 goes through unchanged (others are reflection-padded, see
@@ -48,9 +51,13 @@ from __future__ import annotations
 
 import keras
 
-from tfgan.layers import ReflectionPadding2D, ResidualBlock, instance_norm
+from tfgan.layers import (ConditionalInstanceNormalization, ReflectionPadding2D, ResidualBlock,
+                          batch_normalization, instance_norm)
 
 UPSAMPLING = ("resize", "transpose")
+#: Normalization after each convolution: instance norm (Ulyanov et al., the default) or batch norm
+#: (Johnson et al.'s original; the notebook compares the two on the same network).
+NORMALIZATIONS = ("instance", "batch")
 #: Johnson et al.'s loss layers, named as :func:`tfgan.backbones.available_layers` (Keras'
 #: VGG convolutions include their ReLU, so ``block2_conv2`` is relu2_2).
 CONTENT_LAYERS = ("block2_conv2",)
@@ -64,46 +71,109 @@ STYLE_LAYER_WEIGHTS = {"block1_conv2": 1.0, "block2_conv2": 1 / 4, "block3_conv3
 SIZE_MULTIPLE = 4
 
 
-def _conv_in_relu(x, filters, kernel, stride, name):
+class _Norm:
+    """Makes the normalization layers of one network: affine instance norm, batch norm, or (with
+    ``num_styles``) conditional instance norm fed the network's style-weights input."""
+
+    def __init__(self, norm, style_weights=None, num_styles=None):
+        self.norm, self.style_weights, self.num_styles = norm, style_weights, num_styles
+
+    def __call__(self, x, name):
+        if self.num_styles:  # Dumoulin et al. 2017, eq. 5
+            return ConditionalInstanceNormalization(self.num_styles, name=name)(x, self.style_weights)
+        if self.norm == "batch":
+            return batch_normalization(name=name)(x)
+        return instance_norm(affine=True, name=name)(x)  # lectures/09_cyclegan.md, Eq. (6), then gamma and beta
+
+
+def _conv_norm_relu(x, filters, kernel, stride, norm, name):
     x = ReflectionPadding2D(kernel // 2, name=f"{name}_pad")(x)
     x = keras.layers.Conv2D(filters, kernel, strides=stride, padding="valid", name=f"{name}_conv")(x)
-    x = instance_norm(affine=True, name=f"{name}_norm")(x)
+    x = norm(x, f"{name}_norm")
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def _up(x, filters, upsample, name):
+def _up(x, filters, upsample, norm, name):
     if upsample == "resize":  # Odena et al. 2016: resize, then convolve
         x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize")(x)
         x = ReflectionPadding2D(1, name=f"{name}_pad")(x)
         x = keras.layers.Conv2D(filters, 3, padding="valid", name=f"{name}_conv")(x)
     else:  # the paper's fractionally strided convolution
         x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", name=f"{name}_deconv")(x)
-    x = instance_norm(affine=True, name=f"{name}_norm")(x)
+    x = norm(x, f"{name}_norm")
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
-def build_transform_network(filters=32, residual_blocks=5, upsample="resize", name="transform_network"):
+def _conditional_residual(x, norm, name):
+    """R128 with conditional instance norm after both convolutions (Dumoulin et al.: every
+    normalization of the network is conditional); otherwise :class:`tfgan.layers.ResidualBlock`."""
+    channels = x.shape[-1]
+    y = x
+    for i in (1, 2):
+        y = ReflectionPadding2D(1, name=f"{name}_pad{i}")(y)
+        y = keras.layers.Conv2D(channels, 3, padding="valid", name=f"{name}_conv{i}")(y)
+        y = norm(y, f"{name}_norm{i}")
+        if i == 1:
+            y = keras.layers.ReLU(name=f"{name}_relu")(y)
+    return keras.layers.Add(name=name)([x, y])
+
+
+def build_transform_network(filters=32, residual_blocks=5, upsample="resize", name="transform_network",
+                            num_styles=None, norm="instance"):
     """Johnson et al.'s image transformation network: photos in [-1, 1] -> stylized, same size.
 
     ``filters`` is the first layer's width (paper: 32; d64 and d128 are 2x and 4x it);
     ``residual_blocks`` the number of R blocks (paper: 5); ``upsample`` ``"resize"`` or
-    ``"transpose"`` (see the module docstring). The input's height and width must be multiples of
-    :data:`SIZE_MULTIPLE`.
+    ``"transpose"`` (see the module docstring); ``norm`` ``"instance"`` or ``"batch"``. The input's
+    height and width must be multiples of :data:`SIZE_MULTIPLE`.
+
+    ``num_styles`` N (Dumoulin et al. 2017): one network for N styles. Every normalization becomes
+    :class:`tfgan.layers.ConditionalInstanceNormalization` with a (gamma, beta) per style, the
+    residual blocks' included, and the network takes ``[photos, style_weights]``, the weights
+    (batch, N) one-hot for one style or convex for a mix (Dumoulin et al.
+    2017, eq. 5 and section 4.2). :func:`style_parameters` lists the per-style weights.
     """
     if upsample not in UPSAMPLING:
         raise ValueError(f"Expected upsample to be one of {list(UPSAMPLING)}. Received: upsample={upsample!r}")
+    if norm not in NORMALIZATIONS:
+        raise ValueError(f"Expected norm to be one of {list(NORMALIZATIONS)}. Received: norm={norm!r}")
     for label, value in (("filters", filters), ("residual_blocks", residual_blocks)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"Expected {label} to be an integer >= 1. Received: {label}={value!r}")
+    if num_styles is not None and (isinstance(num_styles, bool) or not isinstance(num_styles, int)
+                                   or num_styles < 1):
+        raise ValueError(f"Expected num_styles to be None or an integer >= 1. Received: num_styles={num_styles!r}")
+    if num_styles and norm != "instance":
+        raise ValueError(f"num_styles needs norm='instance' (conditional instance norm). Received: norm={norm!r}")
     image = keras.Input((None, None, 3), name="content")
-    x = _conv_in_relu(image, filters, 9, 1, "c9s1")  # c9s1-32
-    x = _conv_in_relu(x, 2 * filters, 3, 2, "d1")  # d64
-    x = _conv_in_relu(x, 4 * filters, 3, 2, "d2")  # d128
+    style_weights = keras.Input((num_styles,), name="style_weights") if num_styles else None
+    layer_norm = _Norm(norm, style_weights, num_styles)
+    x = _conv_norm_relu(image, filters, 9, 1, layer_norm, "c9s1")  # c9s1-32
+    x = _conv_norm_relu(x, 2 * filters, 3, 2, layer_norm, "d1")  # d64
+    x = _conv_norm_relu(x, 4 * filters, 3, 2, layer_norm, "d2")  # d128
     for i in range(residual_blocks):
-        x = ResidualBlock(norm="instance", padding="reflect", name=f"residual{i + 1}")(x)  # R128
-    x = _up(x, 2 * filters, upsample, "u1")  # u64
-    x = _up(x, filters, upsample, "u2")  # u32
+        if num_styles:
+            x = _conditional_residual(x, layer_norm, f"residual{i + 1}")  # R128 with CIN
+        else:
+            x = ResidualBlock(norm=norm, padding="reflect", name=f"residual{i + 1}")(x)  # R128
+    x = _up(x, 2 * filters, upsample, layer_norm, "u1")  # u64
+    x = _up(x, filters, upsample, layer_norm, "u2")  # u32
     x = ReflectionPadding2D(4, name="out_pad")(x)
     x = keras.layers.Conv2D(3, 9, padding="valid", name="out_conv")(x)  # c9s1-3
     stylized = keras.layers.Activation("tanh", name="tanh")(x)  # y = f_W(x) in [-1, 1]
-    return keras.Model(image, stylized, name=name)
+    inputs = [image, style_weights] if num_styles else image
+    return keras.Model(inputs, stylized, name=name)
+
+
+def style_parameters(network):
+    """The per-style weights of a conditional network: every
+    :class:`tfgan.layers.ConditionalInstanceNormalization`'s ``gamma`` and ``beta`` (N, C), row s
+    belonging to style s. Training only these for a new row is Dumoulin et al.'s fast adaptation."""
+    return [w for layer in network.layers if isinstance(layer, ConditionalInstanceNormalization)
+            for w in (layer.gamma, layer.beta)]
+
+
+def num_styles(network):
+    """N of a conditional network (its style-weights input), or None for a one-style network."""
+    inputs = network.inputs
+    return int(inputs[1].shape[-1]) if len(inputs) > 1 else None

@@ -375,19 +375,22 @@ class Objective:
             constant += self.layer_weights[name] * 0.25 * spread
         self.style_constant = tf.constant(constant, tf.float32)
 
-    def __call__(self, images, content_targets=None):
+    def __call__(self, images, content_targets=None, style_targets=None):
         """Weighted terms and their sum, a dict of scalars.
 
         lectures/07_gatys_style_transfer.md, Eq. (2). ``content_targets`` ({layer: features of
         the same batch shape as ``images``}) replaces the stored ones: a feed-forward network's
         content target changes with every training batch (:mod:`tfgan.style.feedforward`).
+        ``style_targets`` ({layer: Grams (batch, C, C)}, one per image) replaces the stored style
+        targets: a multi-style network trains each image towards its own style.
         """
         features = self.extractor(images)
         targets = self.content_targets if content_targets is None else content_targets
+        grams = self.style_targets if style_targets is None else style_targets
         zero = tf.constant(0.0)
         c = (tf.add_n([content_loss(features[n], targets[n]) for n in self.content_layers])
              if self.content_layers and self.content_weight else zero)
-        s = (style_loss(features, self.style_targets, self.layer_weights) + self.style_constant
+        s = (style_loss(features, grams, self.layer_weights) + self.style_constant
              if self.style_layers and self.style_weight else zero)
         tv = total_variation_loss(images) if self.tv_weight else zero
         terms = {"content": self.content_weight * c, "style": self.style_weight * s,
@@ -478,11 +481,11 @@ def _adam(objective, pixels, steps, learning_rate, record, jit_compile):
 
 
 def _lbfgs(objective, pixels, steps, record):
-    """L-BFGS-B (SciPy) on the flattened pixels with TensorFlow's gradients and [0, 255] bounds."""
-    from scipy import optimize
+    """L-BFGS-B (SciPy, :func:`tfgan.ops.lbfgs`) on the pixels with TensorFlow's gradients and
+    [0, 255] bounds."""
+    from tfgan.ops import lbfgs
 
     variable = pixels.variable
-    shape = variable.shape
 
     @tf.function(reduce_retracing=True)
     def value_and_grad(x):
@@ -491,27 +494,19 @@ def _lbfgs(objective, pixels, steps, record):
             losses = objective(pixels.rgb(x))
         return losses, tape.gradient(losses["total"], x)
 
-    last = {}
+    last, state = {}, {"step": 0}
 
-    def fun(flat):
-        x = tf.constant(flat.reshape(shape), tf.float32)
-        losses, grad = value_and_grad(x)
+    def fun(x):
+        losses, grad = value_and_grad(tf.constant(x))
         last["losses"] = losses
-        return float(losses["total"]), grad.numpy().astype(np.float64).ravel()
+        return float(losses["total"]), grad
 
-    state = {"step": 0}
-
-    def on_iteration(intermediate_result):
+    def on_iteration(x):
         state["step"] += 1
-        variable.assign(intermediate_result.x.reshape(shape).astype(np.float32))
+        variable.assign(x)
         record(state["step"], last["losses"])
 
-    n = int(np.prod(shape))
-    optimize.minimize(
-        fun, variable.numpy().astype(np.float64).ravel(), jac=True, method="L-BFGS-B",
-        bounds=optimize.Bounds(np.zeros(n), np.full(n, 255.0)), callback=on_iteration,
-        options={"maxiter": steps, "maxfun": 2 * steps + 20, "maxcor": 20, "ftol": 0.0, "gtol": 0.0},
-    )
+    lbfgs(fun, variable.numpy(), steps, bounds=(0.0, 255.0), on_iteration=on_iteration)
 
 
 # --------------------------------------------------------------------------------------------
