@@ -74,10 +74,12 @@ grade: labs
 	$(NBGRADER) export --to grades.csv
 
 # JupyterLab from .venv with a "tfgan" kernel (its spec lives in .venv, so `make clean` removes it).
+# Jupyter refuses to start as root without --allow-root (containers, cloud VMs): pass it only then.
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: install
 	-$(FETCH) --all
 	$(PY) -m ipykernel install --sys-prefix --name tfgan --display-name "Python (tfgan)"
-	$(PY) -m jupyter lab
+	$(PY) -m jupyter lab $(LAB_FLAGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -308,5 +308,35 @@ def main(argv=None):
     return 0
 
 
+# -- arbitrary style transfer: AdaIN and WCT (python -m tfgan.stylize --method adain|wct) ------------
+def arbitrary_style_speed(sizes=(256, 512), repeats=3, vgg_precision="float32", weights=None):
+    """Images per second of one AdaIN and one multi-level WCT stylization (relu4_1 ... relu1_1) of a
+    square photo at each size, with a style image of the same longer side: the whole
+    :func:`tfgan.inference.stylize_arbitrary` (encoder passes, feature transforms, decoders; WCT's
+    eigendecompositions in float64 NumPy), full-width decoders. Random weights by default (the
+    arithmetic is that of trained ones). One warm-up call per size and method is not timed.
+
+    Returns ``[{"method", "size", "images_per_s", "wall_s", "cpu_s"}]`` (medians over ``repeats``;
+    CPU time of the process, all threads).
+    """
+    from tfgan import inference
+    from tfgan.models import AdaIN, AdaINConfig, WCT, WCTConfig
+
+    settings = dict(vgg_weights="none" if weights is None else weights, vgg_precision=vgg_precision)
+    built = {"adain": AdaIN(AdaINConfig(**settings)), "wct": WCT(WCTConfig(**settings))}
+    rows = []
+    for size in sizes:
+        content, style = images(size)
+        for method, model in built.items():
+            run = lambda: inference.stylize_arbitrary(model, content, [style])  # noqa: E731
+            run()  # trace and warm up
+            times = [timed(run, 1) for _ in range(repeats)]
+            wall, cpu = statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+            rows.append({"method": method, "size": size, "images_per_s": 1 / wall, "wall_s": wall, "cpu_s": cpu})
+            print(f"  {method} {size}²: {1 / wall:.3f} images/s ({wall:.2f} s wall, {cpu:.2f} CPU s per image)",
+                  flush=True)
+    return rows
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -218,8 +218,12 @@ def make_runner(name, args):
         config = DCGANConfig()
         return FitRunner(name, DCGAN(config), make_dataset(args, config.batch_size), False)
     if name in ("tfgan_tut", "tfgan_tut_xla"):
-        model = DCGAN(tutorial_config(), generator=tutorial_generator(),
-                      discriminator=tutorial_discriminator())
+        # tfgan's defaults (update rule, precision, EMA) around the tutorial's networks, which are
+        # built here under the default precision's policy, as DCGAN builds its own
+        config = tutorial_config()
+        with precision.policy_scope(config.precision):
+            g, d = tutorial_generator(), tutorial_discriminator(logit_dtype="float32")
+        model = DCGAN(config, generator=g, discriminator=d)
         return FitRunner(name, model, make_dataset(args, TUTORIAL_BATCH), name.endswith("_xla"))
     if name == "tfgan_tut_bf16":
         previous = keras.mixed_precision.global_policy()

@@ -15,7 +15,7 @@ below it; within a layer the cycle check keeps the order one way):
     5  networks     backbones, classifier, style: frozen and small auxiliary networks, style transfer
     6  models       tfgan.models: one paper per file, the registry
     7  runs         runs, callbacks, trainer, inference: run directories, checkpoints,
-                    training, using a trained run
+                    training, using a trained run; inversion: z of an image for a trained G
     8  CLIs         cli, train, generate, evaluate, stylize, translate, upscale, experiments
 """
 
@@ -37,7 +37,7 @@ LAYERS = [
     ("data", ["tfgan.data"]),
     ("networks", ["tfgan.backbones", "tfgan.classifier", "tfgan.style"]),
     ("models", ["tfgan.models"]),
-    ("runs", ["tfgan.runs", "tfgan.callbacks", "tfgan.trainer", "tfgan.inference"]),
+    ("runs", ["tfgan.runs", "tfgan.callbacks", "tfgan.trainer", "tfgan.inference", "tfgan.inversion"]),
     ("CLIs", ["tfgan.cli", "tfgan.train", "tfgan.generate", "tfgan.evaluate", "tfgan.stylize",
               "tfgan.translate", "tfgan.upscale", "tfgan.experiments"]),
 ]

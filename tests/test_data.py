@@ -472,3 +472,24 @@ def test_register_dataset_and_prefix_resolver():
     assert data.load_arrays("const:255")[0].max() == 255
     with pytest.raises(ValueError, match="Unknown dataset"):
         data.info("nope:1")
+
+
+def test_split_slices_select_rows_and_reject_bad_slices(tmp_path):
+    """``"test[:3]"`` / ``"test[3:]"``: two disjoint parts of one split (offline MNIST's held-out
+    digits come from such a slice of its only split)."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (5, 2, 3), dtype=np.uint8)
+    write_split(tmp_path, "test", images, np.arange(5, dtype=np.uint8))
+    head, head_labels = data.load_arrays("mnist", "test[:3]", data_dir=tmp_path)
+    tail, tail_labels = data.load_arrays("mnist", "test[3:]", data_dir=tmp_path)
+    np.testing.assert_array_equal(head[..., 0], images[:3])
+    np.testing.assert_array_equal(tail[..., 0], images[3:])
+    np.testing.assert_array_equal(np.concatenate([head_labels, tail_labels]), np.arange(5))
+    middle, _ = data.load_arrays("mnist", "test[-2:-1]", data_dir=tmp_path)
+    np.testing.assert_array_equal(middle[..., 0], images[3:4])
+    batch = next(iter(data.load("mnist", "test[3:]", batch_size=2, data_dir=tmp_path, shuffle=False)))
+    assert batch.shape == (2, 2, 3, 1)
+    for bad, message in [("test[5:]", "selects none"), ("test[:x]", "slice of examples"),
+                         ("validation[:2]", "Unknown split")]:
+        with pytest.raises(ValueError, match=message):
+            data.load_arrays("mnist", bad, data_dir=tmp_path)

@@ -65,10 +65,10 @@ def test_preset_configs_validate_and_match_their_cli_flags(name, monkeypatch):
 
 
 def test_presets_pull_the_levers_the_lecture_names():
-    default = DCGANConfig()
+    default = DCGANConfig.from_preset("radford2015")
     balanced, strong, collapse = (experiments.preset(n) for n in ("balanced", "strong_d", "collapse"))
     for field in ("loss", "g_lr", "d_lr", "d_steps", "g_steps", "label_smoothing", "norm", "latent_dim"):
-        assert getattr(balanced, field) == getattr(default, field), field  # tfgan's defaults
+        assert getattr(balanced, field) == getattr(default, field), field  # the paper's settings
     assert strong.loss == "minimax"  # the saturating loss, lectures/01_gan.md, Eq. (5)
     assert strong.d_filters == 4 * strong.g_filters and strong.d_lr == 5 * strong.g_lr
     # lectures/04_training_tricks.md, Eq. (12)

@@ -356,3 +356,93 @@ def test_receptive_field_recursion_by_hand():
     assert receptive_field([]) == 1
     with pytest.raises(ValueError, match="Conv2DTranspose"):
         receptive_field([keras.layers.Conv2DTranspose(1, 3)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Progressive growing / StyleGAN: equalized learning rate
+# (lectures/14_progressive_and_stylegan.md, Eq. (2)) and pixel norm
+# (lectures/14_progressive_and_stylegan.md, Eq. (3))
+
+from tfgan.layers import EqualizedConv2D, EqualizedDense, PixelNormalization  # noqa: E402
+
+
+@pytest.mark.parametrize("make, shape, fan_in", [
+    (lambda **k: EqualizedDense(5, **k), (3, 12), 12),
+    (lambda **k: EqualizedConv2D(4, 3, **k), (2, 6, 6, 7), 3 * 3 * 7),
+])
+def test_equalized_scale_is_he_constant_and_weights_are_unit_normal(make, shape, fan_in):
+    layer = make()
+    layer.build(shape)
+    # c = sqrt(2 / fan_in), the standard deviation of He et al.'s initialization
+    # (lectures/14_progressive_and_stylegan.md, Eq. (2))
+    assert layer.scale == pytest.approx(np.sqrt(2.0 / fan_in), rel=1e-7)
+    he_std = np.sqrt(keras.initializers.HeNormal().scale / fan_in)  # Keras' own He constant
+    assert layer.scale == pytest.approx(he_std, rel=1e-7)
+    # toRGB's linear gain 1 and StyleGAN's learning-rate multiplier
+    linear = make(gain=1.0)
+    linear.build(shape)
+    assert linear.scale == pytest.approx(np.sqrt(1.0 / fan_in))
+    slow = make(lr_multiplier=0.01)
+    slow.build(shape)
+    assert slow.scale == pytest.approx(0.01 * np.sqrt(2.0 / fan_in))
+
+
+def test_equalized_weights_are_drawn_from_the_unit_normal():
+    layer = EqualizedConv2D(64, 3)
+    layer.build((1, 8, 8, 64))
+    w = layer.kernel.numpy()
+    assert abs(w.std() - 1.0) < 0.02 and abs(w.mean()) < 0.02  # 36864 draws from N(0, 1)
+    eff = np.asarray(layer.effective_kernel)
+    assert abs(eff.std() - np.sqrt(2.0 / (9 * 64))) < 0.02 * np.sqrt(2.0 / (9 * 64))
+
+
+def test_equalized_layers_equal_plain_layers_with_scaled_weights():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 5, 5, 3)).astype("float32")
+    conv = EqualizedConv2D(4, 3, strides=2, padding="same", activation="relu")
+    conv.build(x.shape)
+    conv.bias.assign(rng.normal(size=4))
+    plain = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")
+    plain.build(x.shape)
+    plain.set_weights([conv.kernel.numpy() * conv.scale, conv.bias.numpy()])
+    np.testing.assert_allclose(conv(x), plain(x), rtol=1e-5, atol=1e-6)
+
+    h = rng.normal(size=(3, 6)).astype("float32")
+    dense = EqualizedDense(2, lr_multiplier=0.5)
+    dense.build(h.shape)
+    dense.bias.assign([1.0, -2.0])
+    w = dense.kernel.numpy() * np.sqrt(2.0 / 6) * 0.5
+    np.testing.assert_allclose(dense(h), h @ w + 0.5 * np.array([1.0, -2.0]), rtol=1e-5, atol=1e-6)
+
+
+def test_equalized_and_pixel_norm_serialize(tmp_path):
+    inputs = keras.Input((4, 4, 3))
+    y = EqualizedConv2D(5, (3, 1), gain=1.0, use_bias=False)(inputs)
+    y = PixelNormalization(epsilon=1e-6)(y)
+    y = EqualizedDense(2, lr_multiplier=0.1, activation="tanh")(keras.layers.Flatten()(y))
+    model = keras.Model(inputs, y)
+    x = np.random.default_rng(1).normal(size=(2, 4, 4, 3)).astype("float32")
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded(x), model(x), rtol=1e-6)
+    conv = loaded.layers[1]
+    assert (conv.kernel_size, conv.gain, conv.use_bias) == ((3, 1), 1.0, False)
+    assert loaded.layers[-1].lr_multiplier == 0.1
+    for bad in (dict(filters=0, kernel_size=3), dict(filters=2, kernel_size=3, gain=0),
+                dict(filters=2, kernel_size=3, padding="full")):
+        with pytest.raises(ValueError, match="Received"):
+            EqualizedConv2D(**bad)
+    with pytest.raises(ValueError, match="epsilon.*Received"):
+        PixelNormalization(epsilon=-1)
+
+
+def test_pixel_norm_matches_numpy():
+    a = np.random.default_rng(2).normal(size=(2, 3, 3, 5)).astype("float32") * 4
+    # lectures/14_progressive_and_stylegan.md, Eq. (3)
+    b = a / np.sqrt(np.mean(a**2, axis=-1, keepdims=True) + 1e-8)
+    out = PixelNormalization()(a).numpy()
+    np.testing.assert_allclose(out, b, rtol=1e-5)
+    np.testing.assert_allclose(np.mean(out**2, axis=-1), 1.0, rtol=1e-5)  # unit RMS per pixel
+    # hand-worked: (3, 4) has mean square 12.5
+    np.testing.assert_allclose(PixelNormalization()(np.array([[3.0, 4.0]], "float32")),
+                               [[3 / np.sqrt(12.5), 4 / np.sqrt(12.5)]], rtol=1e-6)

@@ -126,11 +126,13 @@ class IntervalLogger(StepCallback):
 
 class SampleGrids(StepCallback):
     """Every ``every`` steps: ``samples/step_XXXXXX.png`` from the model's fixed preview batch (and
-    the same grid in TensorBoard). :meth:`save` writes one on demand (step 0, ``final.png``)."""
+    the same grid in TensorBoard). :meth:`save` writes one on demand (step 0, ``final.png``).
+    ``milestones`` ``{step: file name}``: more grids, saved under those names after those steps."""
 
-    def __init__(self, run_dir, num_samples, every, start_step=0, writer=None):
+    def __init__(self, run_dir, num_samples, every, start_step=0, writer=None, milestones=None):
         super().__init__(start_step)
         self.run_dir, self.num_samples, self.every = run_dir, num_samples, every
+        self.milestones = dict(milestones or {})
         self.writer = writer or tf.summary.create_file_writer(os.path.join(run_dir, TENSORBOARD_DIR))
 
     def save(self, model, filename, step):
@@ -143,6 +145,8 @@ class SampleGrids(StepCallback):
     def on_step_end(self, step, values):
         if step % self.every == 0:
             self.save(self.model, f"step_{step:06d}.png", step)
+        if step in self.milestones:
+            self.save(self.model, self.milestones[step], step)
 
 
 class PeriodicCheckpoint(StepCallback):

@@ -31,9 +31,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 #: Settings every preset shares: a small DCGAN on MNIST (fast on a CPU), logged often enough for
-#: curves, seeded.
+#: curves, seeded; trained with the DCGAN paper's setup (Adam 2e-4, Algorithm 1, float32: the
+#: ``radford2015`` preset of ``DCGANConfig``, which the phenomena were measured with) at batch 64.
 BASE = dict(
-    dataset="mnist", split="test", batch_size=64, g_filters=32, d_filters=32,
+    preset="radford2015", dataset="mnist", split="test", batch_size=64, g_filters=32, d_filters=32,
     log_every=25, sample_every=250, checkpoint_every=1000, num_samples=36,
 )
 
@@ -67,7 +68,7 @@ def _register(name, steps, expect, reliability="", **overrides):
 
 _register(
     "balanced", 1500,
-    "tfgan's default DCGAN settings: D(x) and D(G(z)) separate early, then keep a steady gap; "
+    "the DCGAN paper's settings: D(x) and D(G(z)) separate early, then keep a steady gap; "
     "samples of all ten digits",
     "seeds 0-2: 10 of 10 classes covered, classifier IS 5.05-5.57, D(x) 0.75-0.78 and D(G(z)) "
     "0.22-0.25 over the last 20% of training",
@@ -110,7 +111,7 @@ def preset(name, **overrides):
     unknown = sorted(set(values) - known)
     if unknown:
         raise ValueError(f"Unknown DCGANConfig fields {unknown}. Valid fields: {', '.join(sorted(known))}")
-    config = models.DCGANConfig(**values)
+    config = models.DCGANConfig.from_preset(**values)
     config.validate()
     return config
 
@@ -223,6 +224,7 @@ class ToyResult:
     high_quality: float
     seconds: float
     d_loss: float
+    history: dict = field(default_factory=dict)  # step -> (n, 2) samples of the same latent batch
 
     def summary(self):
         return {"objective": self.objective, "mixture": self.mixture,
@@ -230,10 +232,21 @@ class ToyResult:
                 "high_quality": round(self.high_quality, 3), "seconds": round(self.seconds, 1)}
 
 
-def run_toy(objective, mixture, steps=2000, seed=0, num_samples=2500, **overrides):
+#: A discriminator ten times as busy as the generator (ten D steps per G step): on the ring of 8
+#: Gaussians the generator's samples contract onto one or a few real modes and stay there, the
+#: partial collapse of lectures/04_training_tricks.md, section 4, which the small DCGAN on MNIST
+#: did not reproduce. Measured with ``run_toy("non_saturating", "ring8", steps=1000, seed=s,
+#: **TOY_COLLAPSE)``: seeds 1-5 ended on 1 of 8 modes (89-99% of the samples high quality), seed 0
+#: on 3 modes (81-82%); with one D step per G step, seeds 0-2 covered all 8.
+TOY_COLLAPSE = dict(d_steps=10)
+
+
+def run_toy(objective, mixture, steps=2000, seed=0, num_samples=2500, snapshot_every=None, **overrides):
     """Train the toy GAN with ``TOY_OBJECTIVES[objective]`` on ``tfgan.data.toy`` mixture
     ``mixture`` for ``steps`` steps, then score ``num_samples`` samples with
-    ``tfgan.metrics.mixture_scores``. ``overrides`` change any GAN config field."""
+    ``tfgan.metrics.mixture_scores``. ``overrides`` change any GAN config field. With
+    ``snapshot_every=k``, ``ToyResult.history`` holds the samples of the same latent batch every
+    ``k`` steps (to watch the generator move), the last of them equal to ``samples``."""
     import time
 
     import keras
@@ -252,11 +265,78 @@ def run_toy(objective, mixture, steps=2000, seed=0, num_samples=2500, **override
     per_step = model.images_per_step
     points = toy.sample_mixture(mixture, steps * per_step, seed=seed).reshape(-1, 2, 1, 1)
     dataset = tf.data.Dataset.from_tensor_slices(points).batch(per_step, drop_remainder=True)
-    history = model.fit(dataset, epochs=1, verbose=0)
+    snapshots = {}
+
+    class Snapshots(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            step = batch + 1
+            if snapshot_every and (step % snapshot_every == 0 or step == steps):
+                snapshots[step] = model.sample(num_samples, seed=seed + 1).numpy().reshape(-1, 2)
+
+    history = model.fit(dataset, epochs=1, verbose=0, shuffle=False,  # the points are i.i.d. already
+                        callbacks=[Snapshots()] if snapshot_every else None)
     samples = model.sample(num_samples, seed=seed + 1).numpy().reshape(-1, 2)
     covered, quality = metrics.mixture_scores(samples, toy.mixture_centers(mixture), toy.STD)
     return ToyResult(objective, mixture, samples, covered, len(toy.mixture_centers(mixture)), quality,
-                     time.perf_counter() - start, float(history.history["d_loss"][-1]))
+                     time.perf_counter() - start, float(history.history["d_loss"][-1]), snapshots)
+
+
+# -- the objectives on MNIST at equal CPU time (lectures/11_gan_objectives.md, section 6) ------------
+#: Objectives compared on MNIST (notebooks/11_gan_objectives.ipynb): DCGAN config overrides. The
+#: WGAN-GP critic uses layer norm, since a penalty on each example's gradient needs a D whose output
+#: for one example does not depend on the rest of its batch.
+MNIST_OBJECTIVES = {
+    "non_saturating": dict(loss="non_saturating"),
+    "least_squares": dict(loss="least_squares"),
+    "hinge": dict(loss="hinge"),
+    "wgan_gp": dict(loss="wasserstein", gradient_penalty="wgan_gp", d_norm="layer"),
+}
+
+
+def train_for_cpu_budget(config, cpu_seconds, evaluations, classifier, real_features, num_eval=1000,
+                         first_steps=25):
+    """Train ``config`` for ``cpu_seconds`` of this process's CPU time (all threads), scoring the
+    samples ``evaluations`` times along the way: equal budgets for settings whose steps cost
+    different amounts (a gradient penalty costs a second backward pass).
+
+    Training runs as :func:`tfgan.trainer.run` calls that resume from the last checkpoint (their
+    output is swallowed); the first call makes ``first_steps`` steps and measures the step cost, the
+    next ones aim at the ``k / evaluations`` fractions of the budget, each call's start-up included.
+    ``config.output_dir`` must be a new folder. After each evaluation point ``num_eval`` samples
+    (seed 0) are scored with ``tfgan.evaluate.score_images`` against ``real_features`` (the
+    classifier's penultimate features of real images, ``tfgan.evaluate.logits_and_features``).
+
+    Returns:
+        A list of dicts, one per evaluation: ``cpu_seconds``, ``steps``, ``inception_score``,
+        ``frechet_distance``, ``classes_covered``.
+    """
+    import contextlib
+    import io
+    import time
+
+    from tfgan import evaluate, runs, trainer
+
+    if config.output_dir is None or os.path.exists(os.path.join(config.output_dir, runs.CONFIG_FILE)):
+        raise ValueError(f"Expected a new output_dir, so that the CPU time starts at step 0. "
+                         f"Received: output_dir={config.output_dir!r}")
+    rows, step, spent, rate = [], 0, 0.0, None
+    for k in range(1, evaluations + 1):
+        target = cpu_seconds * k / evaluations
+        while spent < 0.97 * target:
+            chunk = first_steps if rate is None else max(1, round((target - spent) * rate))
+            start = time.process_time()
+            with contextlib.redirect_stdout(io.StringIO()):
+                result = trainer.run(config.replace(steps=step + chunk), progress=False)
+            used = time.process_time() - start
+            spent, step = spent + used, result.step
+            rate = chunk / used  # steps per CPU second, this call's start-up included
+        model = runs.load_model(config.output_dir)
+        images = model.sample(num_eval, seed=0).numpy()
+        scores = evaluate.score_images(images, classifier, None, real_features=real_features)
+        rows.append({"cpu_seconds": spent, "steps": step, "inception_score": scores["inception_score"],
+                     "frechet_distance": scores["frechet_distance"],
+                     "classes_covered": scores["classes_covered"]})
+    return rows
 
 
 def main(argv=None):

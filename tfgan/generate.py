@@ -7,6 +7,14 @@ Conditional models (``cgan``) also take the classes to draw: ``--labels 0,1,2`` 
 label, in that order) or ``--per-class K`` (K samples of every class, class by class, the same K
 latent vectors in every class). The ``.npz`` then also holds ``labels``, and the grid has one row
 per requested class (``--per-class``) or one row of the requested labels.
+
+StyleGAN runs also take ``--truncation PSI`` (the truncation trick, w pulled toward the mean w:
+lectures/14_progressive_and_stylegan.md, Eq. (7); PSI in [-1, 1], 1 = none) and
+``--mix-styles COARSE,FINE``: a style-mixing grid of COARSE x FINE images whose coarse style layers
+(the two smallest resolutions, 4x4 and 8x8 at 32x32) come from one of COARSE latents and all the
+other layers from one of FINE latents. The ``.npz`` then holds ``images`` (the mixes, one row of
+COARSE per fine source), ``coarse_sources`` and ``fine_sources``; the grid shows the coarse sources
+on top and the fine sources on the left.
 """
 
 from __future__ import annotations
@@ -17,7 +25,9 @@ import sys
 import numpy as np
 
 from tfgan import cli, fileio, runs, viz
-from tfgan.inference import check_sampling_run, generate, generate_per_class  # noqa: F401  (re-exported)
+from tfgan.inference import (  # noqa: F401  (re-exported)
+    check_sampling_run, generate, generate_per_class, generate_style_mix, style_mix_grid_image,
+)
 
 PROG = "python -m tfgan.generate"
 
@@ -30,6 +40,29 @@ def _label_list(text):
     if not labels:
         raise argparse.ArgumentTypeError("expected at least one class number")
     return labels
+
+
+def _psi(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [-1, 1], got {text!r}") from None
+    if not -1.0 <= value <= 1.0:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected a number in [-1, 1] (1: no truncation), got {text}")
+    return value
+
+
+def _mix_counts(text):
+    parts = text.split(",")
+    try:
+        counts = [int(v) for v in parts]
+    except ValueError:
+        counts = []
+    if len(counts) != 2 or min(counts) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected two positive integers COARSE,FINE (latents giving the coarse and the fine styles), "
+            f"e.g. 4,3; got {text!r}")
+    return tuple(counts)
 
 
 @cli.exit_codes(PROG)
@@ -45,6 +78,11 @@ def main(argv=None):
                        help="conditional models: comma-separated classes, one sample each")
     which.add_argument("--per-class", type=cli.positive_int, default=None,
                        help="conditional models: K samples of every class, one grid row per class")
+    which.add_argument("--mix-styles", type=_mix_counts, default=None, metavar="COARSE,FINE",
+                       help="stylegan: a style-mixing grid, coarse styles from COARSE latents, the "
+                            "others from FINE latents (replaces --num)")
+    parser.add_argument("--truncation", type=_psi, default=None, metavar="PSI",
+                        help="stylegan: truncation psi in [-1, 1] (w <- w_avg + psi (w - w_avg); default: none)")
     args = parser.parse_args(argv)
     if not args.output.endswith(".npz"):
         parser.error(f"--output must end in .npz; got {args.output!r}")
@@ -56,14 +94,18 @@ def main(argv=None):
     count = len(args.labels) if args.labels else args.num
     if args.per_class:
         count = args.per_class * getattr(config, "num_classes", 10)
+    if args.mix_styles:
+        count = (args.mix_styles[0] + 1) * (args.mix_styles[1] + 1)
     runs.check_memory(count * runs.image_pixels(config) * 6, f"--num {count} samples",
                       "ask for fewer samples per command")
+    if args.mix_styles:
+        return _write_style_mix(args)
     labels, ncols = None, None
     if args.per_class:
         images, labels = generate_per_class(args.run_dir, args.per_class, seed=args.seed)
         ncols = args.per_class
     else:
-        images = generate(args.run_dir, args.num, seed=args.seed, labels=args.labels)
+        images = generate(args.run_dir, args.num, seed=args.seed, labels=args.labels, truncation=args.truncation)
         if args.labels is not None:
             labels = args.labels
             ncols = len(labels) if len(labels) <= 16 else None
@@ -74,6 +116,19 @@ def main(argv=None):
           + f" to {args.output}")
     if args.grid:
         viz.save_png(args.grid, viz.image_grid(images, ncols=ncols))
+        print(f"Wrote grid to {args.grid}")
+    return 0
+
+
+def _write_style_mix(args):
+    coarse, fine = args.mix_styles
+    coarse_sources, fine_sources, mixes = generate_style_mix(
+        args.run_dir, coarse, fine, seed=args.seed, truncation=args.truncation)
+    with fileio.atomic_path(args.output) as tmp:
+        np.savez_compressed(tmp, images=mixes, coarse_sources=coarse_sources, fine_sources=fine_sources)
+    print(f"Wrote {len(mixes)} style mixes {mixes.shape[1:]} ({coarse} coarse x {fine} fine sources) to {args.output}")
+    if args.grid:
+        viz.save_png(args.grid, style_mix_grid_image(coarse_sources, fine_sources, mixes))
         print(f"Wrote grid to {args.grid}")
     return 0
 

@@ -19,6 +19,9 @@ upsampling blocks).
 
 Discriminator stabilizers (``lectures/11_gan_objectives.md``): ``MinibatchStdDev`` (Karras et al.
 2018) and ``spectral_norm`` (Miyato et al. 2018, through ``keras.layers.SpectralNormalization``).
+
+StyleGAN (``lectures/14_progressive_and_stylegan.md``, Karras et al. 2019): ``adaptive_instance_norm``
+(AdaIN with given statistics, which ``AdaptiveInstanceNormalization`` also uses) and ``NoiseInjection``.
 """
 
 import numbers
@@ -346,9 +349,8 @@ class AdaptiveInstanceNormalization(keras.layers.Layer):
             )
 
     def call(self, content, style):
-        c_mean, c_var = ops.moments(content, axes=[1, 2], keepdims=True)  # mu(x), sigma(x)^2
         s_mean, s_var = ops.moments(style, axes=[1, 2], keepdims=True)  # mu(y), sigma(y)^2
-        return ops.sqrt(s_var + self.epsilon) * (content - c_mean) * ops.rsqrt(c_var + self.epsilon) + s_mean
+        return adaptive_instance_norm(content, ops.sqrt(s_var + self.epsilon), s_mean, self.epsilon)
 
     def compute_output_shape(self, content_shape, style_shape=None):
         return tuple(content_shape)
@@ -357,6 +359,46 @@ class AdaptiveInstanceNormalization(keras.layers.Layer):
         config = super().get_config()
         config["epsilon"] = self.epsilon
         return config
+
+
+def adaptive_instance_norm(x, scale, shift, epsilon=1e-5):
+    """AdaIN with the new statistics given: ``scale * (x - mu(x)) / sigma(x) + shift``, mu and sigma
+    over height and width per example and channel (sigma = sqrt(var + epsilon)).
+
+    ``scale`` and ``shift`` broadcast against ``x`` (NHWC): (N, 1, 1, C) per example and channel.
+    :class:`AdaptiveInstanceNormalization` takes them from a style image's features (Huang and
+    Belongie 2017, their eq. 8); StyleGAN takes them from a learned affine map of w
+    (lectures/14_progressive_and_stylegan.md, Eq. (5); :mod:`tfgan.models.stylegan`).
+    """
+    mean, variance = ops.moments(x, axes=[1, 2], keepdims=True)  # mu(x), sigma(x)^2
+    return scale * (x - mean) * ops.rsqrt(variance + ops.cast(epsilon, x.dtype)) + shift
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class NoiseInjection(keras.layers.Layer):
+    """StyleGAN's per-pixel noise input (Karras et al. 2019, section 2 and Figure 1(b);
+    lectures/14_progressive_and_stylegan.md, Eq. (6)): ``x + B * n``, where ``n`` holds one
+    N(0, 1) value per pixel, shared by all channels, and ``B`` is a learned per-channel scale
+    (zeros at the start, the authors' initializer, so noise enters only as training finds a use
+    for it). Called as ``layer(x, noise)`` with ``x`` (N, H, W, C) and ``noise`` (N, H, W, 1)
+    (or (1, H, W, 1): the same noise image for the whole batch).
+    """
+
+    def build(self, inputs_shape, noise_shape=None):
+        channels = inputs_shape[-1]
+        if len(inputs_shape) != 4 or channels is None:
+            raise ValueError("Expected inputs (batch, height, width, channels) with known channels. "
+                             f"Received: inputs_shape={tuple(inputs_shape)}")
+        if noise_shape is not None and noise_shape[-1] not in (None, 1):
+            raise ValueError(f"Expected noise of shape (batch, height, width, 1). "
+                             f"Received: noise_shape={tuple(noise_shape)}")
+        self.noise_scale = self.add_weight(shape=(channels,), initializer="zeros", name="noise_scale")  # B
+
+    def call(self, inputs, noise):
+        return inputs + ops.cast(self.noise_scale, inputs.dtype) * ops.cast(noise, inputs.dtype)  # x + B n
+
+    def compute_output_shape(self, inputs_shape, noise_shape=None):
+        return tuple(inputs_shape)
 
 
 def batch_normalization(**kwargs):
@@ -891,3 +933,176 @@ def spectral_norm(layer, enabled=True):
     # the wrapper casts its output to its input's dtype: give it the layer's own policy, so that a
     # float32 logit layer stays float32 under mixed precision
     return keras.layers.SpectralNormalization(layer, dtype=layer.dtype_policy)
+
+
+# ---------------------------------------------------------------------------------------------
+# Progressive growing and StyleGAN (lectures/14_progressive_and_stylegan.md)
+
+
+def _check_positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"`{name}` must be a number > 0. Received: {name}={value!r}")
+    return float(value)
+
+
+class _Equalized(keras.layers.Layer):
+    """What the equalized layers share: weights stored as N(0, 1 / lr_multiplier) and multiplied at
+    run time by ``scale = sqrt(gain / fan_in) * lr_multiplier`` (lectures/14_progressive_and_stylegan.md,
+    Eq. (2)); the bias (zeros at the start) is multiplied by ``lr_multiplier``."""
+
+    def __init__(self, gain=2.0, lr_multiplier=1.0, use_bias=True, activation=None,
+                 bias_initializer="zeros", **kwargs):
+        super().__init__(**kwargs)
+        self.gain = _check_positive("gain", gain)
+        self.lr_multiplier = _check_positive("lr_multiplier", lr_multiplier)
+        if not isinstance(use_bias, bool):
+            raise ValueError(f"`use_bias` must be True or False. Received: use_bias={use_bias!r}")
+        self.use_bias = use_bias
+        self.activation = keras.activations.get(activation)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+
+    def _make_weights(self, kernel_shape, fan_in, units):
+        # c = sqrt(gain / fan_in), He's constant for gain 2
+        # (lectures/14_progressive_and_stylegan.md, Eq. (2)); lr_multiplier as StyleGAN's mapping
+        # network: stored weights are 1 / lr_multiplier larger, their gradients smaller
+        self.scale = float(np.sqrt(self.gain / fan_in)) * self.lr_multiplier
+        self.kernel = self.add_weight(
+            shape=kernel_shape, name="kernel",
+            initializer=keras.initializers.RandomNormal(0.0, 1.0 / self.lr_multiplier))
+        self.bias = self.add_weight(shape=(units,), name="bias", initializer=self.bias_initializer) \
+            if self.use_bias else None
+
+    @property
+    def effective_kernel(self):
+        """The kernel the layer applies: w * c (lectures/14_progressive_and_stylegan.md, Eq. (2))."""
+        return ops.convert_to_tensor(self.kernel) * self.scale
+
+    def _finish(self, y):
+        if self.bias is not None:
+            y = y + ops.cast(self.bias, y.dtype) * self.lr_multiplier
+        return self.activation(y) if self.activation is not None else y
+
+    def get_config(self):
+        return {**super().get_config(), "gain": self.gain, "lr_multiplier": self.lr_multiplier,
+                "use_bias": self.use_bias, "activation": keras.activations.serialize(self.activation),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer)}
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class EqualizedDense(_Equalized):
+    """A dense layer with the equalized learning rate of Karras et al. 2018, section 4.1
+    (https://arxiv.org/abs/1710.10196; lectures/14_progressive_and_stylegan.md, Eq. (2)).
+
+    The kernel is initialized from N(0, 1) and multiplied at every call by He's constant
+    ``c = sqrt(gain / fan_in)`` (``fan_in`` = input features). The function at initialization is
+    the one a He-initialized layer computes, but Adam, whose steps have about the same size for
+    every parameter, now changes every layer's effective weights ``w c`` in proportion to their
+    scale, so all layers learn at the same speed.
+
+    Args:
+        units: output features.
+        gain: 2 (He, for (leaky) ReLU; the paper's sqrt(2) on the standard deviation); 1 for a
+            linear output such as toRGB.
+        lr_multiplier: StyleGAN's learning-rate multiplier (0.01 in its mapping network): weights
+            stored as N(0, 1 / lr_multiplier), kernel and bias multiplied by it at run time, so
+            their effective learning rate is lr * lr_multiplier. 1 is ProGAN.
+        use_bias, activation, bias_initializer: as ``keras.layers.Dense``.
+    """
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = _check_int("units", units, 1)
+
+    def build(self, input_shape):
+        fan_in = input_shape[-1]
+        if fan_in is None:
+            raise ValueError(f"The last axis must be known. Received: input_shape={tuple(input_shape)}")
+        self._make_weights((fan_in, self.units), fan_in, self.units)
+
+    def call(self, inputs):
+        kernel = ops.cast(self.kernel, inputs.dtype) * self.scale  # w c
+        return self._finish(ops.matmul(inputs, kernel))
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class EqualizedConv2D(_Equalized):
+    """A 2-D convolution (channels last) with the equalized learning rate of Karras et al. 2018,
+    section 4.1 (lectures/14_progressive_and_stylegan.md, Eq. (2)): kernel ~ N(0, 1) multiplied at
+    run time by ``c = sqrt(gain / fan_in)``, ``fan_in = kernel_h * kernel_w * in_channels``.
+    See :class:`EqualizedDense` for why and for ``gain`` and ``lr_multiplier``.
+
+    Args:
+        filters: output channels.
+        kernel_size: an int or a pair.
+        strides: an int or a pair.
+        padding: ``"same"`` or ``"valid"``.
+    """
+
+    def __init__(self, filters, kernel_size, strides=1, padding="same", **kwargs):
+        super().__init__(**kwargs)
+        self.filters = _check_int("filters", filters, 1)
+        pair = lambda name, v: tuple(_check_int(name, k, 1) for k in ((v, v) if isinstance(
+            v, numbers.Integral) and not isinstance(v, bool) else tuple(v)))
+        self.kernel_size = pair("kernel_size", kernel_size)
+        self.strides = pair("strides", strides)
+        if len(self.kernel_size) != 2 or len(self.strides) != 2:
+            raise ValueError("`kernel_size` and `strides` must be ints or pairs. Received: "
+                             f"kernel_size={kernel_size!r}, strides={strides!r}")
+        _check_choice("padding", padding, ("same", "valid"))
+        self.padding = padding
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if len(input_shape) != 4 or channels is None:
+            raise ValueError("Expected inputs (batch, height, width, channels) with known channels. "
+                             f"Received: input_shape={tuple(input_shape)}")
+        fan_in = self.kernel_size[0] * self.kernel_size[1] * channels
+        self._make_weights((*self.kernel_size, channels, self.filters), fan_in, self.filters)
+
+    def call(self, inputs):
+        kernel = ops.cast(self.kernel, inputs.dtype) * self.scale  # w c
+        return self._finish(ops.conv(inputs, kernel, strides=self.strides, padding=self.padding))
+
+    def compute_output_shape(self, input_shape):
+        return keras.layers.Conv2D(self.filters, self.kernel_size, strides=self.strides,
+                                   padding=self.padding).compute_output_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+class PixelNormalization(keras.layers.Layer):
+    """Pixelwise feature normalization, Karras et al. 2018, section 4.2
+    (lectures/14_progressive_and_stylegan.md, Eq. (3)): every pixel's feature vector is divided by
+    its root mean square over the channels,
+
+        b[n, y, x, :] = a[n, y, x, :] / sqrt(mean_j a[n, y, x, j]^2 + epsilon),
+
+    so no feature magnitude in G can grow without bound through the competition with D. It has no
+    weights and looks at nothing but the one pixel (unlike batch norm, not the batch).
+
+    Args:
+        epsilon: 1e-8, the paper's.
+    """
+
+    def __init__(self, epsilon=1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = _check_positive("epsilon", epsilon)
+
+    def call(self, inputs):
+        mean_square = ops.mean(ops.square(inputs), axis=-1, keepdims=True)  # (1/N) sum_j (a^j)^2
+        return inputs * ops.rsqrt(mean_square + ops.cast(self.epsilon, inputs.dtype))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}

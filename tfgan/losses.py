@@ -414,3 +414,118 @@ def vgg_content_loss(real_features, fake_features, feature_scale=VGG_FEATURE_SCA
     real_features = tf.convert_to_tensor(real_features)
     fake_features = tf.cast(fake_features, real_features.dtype)
     return tf.reduce_mean(tf.square(feature_scale * (real_features - fake_features)))
+
+
+# -- the semi-supervised GAN: a K + 1-class discriminator (Salimans et al. 2016, section 5) -------
+# D outputs K logits l_1..l_K for the real classes; the logit of class K + 1 ("generated") is fixed
+# at 0 (lectures/13_representation_learning.md, Eq. (1)), so D(x) = Z(x) / (Z(x) + 1) with
+# Z(x) = sum_k exp(l_k(x)), and the logit of D(x), log(D / (1 - D)), is log Z(x).
+
+
+def semi_supervised_real_logit(class_logits):
+    """The logit of D(x) = Z(x) / (Z(x) + 1) of a K + 1-class discriminator: log Z(x) =
+    logsumexp_k l_k(x), the fake class's logit being fixed at 0 (lectures/13_representation_learning.md,
+    Eq. (1)). ``sigmoid`` of it is D(x); of shape (N,) for logits (N, K)."""
+    return tf.reduce_logsumexp(_f32(class_logits), axis=-1)
+
+
+def semi_supervised_classifier_loss(class_logits, labels):
+    """The supervised loss of the semi-supervised GAN on labeled images, Salimans et al. 2016,
+    section 5 (https://arxiv.org/abs/1606.03498):
+
+    L_sup = -E_(x,y)[log p(y | x, y < K+1)] = -E_(x,y)[l_y(x) - log Z(x)]
+
+    (lectures/13_representation_learning.md, Eq. (2)): the cross-entropy of the softmax over the K
+    real classes only (the fake class's fixed logit drops out of the conditional). ``labels`` are
+    integer classes in 0..K-1, ``class_logits`` (N, K). It is the plain K-class cross-entropy, so
+    ADDA's source classifier uses it too (lectures/13_representation_learning.md, Eq. (8)).
+    """
+    logits = _f32(class_logits)
+    labels = tf.cast(tf.convert_to_tensor(labels), tf.int32)
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+def semi_supervised_discriminator_loss(real_logits, fake_logits):
+    """The unsupervised loss of the semi-supervised GAN, Salimans et al. 2016, section 5:
+
+    L_unsup = -E_x[log D(x)] - E_z[log(1 - D(G(z)))],   D(x) = Z(x) / (Z(x) + 1)
+
+    (lectures/13_representation_learning.md, Eq. (3)), on D's K class logits of unlabeled real
+    images and of generated ones. With the fake class's logit fixed at 0, ``log D(x) = log Z(x) -
+    softplus(log Z(x))`` and ``log(1 - D(x)) = -softplus(log Z(x))``: the GAN's
+    :func:`discriminator_loss` applied to the logit log Z(x) (:func:`semi_supervised_real_logit`).
+    """
+    return discriminator_loss(semi_supervised_real_logit(real_logits), semi_supervised_real_logit(fake_logits))
+
+
+def drift_penalty(real_scores):
+    """The drift term of progressive growing, Karras et al. 2018, appendix A.1
+    (https://arxiv.org/abs/1710.10196), without its weight epsilon_drift:
+
+    drift = E_x[D(x)^2]
+
+    A Wasserstein critic's loss only sees score differences, so both scores can drift far from 0
+    together; this small term (the paper's epsilon_drift = 0.001) keeps the real scores near 0 and
+    the critic's output in a range where float arithmetic stays exact.
+    """
+    return tf.reduce_mean(tf.square(_f32(real_scores)))
+
+
+# -- pix2pixHD: feature matching on D's layers, the VGG perceptual loss (lecture 15) ---------------
+# Wang et al. 2018, "High-Resolution Image Synthesis and Semantic Manipulation with Conditional GANs",
+# https://arxiv.org/abs/1711.11585. Both terms are weighted sums of per-layer mean absolute errors
+# between the feature maps of a real image and of a generated one.
+
+#: The VGG loss's layer weights of the authors' code (``VGGLoss``: relu1_1 ... relu5_1).
+VGG_LAYER_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
+
+
+def feature_l1_loss(real_features, fake_features, weights=None):
+    """A weighted sum of per-layer mean absolute errors between two lists of feature maps:
+
+    L = sum_i w_i (1/M_i) ||F^(i)(x) - F^(i)(G(s))||_1      (@@L15@@, eq@@ (7))
+
+    with M_i the number of elements of layer i (a mean over batch, positions and channels, the
+    authors' ``nn.L1Loss``). With a frozen VGG's relu1_1 ... relu5_1 and ``weights`` =
+    :data:`VGG_LAYER_WEIGHTS` this is pix2pixHD's perceptual loss (Wang et al. 2018, section 3.2);
+    with one D's intermediate layers it is the paper's eq. 4. ``weights`` None: all 1. Gradients
+    flow into both lists; pass the real features through ``tf.stop_gradient`` when only G learns.
+    """
+    real_features, fake_features = list(real_features), list(fake_features)
+    if len(real_features) != len(fake_features):
+        raise ValueError(
+            f"Expected as many real as fake feature maps. Received: {len(real_features)} real and "
+            f"{len(fake_features)} fake"
+        )
+    weights = [1.0] * len(real_features) if weights is None else list(weights)
+    if len(weights) != len(real_features):
+        raise ValueError(f"Expected one weight per layer ({len(real_features)}). Received: {len(weights)} weights")
+    total = tf.constant(0.0)
+    for weight, real, fake in zip(weights, real_features, fake_features):
+        total += float(weight) * tf.reduce_mean(tf.abs(_f32(real) - _f32(fake)))
+    return total
+
+
+def multiscale_feature_matching_loss(real_features, fake_features):
+    """pix2pixHD's feature-matching loss over K discriminators (Wang et al. 2018, eqs. 4-5):
+
+    L_FM = (1/K) sum_k sum_{i=1}^{T} (4/T) (1/N_i) ||D_k^(i)(s, x) - D_k^(i)(s, G(s))||_1
+                                                               (@@L15@@, eq@@ (6))
+
+    ``real_features[k]`` lists D_k's T intermediate feature maps on the real pair (s, x) (not its
+    logits), ``fake_features[k]`` the same on (s, G(s)). The weights 1/K and 4/T are the authors'
+    code's (``D_weights``, ``feat_weights``; the paper's eq. 4 has neither): with their T = 4 layers
+    a layer weighs 1, and the sum over scales is an average, so lambda = 10 means the same for any
+    K. G minimizes this, D does not (the model stops the gradient of the real features).
+    """
+    real_features, fake_features = list(real_features), list(fake_features)
+    if not real_features or len(real_features) != len(fake_features):
+        raise ValueError(
+            "Expected one list of feature maps per discriminator, as many real as fake. Received: "
+            f"{len(real_features)} real and {len(fake_features)} fake"
+        )
+    total = tf.constant(0.0)
+    for real, fake in zip(real_features, fake_features):
+        layers = len(real)
+        total += feature_l1_loss(real, fake, [4.0 / layers] * layers)
+    return total / len(real_features)

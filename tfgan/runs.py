@@ -49,7 +49,8 @@ DAMAGED_DIR = "damaged"
 MAX_TO_KEEP = 3
 
 #: Config fields that say where or how to run, not what is trained: they do not change a run's name.
-NOT_SETTINGS = ("output_dir", "resume", "data_dir", "strategy", "restart")
+NOT_SETTINGS = ("output_dir", "resume", "data_dir", "strategy", "restart",
+                "preset")  # a preset's name only records where the values (which count) came from
 #: Fields that may change between a run and its resumption; the others define the model.
 RESUMABLE_FIELDS = {
     "steps", "epochs", "checkpoint_every", "sample_every", "log_every", "resume", "output_dir",

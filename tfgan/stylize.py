@@ -4,7 +4,10 @@ Two methods. ``--method gatys`` (default): Gatys et al.'s image optimization
 (``tfgan.style.gatys.stylize``; lectures 06 and 07), minutes per photo. ``--method fast --run
 RUN_DIR``: one pass of a fast style network trained with ``python -m tfgan.train fast_style``
 (``tfgan.style.feedforward``, Johnson et al. 2016), any photo size, no STYLE argument (the run's
-style is fixed); the ``gatys`` optimization flags do not apply to it. Several style images mix (``STYLE STYLE --style-weights 2,1``). A progress bar shows
+style is fixed); the ``gatys`` optimization flags do not apply to it. ``--method adain|wct --run
+RUN_DIR``: arbitrary style transfer in one pass with a run of ``python -m tfgan.train adain`` (Huang
+and Belongie 2017) or ``wct`` (Li et al. 2017), any photo and STYLE image (several mix by
+``--style-weights``), ``--alpha`` for the strength, ``--preserve-color`` for the photo's colors. Several style images mix (``STYLE STYLE --style-weights 2,1``). A progress bar shows
 the losses; the wall time is printed at the end. ``--save-every N`` also writes the image every N
 steps as ``OUT_step000N.png`` beside ``--output``. Bad input (missing, unreadable or unsupported
 image files, images too small for the layers, unavailable weights, bad flag values) gives exit code
@@ -14,6 +17,7 @@ image files, images too small for the layers, unavailable weights, bad flag valu
     python -m tfgan.stylize photo.jpg starry_night.jpg --output out.png --weights hed   # offline
     python -m tfgan.stylize photo.jpg style.png --output out.png --preserve-color --optimizer lbfgs
     python -m tfgan.stylize photo.jpg --method fast --run runs/fast_style_sr_photos --output out.png
+    python -m tfgan.stylize photo.jpg style.jpg --method adain --run runs/adain_sr_photos --alpha 0.8
     python -m tfgan.stylize photo.jpg --method fast --run runs/cin --style-weights 0.3,0.7   # a --conditional run
 """
 
@@ -35,7 +39,9 @@ from tfgan.style import gatys, perceptual
 
 PROG = "python -m tfgan.stylize"
 OUTPUT_FORMATS = (".png", ".jpg", ".jpeg")
-METHODS = ("gatys", "fast")
+METHODS = ("gatys", "fast", "adain", "wct")
+#: Methods that stylize with a trained run directory and take no style image of their own.
+RUN_METHODS = ("fast", "adain", "wct")
 DEFAULT_GATYS_SIZE = inspect.signature(gatys.stylize).parameters["max_size"].default
 
 
@@ -53,6 +59,13 @@ def _floats(text):
         raise argparse.ArgumentTypeError(f"expected comma-separated finite numbers >= 0, e.g. 2,1; got {text!r}") from None
 
 
+def _unit_float(text):
+    value = non_negative_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return value
+
+
 def _weights(text):
     return None if text.lower() == "none" else text
 
@@ -64,8 +77,12 @@ def build_parser():
     p.add_argument("content", help="the photo (PNG, JPEG, GIF or BMP)")
     p.add_argument("style", nargs="*", help="one or more style images (--method gatys)")
     p.add_argument("--method", choices=METHODS, default="gatys",
-                   help="gatys: optimize the pixels; fast: a trained fast_style run (--run) (default: gatys)")
-    p.add_argument("--run", default=None, metavar="RUN_DIR", help="the fast_style run directory of --method fast")
+                   help="gatys: optimize the pixels; fast: a trained fast_style run (--run); adain, wct: "
+                        "a trained adain or wct run (--run), any STYLE (default: gatys)")
+    p.add_argument("--run", default=None, metavar="RUN_DIR",
+                   help="the run directory of --method fast, adain or wct")
+    p.add_argument("--alpha", type=_unit_float, default=1.0,
+                   help="stylization strength in [0, 1] of --method adain and wct (default: 1)")
     p.add_argument("--output", "-o", default="stylized.png", help="output image, .png or .jpg (default: stylized.png)")
     p.add_argument("--steps", type=positive_int, default=d["steps"], help=f"optimizer steps (default: {d['steps']})")
     p.add_argument("--size", type=positive_int, default=None,
@@ -119,8 +136,14 @@ def main(argv=None):
     if args.method == "fast" and (args.style or not args.run):
         parser.error("--method fast takes one CONTENT image and --run RUN_DIR (a fast_style run), "
                      f"no STYLE image; received {len(args.style)} style image(s) and --run {args.run}")
-    if args.run and args.method != "fast":
-        parser.error("--run belongs to --method fast")
+    if args.method in ("adain", "wct") and (not args.style or not args.run):
+        parser.error(f"--method {args.method} takes CONTENT, one or more STYLE images and --run RUN_DIR "
+                     f"(an {args.method} run); received {len(args.style)} style image(s) and --run {args.run}")
+    if args.run and args.method not in RUN_METHODS:
+        parser.error("--run belongs to --method fast, adain or wct")
+    if args.method in ("adain", "wct") and args.style_weights and len(args.style_weights) != len(args.style):
+        parser.error(f"--style-weights needs one weight per STYLE image; received {len(args.style_weights)} "
+                     f"weight(s) for {len(args.style)} image(s)")
     for path in (args.content, *args.style):  # before any model is built: instant feedback
         if not os.path.isfile(path):
             parser.error(f"image file not found: {path}")
@@ -140,6 +163,8 @@ def main(argv=None):
 
     if args.method == "fast":
         return _fast(args, save)
+    if args.method in ("adain", "wct"):
+        return _arbitrary(args, save)
     t0 = time.perf_counter()
     try:
         result = gatys.stylize(
@@ -184,6 +209,25 @@ def _fast(args, save):
         style = model.config.style
     print(f"Wrote {args.output} ({w}x{h}) in {format_duration(seconds)} with the fast style network of "
           f"{args.run} (style {style})")
+    return 0
+
+
+def _arbitrary(args, save):
+    """--method adain|wct: one pass of the run's encoder, feature transform and decoder(s)."""
+    image = gatys.load_image(args.content, args.size)
+    styles = [gatys.load_image(path, max(image.shape[:2])) for path in args.style]  # at most the photo's scale
+    model = inference.load_arbitrary_style_model(args.run, args.method)
+    t0 = time.perf_counter()
+    try:
+        result = inference.stylize_arbitrary(model, image, styles, args.alpha, args.style_weights,
+                                             args.preserve_color)
+    except ValueError as err:  # e.g. all style weights 0
+        raise DataError(str(err)) from None
+    seconds = time.perf_counter() - t0
+    save(args.output, result)
+    h, w = result.shape[:2]
+    print(f"Wrote {args.output} ({w}x{h}) in {format_duration(seconds)} with the {args.method} decoder(s) of "
+          f"{args.run} (alpha {args.alpha:g}, {len(styles)} style image(s))")
     return 0
 
 

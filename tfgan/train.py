@@ -70,7 +70,12 @@ def parse_args(argv=None):
     explicit = vars(parser.parse_args(argv))
     name = explicit.pop("model")
     entry = models.get(name)
-    return name, entry.config_class(**{"dataset": entry.default_dataset, **explicit}), set(explicit)
+    values = {"dataset": entry.default_dataset, **explicit}
+    if "preset" in explicit:  # the preset's values, then the flags given beside it
+        # (on resume, the preset's fields count as given: they replace the saved ones)
+        preset_fields = entry.config_class.presets.get(explicit["preset"], {})
+        return name, entry.config_class.from_preset(**values), set(explicit) | set(preset_fields)
+    return name, entry.config_class(**values), set(explicit)
 
 
 @cli.exit_codes(PROG)

@@ -127,7 +127,8 @@ def _run_locked(model_name, config, progress, interrupt_after, strategy):
     fields = callbacks.metric_fields(model)
     logger = callbacks.IntervalLogger(write_dir, fields, config.log_every, end_step, images_per_step, start_step,
                                       elapsed_offset=runs.trim_metrics(write_dir, start_step, fields))
-    grids = callbacks.SampleGrids(write_dir, config.num_samples, config.sample_every, start_step, logger.writer)
+    grids = callbacks.SampleGrids(write_dir, config.num_samples, config.sample_every, start_step, logger.writer,
+                                  milestones=model.grid_milestones(end_step))
     saver = callbacks.PeriodicCheckpoint(manager, config.checkpoint_every, start_step)
     steps = [stop, interrupt, *([bar] if bar else []),
              callbacks.TimeEstimate(start_step, end_step, images_per_step, write=write), logger, grids, saver]
@@ -167,6 +168,8 @@ def _run_locked(model_name, config, progress, interrupt_after, strategy):
         grids.save(model, "final.png", step)
         print(f"Done: {step} steps in {callbacks.format_duration(seconds)}. Samples: "
               f"{os.path.join(write_dir, runs.SAMPLES_DIR, 'final.png')}; metrics: {logger.csv_path}")
+        if hasattr(model, "final_report"):  # e.g. the held-out accuracy of a classifier the run trains
+            print(model.final_report())
     else:
         print(f"Interrupted at step {step}; checkpoint saved. Run the same command to resume.")
     return RunResult(run_dir, step, status, seconds)

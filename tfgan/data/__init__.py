@@ -19,6 +19,7 @@ and ``folder:PATH`` serves all three from the user's files. The modules:
 ``folders``        ``folder:PATH`` in every layout, and the image decoders
 ``translation``    two-domain datasets and ``load_translation``
 ``superres``       photo sets and ``load_image_set``
+``mnist_m``        MNIST-M built offline (digits blended with photo patches), for domain adaptation
 =================  ===========================================================================
 
 ``python -m tfgan.data fetch`` downloads the course files ahead of time; data/README.md describes
@@ -40,13 +41,14 @@ _EXPORTS = {
     "network": ("CONNECT_TIMEOUT", "READ_TIMEOUT", "DownloadError", "cache_dir", "can_connect",
                 "download", "offline"),
     "sources": ("COURSE_FILES", "CourseFile", "FetchReport", "course_file", "fetch", "local_copy"),
-    "pipeline": ("first_available_split", "load", "load_arrays"),
+    "pipeline": ("first_available_split", "load", "load_arrays", "to_float_images"),
     "folders": ("FOLDER_TEST_FRACTION", "photo_set"),
     "translation": ("CYCLE_GAN_HOST", "CYCLE_GAN_TFDS", "FASHION_FOOTWEAR", "JITTER_RATIO",
                     "fashion_edges", "fashion_footwear", "load_translation", "translation_data",
                     "translation_datasets"),
     "superres": ("DIV2K_HOST", "SR_PHOTOS", "available_image_sets", "list_image_set", "load_image_set",
                  "random_crops"),
+    "mnist_m": ("blend_digits", "mnist_m"),
 }
 _OWNER = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = sorted(_OWNER)

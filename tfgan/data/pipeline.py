@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from typing import Sequence
 
 import numpy as np
@@ -16,8 +17,39 @@ def load_arrays(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Returns (images uint8 NHWC, labels int64 or None) of one split, e.g. for classifiers.
 
-    The arrays may be shared with an in-memory cache and read-only; copy before writing.
+    ``split`` may carry a slice of examples, as TFDS writes it: ``"test[:8000]"`` is the first
+    8,000 of the test split, ``"test[8000:]"`` the rest (held out, e.g., when offline MNIST has only
+    its test split to train on and to evaluate with). The arrays may be shared with an in-memory
+    cache and read-only; copy before writing.
     """
+    split, rows = parse_split(split)
+    images, labels = _load_whole_split(name, split, data_dir)
+    if rows is None:
+        return images, labels
+    if not len(images[rows]):
+        raise ValueError(f"Split {split!r} of {name!r} has {len(images)} examples: the slice {rows} "
+                         "selects none of them. Received: a slice selecting no example.")
+    return images[rows], (None if labels is None else labels[rows])
+
+
+_SLICE = re.compile(r"^(?P<split>[^\[\]]+)\[(?P<start>-?\d*):(?P<stop>-?\d*)\]$")
+
+
+def parse_split(split: str) -> tuple[str, slice | None]:
+    """``"test[:8000]"`` -> ``("test", slice(None, 8000))``; ``"test"`` -> ``("test", None)``."""
+    match = _SLICE.match(str(split).strip())
+    if match is None:
+        if "[" in str(split) or "]" in str(split):
+            raise ValueError(
+                "Expected a split name, optionally with a slice of examples such as 'test[:8000]' "
+                f"or 'test[8000:]'. Received: split={split!r}."
+            )
+        return split, None
+    bound = lambda text: int(text) if text else None  # noqa: E731
+    return match["split"], slice(bound(match["start"]), bound(match["stop"]))
+
+
+def _load_whole_split(name, split, data_dir):
     ds_info, loader = resolve(name)
     if ds_info.kind == "photos":
         raise ValueError(
@@ -115,6 +147,12 @@ def load(
     else:
         ds = ds.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def to_float_images(x, image_size=None, channels=None):
+    """A uint8 batch (B, H, W, C) -> float32 in [-1, 1], resized to ``image_size`` (None keeps
+    it) and with ``channels`` (None keeps them; 1 or 3 converts): what :func:`load` yields."""
+    return _to_float(x, _parse_image_size(image_size), channels)
 
 
 def _to_float(x, size, channels):

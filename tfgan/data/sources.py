@@ -438,3 +438,54 @@ register_idx(
     ),
     IdxSources("fashion_mnist", "fashion_mnist", system_dirs=SYSTEM_DIRS["fashion_mnist"]),
 )
+
+
+# --------------------------------------------------------------------------------------------
+# SVHN through tensorflow-datasets (the source domain of ADDA's SVHN -> MNIST), for users online
+
+#: Where tfds downloads ``svhn_cropped`` from (probed before a download is attempted).
+SVHN_HOST = ("ufldl.stanford.edu", 80)
+
+
+def svhn(split="train", data_dir=None):
+    """``(images uint8 (N, 32, 32, 3), labels int64)`` of tfds ``svhn_cropped``: a prepared copy
+    under ``data_dir`` (a tfds folder) or ``$TFDS_DATA_DIR``, else a download when online. Offline
+    (``TFGAN_OFFLINE=1``) or when the host does not answer it fails at once, naming what to do."""
+    root = Path(data_dir).expanduser() if data_dir is not None else tfds_root()
+    status, arrays = _tfds_prepared("svhn_cropped", split, root)
+    if arrays is not None:
+        return arrays
+    if network.offline():
+        reason = "TFGAN_OFFLINE is set"
+    else:
+        reason = network.can_connect(*SVHN_HOST)
+        if reason is None:
+            try:
+                tfds_download("svhn_cropped", root)
+                status, arrays = _tfds_prepared("svhn_cropped", split, root)
+                if arrays is not None:
+                    return arrays
+                reason = status
+            except DataError as err:
+                reason = str(err)
+        else:
+            reason = f"cannot reach {SVHN_HOST[0]}: {reason}"
+    raise DatasetNotFoundError(
+        f"Found no prepared tensorflow-datasets copy of svhn_cropped ({status}) in {root} and did not "
+        f"download it ({reason}). Go online once (unset TFGAN_OFFLINE) so tfds can download it, or pass "
+        "--data-dir with a tfds folder holding it."
+    )
+
+
+register_dataset(
+    DatasetInfo(
+        name="svhn",
+        image_shape=(32, 32, 3),
+        num_classes=10,
+        class_names=tuple(str(d) for d in range(10)),
+        num_examples={"train": 73257, "test": 26032},
+        description="SVHN cropped house-number digits, 32x32 RGB (Netzer et al. 2011), through "
+                    "tensorflow-datasets (downloads when online).",
+    ),
+    svhn,
+)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from tfgan import imageio
 from tfgan.data import network
 from tfgan.data.folders import photo_set
 from tfgan.data.pipeline import load_arrays
@@ -31,7 +32,7 @@ from tfgan.data.registry import (
     resolve,
 )
 from tfgan.data.network import DownloadError
-from tfgan.data.sources import tfds_download, tfds_root
+from tfgan.data.sources import course_file, tfds_download, tfds_root
 
 logger = logging.getLogger("tfgan.data")
 
@@ -268,10 +269,49 @@ register_dataset(
 )
 
 
+# -- style_images: offline style images for arbitrary style transfer (AdaIN, WCT) -----------------
+#: The course's painting (Van Gogh's The Starry Night, public domain; a course file) and images
+#: that ship with scikit-image: its textures (brick, grass, gravel; grayscale, made RGB) and its
+#: most painting-like colour images. Few and mostly not paintings: what is offline. For real use,
+#: ``folder:PATH`` of paintings (e.g. WikiArt, as Huang and Belongie 2017 train on).
+STYLE_IMAGES = {
+    "train": ("starry_night", "immunohistochemistry", "hubble_deep_field", "retina", "brick", "grass",
+              "gravel"),
+    "test": ("starry_night", "immunohistochemistry"),
+}
+
+
+def _style_image(name) -> np.ndarray:
+    if name == "starry_night":
+        return imageio.read_image(course_file("images/starry_night.jpg"), channels=3)
+    return _sr_photo(name)
+
+
+def _load_style_images(split, data_dir=None) -> ImageSet:
+    del data_dir  # a course file (found through TFGAN_DATA_DIR and the cache) and package files
+    images = [_style_image(name) for name in STYLE_IMAGES[split]]
+    image_set = list_image_set("style_images", split, images)
+    return dataclasses.replace(image_set, source=", ".join(STYLE_IMAGES[split]))
+
+
 def _load_coco(split, data_dir=None) -> ImageSet:
     """COCO 2017's photos (Lin et al. 2014) from tfds, the content photos of Johnson et al.'s fast
     style transfer; test = the 5,000 validation photos. Downloads about 25 GB when online."""
     return _tfds_photo_set("coco", "coco/2017", split, data_dir, "image", COCO_HOST, "about 25 GB")
+
+
+register_dataset(
+    DatasetInfo(
+        name="style_images",
+        image_shape=(None, None, 3),
+        num_examples={split: len(names) for split, names in STYLE_IMAGES.items()},
+        description="Style images that work offline: the course's Starry Night and scikit-image's "
+        "textures and colour images; test split (the sample grids' styles): starry_night, "
+        "immunohistochemistry, both also in train.",
+        kind="photos",
+    ),
+    _load_style_images,
+)
 
 
 register_dataset(

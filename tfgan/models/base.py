@@ -143,6 +143,15 @@ class TrainConfig:
         """Rules that involve more than one field, or more than a range (overridden)."""
 
 
+def redefault(config_class, name, default=dataclasses.MISSING):
+    """Field ``name`` of ``config_class`` (its help, choices and bounds) with another default, for a
+    subclass that changes the default; without ``default``, ``config_class``'s own (to restore a
+    default that a parent class changed)."""
+    original = {f.name: f for f in dataclasses.fields(config_class)}[name]
+    return field(default=original.default if default is dataclasses.MISSING else default,
+                 metadata=original.metadata)
+
+
 def total_steps(config, examples_per_epoch, per_step=None):
     """``--steps`` unless ``--epochs`` is given: epochs * examples / (batch_size * d_steps)."""
     if config.epochs is None:
@@ -388,6 +397,11 @@ class AdversarialModel(keras.Model):
         )
         examples = len(data.load_arrays(cfg.dataset, cfg.split, data_dir=cfg.data_dir)[0])
         return dataset, examples
+
+    def grid_milestones(self, end_step):
+        """``{step: file name}``: extra named sample grids the run saves after those steps (e.g. one
+        per resolution of a progressive GAN); none by default."""
+        return {}
 
     def on_train_begin(self, start_step):
         """Called once before ``fit`` (e.g. to initialize from another run when ``start_step == 0``)."""

@@ -142,43 +142,64 @@ class CycleGANConfig(ImageToImageConfig):
             )
 
 
+def _norm_relu(x, norm, label):
+    norm_layer = layers.normalization(norm, name=f"{label}_norm")
+    x = norm_layer(x) if norm_layer is not None else x
+    return keras.layers.ReLU(name=f"{label}_relu")(x)
+
+
+def c7s1(x, filters, norm, label="c7s1"):
+    """c7s1-k (CycleGAN, section 7.2): 7x7 convolution with stride 1 after reflection padding by 3,
+    then norm and ReLU. Biases unless batch norm follows (the authors' rule)."""
+    x = layers.ReflectionPadding2D(3, name=f"{label}_pad")(x)
+    x = keras.layers.Conv2D(filters, 7, use_bias=norm != "batch", kernel_initializer=layers.conv_init(),
+                            name=label)(x)
+    return _norm_relu(x, norm, label)
+
+
+def down(x, filters, norm, label):
+    """dk: 3x3 convolution with stride 2 after zero padding by 1 (as the authors' code; Keras'
+    ``"same"`` would pad only on the bottom and right), norm, ReLU."""
+    x = keras.layers.ZeroPadding2D(1, name=f"{label}_pad")(x)
+    x = keras.layers.Conv2D(filters, 3, strides=2, use_bias=norm != "batch",
+                            kernel_initializer=layers.conv_init(), name=label)(x)
+    return _norm_relu(x, norm, label)
+
+
+def up(x, filters, norm, label):
+    """uk: 3x3 transposed convolution with stride 2 (doubles the size), norm, ReLU."""
+    x = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", use_bias=norm != "batch",
+                                     kernel_initializer=layers.conv_init(), name=label)(x)
+    return _norm_relu(x, norm, label)
+
+
+def image_output(x, channels):
+    """The last layer: c7s1-channels without norm, tanh, so images land in [-1, 1]."""
+    x = layers.ReflectionPadding2D(3, name="output_pad")(x)
+    return keras.layers.Conv2D(channels, 7, activation="tanh", kernel_initializer=layers.conv_init(),
+                               name="output")(x)
+
+
 def resnet_generator(image_size, channels, ngf=64, n_blocks=9, norm="instance", padding="reflect",
-                     name="generator"):
+                     name="generator", downsamplings=2):
     """CycleGAN's generator (paper, section 7.2; after Johnson et al. 2016), a functional model:
 
     c7s1-ngf, d(2 ngf), d(4 ngf), R(4 ngf) x n_blocks, u(2 ngf), u(ngf), c7s1-channels, tanh.
 
-    Stride-2 convolutions pad by 1 with zeros, as the authors' code does (Keras' ``"same"``
-    would pad only on the bottom and right); the 7x7 convolutions use reflection padding by 3.
-    Fully convolutional: any height and width divisible by 4 works at inference.
+    ``downsamplings`` stride-2 steps (2: CycleGAN's; pix2pixHD's global generator uses 4 at
+    1024x512, :mod:`tfgan.models.pix2pixhd`), each doubling the filters. Fully convolutional: any
+    height and width divisible by ``2^downsamplings`` works at inference.
     """
-    use_bias = norm != "batch"
-
-    def norm_relu(x, label):
-        norm_layer = layers.normalization(norm, name=f"{label}_norm")
-        x = norm_layer(x) if norm_layer is not None else x
-        return keras.layers.ReLU(name=f"{label}_relu")(x)
-
     del image_size  # fully convolutional: the size only matters to the data pipeline
     inputs = keras.Input((None, None, channels), name="source")
-    x = layers.ReflectionPadding2D(3, name="c7s1_pad")(inputs)
-    x = keras.layers.Conv2D(ngf, 7, use_bias=use_bias, kernel_initializer=layers.conv_init(), name="c7s1")(x)
-    x = norm_relu(x, "c7s1")
-    for i, mult in enumerate((2, 4)):  # d128, d256
-        x = keras.layers.ZeroPadding2D(1, name=f"d{i + 1}_pad")(x)
-        x = keras.layers.Conv2D(ngf * mult, 3, strides=2, use_bias=use_bias,
-                                kernel_initializer=layers.conv_init(), name=f"d{i + 1}")(x)
-        x = norm_relu(x, f"d{i + 1}")
+    x = c7s1(inputs, ngf, norm)
+    for i in range(downsamplings):  # d128, d256
+        x = down(x, ngf * 2 ** (i + 1), norm, f"d{i + 1}")
     for i in range(n_blocks):  # R256 x n_blocks
         x = layers.ResidualBlock(norm=norm, padding=padding, name=f"res{i + 1}")(x)
-    for i, mult in enumerate((2, 1)):  # u128, u64
-        x = keras.layers.Conv2DTranspose(ngf * mult, 3, strides=2, padding="same", use_bias=use_bias,
-                                         kernel_initializer=layers.conv_init(), name=f"u{i + 1}")(x)
-        x = norm_relu(x, f"u{i + 1}")
-    x = layers.ReflectionPadding2D(3, name="output_pad")(x)
-    outputs = keras.layers.Conv2D(channels, 7, activation="tanh", kernel_initializer=layers.conv_init(),
-                                  name="output")(x)
-    return keras.Model(inputs, outputs, name=name)
+    for i in range(downsamplings):  # u128, u64
+        x = up(x, ngf * 2 ** (downsamplings - 1 - i), norm, f"u{i + 1}")
+    return keras.Model(inputs, image_output(x, channels), name=name)
 
 
 class CycleGAN(ImageToImageModel):

@@ -11,13 +11,23 @@ The paper's architecture guidelines (section 3), and where the code follows them
 * no hidden fully connected layers: G's first layer projects z to the first feature maps (a
   matrix multiplication, as in the paper) and D's last feature maps are flattened into one logit;
 * ReLU in G with tanh on the output, LeakyReLU (slope 0.2) in D;
-* Adam with learning rate 2e-4 and beta_1 = 0.5, weights drawn from N(0, 0.02) (section 4).
+* Adam with learning rate 2e-4 and beta_1 = 0.5, weights drawn from N(0, 0.02) (section 4): the
+  ``radford2015`` preset (``DCGANConfig.from_preset("radford2015")``, ``--preset radford2015``),
+  with the paper's mini-batch of 128; the defaults train differently (below).
 
 Paper -> code: z is ``self.latent(n)``, G is ``self.generator``, D is ``sigmoid`` of
-``self.discriminator``; training is Algorithm 1 of Goodfellow et al. 2014, inherited from
-:class:`tfgan.models.gan.GAN`.
+``self.discriminator``; training is :class:`tfgan.models.gan.GAN`'s step: Algorithm 1 of
+Goodfellow et al. 2014 with the preset, the simultaneous update by default.
 
-Departures: z is Gaussian rather than uniform; kernels are 4x4 where the authors' code
+Training defaults, chosen for time to quality on a 2-core CPU (benchmarks/README.md,
+``time_to_quality.py``), depart from section 4 of the paper: Adam 1e-3 for both networks instead of
+2e-4 (the paper found 1e-3 too high on its data; on MNIST within minutes 1e-3 scores higher);
+mini-batches of 64 instead of 128; the simultaneous update of the TensorFlow tutorial (both losses
+from one D forward pass, ``--update simultaneous``) instead of Algorithm 1's alternating one, which
+saves a third D forward per step; and ``--precision auto``, bfloat16 arithmetic on CPUs that have
+it natively (float32 elsewhere; D's logit and the losses stay float32). Lecture 02, section 7.
+
+Architecture departures: z is Gaussian rather than uniform; kernels are 4x4 where the authors' code
 (Newmu/dcgan_code) uses 5x5 at stride 2: 4x4 is what most later implementations use
 (soumith/dcgan.torch, the PyTorch example), because the stride then divides the kernel size and
 the stamps overlap evenly (lectures/03_transposed_convolution.md, Eq. (15)); the depth scales with
@@ -29,6 +39,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import keras
 
@@ -36,8 +47,17 @@ from tfgan.errors import ConfigError
 from tfgan.layers import (  # conv_init: N(0, 0.02), section 4
     MinibatchStdDev, VirtualBatchNormalization, batch_normalization, conv_init, spectral_norm,
 )
-from tfgan.models.base import AdversarialConfig
+from tfgan.models.base import AdversarialConfig, redefault
 from tfgan.models.gan import GAN
+
+#: Named starting points of ``DCGANConfig`` (``--preset``): the fields each one sets; flags given
+#: beside a preset win. ``radford2015`` is the paper's training setup (section 4 of Radford et al.):
+#: mini-batches of 128, Adam 2e-4 with beta_1 0.5 for both networks, Algorithm 1's alternating
+#: updates, float32, no weight averaging.
+PRESETS = {
+    "radford2015": dict(batch_size=128, g_lr=2e-4, d_lr=2e-4, beta1=0.5, beta2=0.999,
+                        loss="non_saturating", update="alternating", ema=None, precision="float32"),
+}
 
 NORMS = ("batch", "virtual_batch", "none")
 #: Normalizations of D's hidden stages: batch norm (the paper's), layer norm (WGAN-GP's critic), none.
@@ -46,7 +66,28 @@ D_NORMS = ("batch", "layer", "none")
 
 @dataclass
 class DCGANConfig(AdversarialConfig):
-    """DCGAN settings; ``image_shape`` may be 28x28x1, 32x32x3, 64x64x3 or any H divisible by 4."""
+    """DCGAN settings; ``image_shape`` may be 28x28x1, 32x32x3, 64x64x3 or any H divisible by 4.
+
+    The training defaults are chosen for time to quality on a 2-core CPU and depart from the paper
+    (see the module docstring); ``DCGANConfig.from_preset("radford2015")`` (``--preset
+    radford2015``) gives the paper's.
+    """
+
+    # Training defaults chosen for time to quality on a 2-core CPU (benchmarks/README.md,
+    # time_to_quality.py); the paper's are PRESETS["radford2015"]. Adam 1e-3 for both networks,
+    # the simultaneous update of the TensorFlow tutorial (one D forward for both losses), and
+    # bfloat16 arithmetic where the CPU has it natively (float32 elsewhere).
+    g_lr: float = redefault(AdversarialConfig, "g_lr", 1e-3)
+    d_lr: float = redefault(AdversarialConfig, "d_lr", 1e-3)
+    update: str = redefault(AdversarialConfig, "update", "simultaneous")
+    precision: str = redefault(AdversarialConfig, "precision", "auto")
+    # Recorded, not applied, by the constructor: ``from_preset`` (and the CLI's --preset) fill in
+    # the preset's values, so ``replace`` and a resumed run keep whatever was changed after it.
+    preset: str = field(
+        default="none",
+        metadata={"help": "start from a named set of values (radford2015: the paper's training "
+                          "setup); flags given beside it win", "choices": ("none", *PRESETS)},
+    )
 
     g_filters: int = field(default=64, metadata={"help": "filters of G's last hidden layer", "min": 1})
     d_filters: int = field(default=64, metadata={"help": "filters of D's first layer", "min": 1})
@@ -66,6 +107,16 @@ class DCGANConfig(AdversarialConfig):
         default=64,
         metadata={"help": "latent vectors in the fixed reference batch of --norm virtual_batch", "min": 1},
     )
+
+    presets: ClassVar[dict] = PRESETS
+
+    @classmethod
+    def from_preset(cls, preset="none", **changes):
+        """The config of ``preset`` (a key of ``PRESETS``, or "none" for the defaults) with
+        ``changes`` on top."""
+        if preset != "none" and preset not in PRESETS:
+            raise ConfigError(f"--preset must be one of none, {', '.join(PRESETS)}. Received: {preset!r}")
+        return cls(**{**PRESETS.get(preset, {}), **changes, "preset": preset})
 
     def check(self):
         super().check()

@@ -20,7 +20,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from tfgan import backbones, losses
+from tfgan import backbones, losses, metrics
 from tfgan.errors import ConfigError
 from tfgan.models.base import AdversarialModel, TrainConfig
 
@@ -34,7 +34,7 @@ FASHION_TASKS = ("fashion_edges2shoes", "fashion_sneakers2boots")
 PATCH_SIZES = (1, 16, 34, 70, 142, 286)
 
 
-def _dataset_shape(name):
+def dataset_shape(name):
     """The native (H, W, C) of a dataset, or None when it cannot be looked up (bad names are
     reported later, by ``validate`` or the data layer, with their own messages)."""
     from tfgan import data
@@ -84,7 +84,7 @@ class ImageToImageConfig(TrainConfig):
     def resolve_auto(self):
         """Fill the None ("auto") fields from the dataset's native image shape (read from the data
         registry here, when the config is validated, not when it is made)."""
-        native = _dataset_shape(self.dataset) or (256, 256, 3)
+        native = dataset_shape(self.dataset) or (256, 256, 3)
         if self.image_size is None:
             self.image_size = 256 if native[0] >= 256 else int(native[0])
         if self.channels is None:
@@ -247,7 +247,34 @@ def fashion_evaluation_classifier(config, classifier_model=None):
     return None
 
 
+def paired_evaluation(model, num=None, classifier=None):
+    """Held-out metrics of a paired translation model (pix2pix, pix2pixHD) on the first ``num``
+    (None: all) test pairs, translated by ``model.translate`` (no dropout):
+
+    * ``l1``: mean |G(x) - y| in [-1, 1] units (the training loss's L1 term);
+    * ``psnr_db``: mean PSNR of G(x) against y (:func:`tfgan.metrics.psnr`, range 2);
+    * with a classifier (the footwear classifier on the Fashion-MNIST tasks, or ``classifier``):
+      ``fd``, the Fréchet distance between its features of G(x) and of y, and
+      ``class_agreement``, how often it gives G(x) the class it gives y (the paper's
+      "FCN-score" idea with a classifier instead of a segmentation network).
+    """
+    source, target = model.held_out(num)
+    fake = model.translate_batched(source)
+    results = {
+        "examples": float(len(source)),
+        "l1": float(np.mean(np.abs(fake - target))),
+        "psnr_db": float(np.mean(metrics.psnr(target, fake, data_range=2.0, batched=True))),
+    }
+    judge = fashion_evaluation_classifier(model.config, classifier)
+    if judge is not None and len(source) > 1:
+        fake_logits, fake_features = backbones.logits_and_features(judge, fake)
+        real_logits, real_features = backbones.logits_and_features(judge, target)
+        results["fd"] = metrics.frechet_distance(fake_features, real_features)
+        results["class_agreement"] = float(np.mean(fake_logits.argmax(1) == real_logits.argmax(1)))
+    return results
+
+
 __all__ = [
     "ImageToImageConfig", "ImageToImageModel", "GAN_LOSSES", "PATCH_SIZES", "FASHION_TASKS",
-    "patchgan_layers", "patchgan_output_size", "fashion_evaluation_classifier",
+    "patchgan_layers", "patchgan_output_size", "fashion_evaluation_classifier", "paired_evaluation",
 ]

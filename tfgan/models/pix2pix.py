@@ -54,13 +54,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from tfgan import backbones, layers, losses, metrics
+from tfgan import layers, losses
 from tfgan.errors import ConfigError
 from tfgan.models.image_to_image import (
-    GAN_LOSSES, ImageToImageConfig, ImageToImageModel, fashion_evaluation_classifier, patchgan_layers,
+    GAN_LOSSES, ImageToImageConfig, ImageToImageModel, paired_evaluation, patchgan_layers,
 )
 
 DIRECTIONS = ("a2b", "b2a")
@@ -268,26 +267,5 @@ class Pix2Pix(ImageToImageModel):
         return [source, self.translate(source), target]  # input | output | target
 
     def evaluation(self, num=None, classifier=None):
-        """Held-out metrics on the first ``num`` (None: all) test pairs, translated without dropout:
-
-        * ``l1``: mean |G(x) - y| in [-1, 1] units (the training loss's L1 term);
-        * ``psnr_db``: mean PSNR of G(x) against y (:func:`tfgan.metrics.psnr`, range 2);
-        * with a classifier (the footwear classifier on the Fashion-MNIST tasks, or ``classifier``):
-          ``fd``, the Fréchet distance between its features of G(x) and of y, and
-          ``class_agreement``, how often it gives G(x) the class it gives y (the paper's
-          "FCN-score" idea with a classifier instead of a segmentation network).
-        """
-        source, target = self.held_out(num)
-        fake = self.translate_batched(source)
-        results = {
-            "examples": float(len(source)),
-            "l1": float(np.mean(np.abs(fake - target))),
-            "psnr_db": float(np.mean(metrics.psnr(target, fake, data_range=2.0, batched=True))),
-        }
-        judge = fashion_evaluation_classifier(self.config, classifier)
-        if judge is not None and len(source) > 1:
-            fake_logits, fake_features = backbones.logits_and_features(judge, fake)
-            real_logits, real_features = backbones.logits_and_features(judge, target)
-            results["fd"] = metrics.frechet_distance(fake_features, real_features)
-            results["class_agreement"] = float(np.mean(fake_logits.argmax(1) == real_logits.argmax(1)))
-        return results
+        """Held-out metrics of G(x) against y without dropout: :func:`paired_evaluation`."""
+        return paired_evaluation(self, num, classifier)

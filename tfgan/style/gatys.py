@@ -481,11 +481,11 @@ def _adam(objective, pixels, steps, learning_rate, record, jit_compile):
 
 
 def _lbfgs(objective, pixels, steps, record):
-    """L-BFGS-B (SciPy) on the flattened pixels with TensorFlow's gradients and [0, 255] bounds."""
-    from scipy import optimize
+    """L-BFGS-B (SciPy, :func:`tfgan.ops.lbfgs`) on the pixels with TensorFlow's gradients and
+    [0, 255] bounds."""
+    from tfgan.ops import lbfgs
 
     variable = pixels.variable
-    shape = variable.shape
 
     @tf.function(reduce_retracing=True)
     def value_and_grad(x):
@@ -494,27 +494,19 @@ def _lbfgs(objective, pixels, steps, record):
             losses = objective(pixels.rgb(x))
         return losses, tape.gradient(losses["total"], x)
 
-    last = {}
+    last, state = {}, {"step": 0}
 
-    def fun(flat):
-        x = tf.constant(flat.reshape(shape), tf.float32)
-        losses, grad = value_and_grad(x)
+    def fun(x):
+        losses, grad = value_and_grad(tf.constant(x))
         last["losses"] = losses
-        return float(losses["total"]), grad.numpy().astype(np.float64).ravel()
+        return float(losses["total"]), grad
 
-    state = {"step": 0}
-
-    def on_iteration(intermediate_result):
+    def on_iteration(x):
         state["step"] += 1
-        variable.assign(intermediate_result.x.reshape(shape).astype(np.float32))
+        variable.assign(x)
         record(state["step"], last["losses"])
 
-    n = int(np.prod(shape))
-    optimize.minimize(
-        fun, variable.numpy().astype(np.float64).ravel(), jac=True, method="L-BFGS-B",
-        bounds=optimize.Bounds(np.zeros(n), np.full(n, 255.0)), callback=on_iteration,
-        options={"maxiter": steps, "maxfun": 2 * steps + 20, "maxcor": 20, "ftol": 0.0, "gtol": 0.0},
-    )
+    lbfgs(fun, variable.numpy(), steps, bounds=(0.0, 255.0), on_iteration=on_iteration)
 
 
 # --------------------------------------------------------------------------------------------

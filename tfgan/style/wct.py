@@ -14,7 +14,11 @@ is Gatys et al.'s color histogram matching (:func:`tfgan.style.gatys.match_color
 uses :func:`psd_power` too. Eigendecompositions are done in float64: in float32 the small
 eigenvalues of 512-channel covariances lose their precision and whitening amplifies the error.
 
-Not here yet: the paper's multi-level scheme with trained decoders (relu5_1 ... relu1_1).
+Lecture: lectures/12_fast_style_transfer.md, Eqs. (8)-(10). :func:`multi_level` is the paper's
+multi-level scheme (its section 3.2, Figure 2(c)): coarse to fine, each level's features are
+transformed and decoded by a decoder trained to invert the encoder at that level
+(:class:`tfgan.models.wct.WCT`, ``python -m tfgan.train wct``). The paper starts at relu5_1;
+here the levels are relu4_1 ... relu1_1 (:data:`tfgan.style.decoder.LEVELS`), as AdaIN's encoder.
 """
 
 from __future__ import annotations
@@ -52,22 +56,25 @@ def mean_and_covariance(features):
 
 
 def whiten(features, floor=1e-6):
-    """The paper's eq. 1: centered features times cov^(-1/2); their covariance is the identity."""
+    """lectures/12_fast_style_transfer.md, Eq. (8) (the paper's eq. 1): centered features times
+    cov^(-1/2); their covariance is the identity."""
     flat = _flat(features)
     mean, cov = mean_and_covariance(flat)
     return ((flat - mean) @ psd_power(cov, -0.5, floor)).reshape(np.shape(features))
 
 
 def color(whitened, style_features, floor=1e-6):
-    """The paper's eq. 2: whitened features times the style's cov^(1/2), plus the style's mean."""
+    """lectures/12_fast_style_transfer.md, Eq. (9) (the paper's eq. 2): whitened features times the
+    style's cov^(1/2), plus the style's mean."""
     mean, cov = mean_and_covariance(style_features)
     flat = _flat(whitened)
     return (flat @ psd_power(cov, 0.5, floor) + mean).reshape(np.shape(whitened))
 
 
 def wct(content_features, style_features, alpha=1.0, floor=1e-6):
-    """The paper's eqs. 1-3: the content features with the style's mean and covariance, blended with
-    the content features by ``alpha`` in [0, 1]. Features (..., C) of one image each; the two may
+    """lectures/12_fast_style_transfer.md, Eqs. (8)-(10) (the paper's eqs. 1-3): the content
+    features with the style's mean and covariance, blended with the content features by ``alpha``
+    in [0, 1]. Features (..., C) of one image each; the two may
     have different numbers of positions. Returns float64 of the content's shape."""
     if not 0.0 <= float(alpha) <= 1.0:
         raise ValueError(f"Expected alpha in [0, 1]. Received: alpha={alpha!r}.")
@@ -79,3 +86,30 @@ def wct(content_features, style_features, alpha=1.0, floor=1e-6):
         )
     colored = color(whiten(content, floor), style_features, floor)
     return alpha * colored + (1.0 - alpha) * content
+
+
+def multi_level(image, styles, encoders, decoders, alpha=1.0, weights=None, floor=1e-6):
+    """Li et al.'s multi-level stylization: for each level, deepest first, encode the current image,
+    apply :func:`wct` (lectures/12_fast_style_transfer.md, Eqs. (8)-(10)) and decode.
+
+    ``image`` (1, H, W, 3) and ``styles`` (a list of (1, h, w, 3)) are what the encoders take;
+    ``encoders`` and ``decoders`` map each level's name (deepest first, in the same order) to a
+    callable: image -> features (1, h, w, C) and features -> image. Several styles are mixed in
+    feature space, ``sum_k w_k WCT(f_c, f_s_k)`` (``weights``: one per style, normalized; default
+    equal; the paper's section 4.2). ``alpha`` blends with the content features at every level
+    (lectures/12_fast_style_transfer.md, Eq. (10)); alpha 0 gives each level's reconstruction of
+    its input. Returns float32 (1, H, W, 3).
+    """
+    from tfgan.style.adain import normalized_weights
+
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"Expected alpha in [0, 1]. Received: alpha={alpha!r}.")
+    weights = normalized_weights(weights, len(styles))
+    x = np.asarray(image, np.float32)
+    for level in encoders:
+        content = np.asarray(encoders[level](x), np.float64)[0]
+        colored = sum(w * wct(content, np.asarray(encoders[level](s))[0], 1.0, floor)
+                      for w, s in zip(weights, styles))
+        blended = alpha * colored + (1.0 - alpha) * content  # lectures/12_fast_style_transfer.md, Eq. (10)
+        x = np.asarray(decoders[level](blended[None].astype(np.float32)), np.float32)
+    return x

@@ -1,0 +1,165 @@
+"""BiGAN / ALI: an encoder learned inside the game, from a discriminator on (image, code) pairs.
+
+Donahue, Krähenbühl and Darrell, "Adversarial Feature Learning", ICLR 2017,
+https://arxiv.org/abs/1605.09782; Dumoulin et al., "Adversarially Learned Inference", ICLR 2017,
+https://arxiv.org/abs/1606.00704. Lecture: ``lectures/13_representation_learning.md``, section 2;
+notebook: ``notebooks/13_representation_learning.ipynb``.
+
+The game (lectures/13_representation_learning.md, Eq. (7); the BiGAN paper's eq. 3):
+
+    min_{G,E} max_D  E_x[log D(x, E(x))] + E_z[log(1 - D(G(z), z))]
+
+Paper -> code:
+
+=====================  ==============================================================
+z ~ p_z                ``self.latent(n)``: N(0, I) (the paper: uniform on [-1, 1]^d)
+G(z)                   ``self.generator``: DCGAN's generator (:mod:`tfgan.models.dcgan`)
+E(x)                   ``self.encoder``: DCGAN's discriminator stages ending in d numbers
+D(x, z)                ``sigmoid(self.discriminator([x, z]))``: D outputs logits
+D's loss               ``tfgan.losses`` (``--loss``), data pair (x, E(x)) labelled real
+G's and E's loss       the same loss with the labels swapped (the non-saturating game)
+=====================  ==============================================================
+
+D reads x through DCGAN's strided convolutions and z through a dense layer; the two feature
+vectors are concatenated and go through one hidden dense layer to the logit (the paper's MNIST D
+joins them the same way, with fully connected layers).
+
+Departures: Gaussian z; convolutional E and G (the paper's MNIST networks are MLPs); G and E are
+trained with the swapped labels (-log D(G(z), z) - log(1 - D(x, E(x)))) rather than by minimizing
+the value function, the non-saturating variant Donahue et al. also use in practice; D, G and E are
+updated from one forward pass (simultaneous gradient steps), not in alternation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import keras
+import tensorflow as tf
+
+from tfgan import losses
+from tfgan.errors import ConfigError
+from tfgan.layers import conv_init
+from tfgan.models.base import AdversarialConfig, AdversarialModel, redefault
+from tfgan.models.dcgan import DCGANConfig, build_generator, downsampling_layers
+
+
+@dataclass
+class BiGANConfig(DCGANConfig):
+    """BiGAN settings: DCGAN's, plus the encoder's learning rate and D's joint layer.
+
+    The learning rates, update rule and precision are the paper-style ones (Adam 2e-4, one joint step
+    in float32), not the faster DCGAN defaults: BiGAN's game was measured with these.
+
+    D's hidden stages default to no normalization (``--d-norm none``): D sees the data pairs and the
+    generated pairs in separate batches, and batch statistics would tell them apart by themselves.
+    """
+
+    d_norm: str = field(
+        default="none",
+        metadata={"help": "normalization in D's hidden stages (and the encoder's)",
+                  "choices": ("batch", "layer", "none")},
+    )
+    g_lr: float = redefault(AdversarialConfig, "g_lr")
+    d_lr: float = redefault(AdversarialConfig, "d_lr")
+    update: str = redefault(AdversarialConfig, "update")
+    precision: str = redefault(AdversarialConfig, "precision")
+    e_lr: float = field(default=2e-4, metadata={"help": "encoder learning rate", "min": 0, "min_exclusive": True})
+    joint_units: int = field(
+        default=256, metadata={"help": "units of D's hidden layer on the joined (x, z) features", "min": 1}
+    )
+
+    #: Flags of the GANs trained from noise that this game does not take, with their neutral values.
+    UNSUPPORTED = {"feature_matching": False, "gradient_penalty": "none", "clip_weights": None,
+                   "ema": None, "d_steps": 1, "g_steps": 1, "update": "alternating",
+                   "minibatch_std": False, "label_smoothing": 0.0, "norm": "batch"}
+
+    def check(self):
+        super().check()
+        for name, neutral in self.UNSUPPORTED.items():
+            if name == "norm":
+                if self.norm == "virtual_batch":
+                    raise ConfigError("bigan takes --norm batch or none. Received: --norm virtual_batch")
+                continue
+            if getattr(self, name) != neutral:
+                flag = "--" + name.replace("_", "-")
+                raise ConfigError(f"bigan does not take {flag} (its D, G and E make one simultaneous "
+                                  f"step). Received: {flag} {getattr(self, name)}")
+
+
+def build_encoder(cfg, name="encoder"):
+    """x -> DCGAN's discriminator stages (strided convs, LeakyReLU 0.2) -> flatten -> d numbers.
+
+    The encoder of BiGAN (lectures/13_representation_learning.md, Eq. (7)) and of the encoder
+    trained after the fact on G's samples (``tfgan.inversion.train_encoder``,
+    lectures/13_representation_learning.md, Eq. (6)).
+    """
+    trunk = downsampling_layers(cfg)[:-1]  # everything up to the logit layer: ..., Flatten
+    head = keras.layers.Dense(cfg.latent_dim, kernel_initializer=conv_init(), dtype="float32", name="code")
+    return keras.Sequential([keras.Input(tuple(cfg.image_shape)), *trunk, head], name=name)
+
+
+def build_joint_discriminator(cfg):
+    """[x, z] -> (DCGAN's strided convs on x) ++ (dense + LeakyReLU on z) -> dense -> one logit."""
+    x = keras.Input(tuple(cfg.image_shape), name="x")
+    z = keras.Input((cfg.latent_dim,), name="z")
+    h = x
+    for layer in downsampling_layers(cfg)[:-1]:
+        h = layer(h)
+    hz = keras.layers.LeakyReLU(0.2)(keras.layers.Dense(cfg.joint_units, kernel_initializer=conv_init())(z))
+    h = keras.layers.Concatenate()([h, hz])
+    h = keras.layers.LeakyReLU(0.2)(keras.layers.Dense(cfg.joint_units, kernel_initializer=conv_init())(h))
+    logit = keras.layers.Dense(1, kernel_initializer=conv_init(), dtype="float32")(h)
+    return keras.Model([x, z], logit, name="discriminator")
+
+
+class BiGAN(AdversarialModel):
+    """BiGAN (Donahue et al. 2017) = ALI (Dumoulin et al. 2017): G, E and a D on (x, z) pairs."""
+
+    config_class = BiGANConfig
+    optimizer_networks = {
+        "g_optimizer": ("generator", "g_lr"),
+        "e_optimizer": ("encoder", "e_lr"),
+        "d_optimizer": ("discriminator", "d_lr"),
+    }
+
+    def __init__(self, config=None, **kwargs):
+        super().__init__(config, **kwargs)
+        cfg = self.config
+        self.generator = build_generator(cfg)
+        self.encoder = build_encoder(cfg)
+        self.discriminator = build_joint_discriminator(cfg)
+        self.g_loss_fn, self.d_loss_fn = losses.get_losses(cfg.loss)
+
+    def networks(self):
+        return {"generator": self.generator, "encoder": self.encoder, "discriminator": self.discriminator}
+
+    def encode(self, images, training=False):
+        """E(x) for images in [-1, 1]."""
+        return tf.cast(self.encoder(images, training=training), tf.float32)
+
+    def reconstruct(self, images):
+        """G(E(x)): the image the learned code of ``images`` generates."""
+        return tf.cast(self.generator(self.encode(images), training=False), tf.float32)
+
+    def train_step(self, data):
+        real = data[0] if isinstance(data, (tuple, list)) else data
+        z = self.latent(tf.shape(real)[0])  # z ~ p_z
+        with tf.GradientTape(persistent=True) as tape:
+            fake = self.generator(z, training=True)  # G(z)
+            code = self.encoder(real, training=True)  # E(x)
+            real_logits = self.discriminator([real, code], training=True)  # D(x, E(x))
+            fake_logits = self.discriminator([fake, z], training=True)  # D(G(z), z)
+            # D's side of lectures/13_representation_learning.md, Eq. (7)
+            d_loss = self.d_loss_fn(real_logits, fake_logits)
+            ge_loss = self.d_loss_fn(fake_logits, real_logits)  # labels swapped: G's and E's side
+        self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
+        self.optimizer_step(tape, ge_loss, self.generator, self.g_optimizer)
+        self.optimizer_step(tape, ge_loss, self.encoder, self.e_optimizer)
+        del tape
+        return self.track(
+            d_loss=d_loss,
+            g_loss=ge_loss,
+            d_real=tf.reduce_mean(tf.sigmoid(real_logits)),  # mean D(x, E(x))
+            d_fake=tf.reduce_mean(tf.sigmoid(fake_logits)),  # mean D(G(z), z)
+        )
