@@ -203,7 +203,7 @@ def _fast(args, save):
     save(args.output, result)
     h, w = result.shape[:2]
     styles = model.config.style_paths()
-    if model.config.conditional:  # the convex mix actually used (Dumoulin et al. 2017, section 4.2)
+    if model.config.conditional:  # the convex mix actually used, lectures/12_fast_style_transfer.md, Eq. (4)
         mix = model.style_weights(args.style_weights)[0]
         style = " + ".join(f"{v:.3g} {name}" for v, name in zip(mix, styles) if v > 0)
     else:
