@@ -262,7 +262,7 @@ def test_conditional_network_one_hot_is_a_one_style_network_with_that_styles_par
 
 
 def test_conditional_network_mixes_styles_through_gamma_and_beta():
-    """Dumoulin et al. 2017, section 4.2: a convex mix of styles is the network whose every
+    """lectures/12_fast_style_transfer.md, Eq. (4): a convex mix of styles is the network whose every
     (gamma, beta) is that mix."""
     net = _cin_network(num_styles=2)
     x = np.random.default_rng(2).uniform(-1, 1, (1, 12, 12, 3)).astype(np.float32)

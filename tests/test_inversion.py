@@ -91,6 +91,18 @@ def test_the_feature_term_is_the_mean_squared_feature_difference():
         inversion.invert(g, x, feature_weight=1.0)
     with pytest.raises(ValueError, match="method"):
         inversion.invert(g, x, method="sgd")
+    with pytest.raises(ValueError, match="init of shape"):
+        inversion.invert(g, x, init=np.zeros((2, 3)))
+
+
+def test_an_init_starts_the_first_restart_there():
+    """Started at z* itself (the hybrid inversion's encoder guess, when perfect), zero steps of
+    descent are needed: one Adam step with a tiny rate stays at z*."""
+    g, _ = linear_generator()
+    z_true = np.array([[0.5, -1.0, 1.5]], "float32")
+    found = inversion.invert(g, g(z_true).numpy(), steps=1, learning_rate=1e-6, init=z_true, restarts=2)
+    np.testing.assert_allclose(found.z, z_true, atol=1e-5)
+    assert found.objective[0] < 1e-10 < found.restart_objectives[1, 0]
 
 
 def test_an_encoder_trained_on_g_samples_inverts_a_linear_generator():
@@ -116,6 +128,10 @@ def test_the_default_encoder_and_the_comparison_table():
     clf = build_classifier()
     rows = inversion.compare(gan.generator, {"true": z_true, "encoder": inversion.encode(encoder, x)}, x, clf,
                              times={"true": (0.0, 0.0)})
+    other = DCGAN(DCGANConfig(g_filters=8, d_filters=8, latent_dim=5, seed=1))
+    by_name = inversion.compare({"true": gan.generator, "other": other.generator}, {"true": z_true, "other": z_true},
+                                x, clf)
+    assert by_name["true"]["pixel_mse"] < 1e-10 < by_name["other"]["pixel_mse"]
     assert rows["true"]["pixel_mse"] < 1e-10 and rows["true"]["feature_mse"] < 1e-10
     assert rows["true"]["agreement"] == 1.0 and rows["true"]["cpu_seconds"] == 0.0
     assert rows["encoder"]["pixel_mse"] > 0 and "cpu_seconds" not in rows["encoder"]

@@ -344,3 +344,15 @@ def test_a_toy_run_in_a_few_steps():
     assert result.samples.shape == (50, 2) and np.abs(result.samples).max() <= 1.0
     assert 0 <= result.modes_covered <= 8 and 0.0 <= result.high_quality <= 1.0
     assert set(experiments.TOY_OBJECTIVES) >= {"non_saturating", "least_squares", "hinge", "wgan_clip", "wgan_gp"}
+
+
+def test_toy_snapshots_follow_the_same_latent_batch_to_the_final_samples():
+    from tfgan import experiments
+
+    result = experiments.run_toy("non_saturating", "ring8", steps=5, num_samples=40, snapshot_every=2,
+                                 **experiments.TOY_COLLAPSE)
+    assert sorted(result.history) == [2, 4, 5]  # every 2 steps, and the last step
+    assert all(v.shape == (40, 2) for v in result.history.values())
+    np.testing.assert_array_equal(result.history[5], result.samples)  # same z, same weights
+    assert not np.array_equal(result.history[2], result.history[4])  # G moved between snapshots
+    assert experiments.run_toy("hinge", "ring8", steps=2, num_samples=10).history == {}

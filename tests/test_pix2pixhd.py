@@ -53,7 +53,7 @@ def test_downsample_is_average_pooling_without_counting_the_padding(shape):
 
 
 def test_feature_matching_loss_against_numpy():
-    """@@L15@@, eq@@ (4): (1/K) sum_k sum_i (4/T) mean|real - fake|."""
+    """lectures/15_pix2pixhd.md, Eq. (6): (1/K) sum_k sum_i (4/T) mean|real - fake|."""
     rng = np.random.default_rng(1)
     shapes = [[(2, 5, 5, 3), (2, 3, 3, 4)], [(2, 4, 4, 3), (2, 2, 2, 4)], [(2, 3, 3, 3), (2, 2, 2, 4)]]
     real = [[rng.normal(size=s).astype(np.float32) for s in d] for d in shapes]
@@ -71,7 +71,7 @@ def test_feature_matching_loss_against_numpy():
 
 
 def test_feature_l1_loss_is_the_weighted_vgg_sum():
-    """@@L15@@, eq@@ (5) with the layer weights 1/32 ... 1."""
+    """lectures/15_pix2pixhd.md, Eq. (7) with the layer weights 1/32 ... 1."""
     rng = np.random.default_rng(2)
     real = [rng.normal(size=(2, 16 // 2**i, 16 // 2**i, 3)).astype(np.float32) for i in range(5)]
     fake = [rng.normal(size=r.shape).astype(np.float32) for r in real]
@@ -99,7 +99,7 @@ def test_the_multiscale_discriminator_sees_three_resolutions():
 
 @pytest.mark.parametrize("k, expected", [(0, 70), (1, 141), (2, 283)])
 def test_receptive_field_doubles_per_scale(k, expected):
-    """@@L15@@, eq@@ (8): by formula (3x3 stride-2 pools before a 70x70 PatchGAN)
+    """lectures/15_pix2pixhd.md, Eq. (5): by formula (3x3 stride-2 pools before a 70x70 PatchGAN)
     and by the input region one logit's gradient touches."""
     d = nlayer_discriminator(1, ndf=2, n_layers=3, norm="none")
     pool = tf.keras.layers.AveragePooling2D(3, strides=2)
@@ -139,7 +139,7 @@ def test_paper_sizes_at_256_px():
 
 
 def test_coarse_to_fine_generator_adds_g1_features_to_g2_front_end():
-    """@@L15@@, eq@@ (9): G(s) = G2^B(G2^F(s) + G1^F(s down 2))."""
+    """lectures/15_pix2pixhd.md, Eq. (9): G(s) = G2^B(G2^F(s) + G1^F(s down 2))."""
     model = Pix2PixHD(tiny())
     s = tf.constant(np.random.default_rng(4).uniform(-1, 1, (2, 32, 32, 3)), tf.float32)
     g1 = model.global_features(downsample(s))
@@ -181,7 +181,7 @@ def test_the_coarse_phase_trains_only_g1():
 
 
 def test_one_joint_step_changes_g1_g2_and_d_by_the_full_objective():
-    """@@L15@@, eq@@ (6): g_loss = sum_k L_GAN + 10 L_FM + 10 L_VGG (random VGG)."""
+    """lectures/15_pix2pixhd.md, Eq. (8): g_loss = sum_k L_GAN + 10 L_FM + 10 L_VGG (random VGG)."""
     model = Pix2PixHD(tiny(coarse_fraction=0.0, lambda_vgg=10.0))
     model.compile(jit_compile=False)
     before = {n: weights_of(net) for n, net in model.networks().items()}
@@ -280,3 +280,14 @@ def test_cli_bad_input_exits_2_with_one_line(argv, message, tmp_path, capsys, da
 def test_registry_entry():
     entry = models.get("pix2pixhd")
     assert entry.model_class is Pix2PixHD and entry.default_dataset == "fashion_edges2shoes"
+
+
+def test_translate_image_pads_to_what_g1_and_g2_accept():
+    from tfgan import inference
+
+    model = Pix2PixHD(tiny(global_downsamplings=2, coarse_fraction=0.0))
+    model.compile(jit_compile=False)
+    assert inference.size_multiple(model) == 8
+    image = np.random.default_rng(6).integers(0, 256, (21, 13, 3), dtype=np.uint8)
+    out = inference.translate_image(model, image)
+    assert out.shape == (21, 13, 3) and out.dtype == np.uint8

@@ -92,8 +92,9 @@ def test_pinned_parameter_counts():
 
 
 def test_bad_settings_are_refused():
-    with pytest.raises(ConfigError, match="--batch-size must be a multiple of 4"):
+    with pytest.raises(ConfigError, match="groups the batch in 4s: --batch-size must be a multiple"):
         StyleGANConfig(batch_size=6).validate()
+    StyleGANConfig(batch_size=6, mbstd_group=3).validate()
     with pytest.raises(ConfigError, match="--style-mixing must be in \\[0, 1\\]"):
         StyleGANConfig(style_mixing=1.5).validate()
     with pytest.raises(ConfigError, match="--image-shape 30,30,1"):

@@ -89,19 +89,26 @@ def generate_style_mix(run_dir, coarse, fine, seed=0, truncation=None, model=Non
     return viz.to_uint8(cols), viz.to_uint8(rows), viz.to_uint8(mixes)
 
 
-def style_mix_grid_image(coarse_sources, fine_sources, mixes):
-    """One uint8 grid of :func:`generate_style_mix`'s arrays: the coarse sources along the top row,
-    the fine sources down the first column, each mix where its two sources meet."""
-    blank = np.full_like(coarse_sources[:1], 255)
-    cells = [blank, coarse_sources]
-    for r in range(len(fine_sources)):
-        cells += [fine_sources[r:r + 1], mixes[r * len(coarse_sources):(r + 1) * len(coarse_sources)]]
-    return viz.image_grid(np.concatenate(cells), ncols=len(coarse_sources) + 1)
+def style_mix_grid_image(column_sources, row_sources, mixes):
+    """One uint8 grid of a style-mixing grid's arrays (:func:`generate_style_mix`,
+    :meth:`tfgan.models.stylegan.StyleGAN.style_mixing_grid`): the column sources along the top row,
+    the row sources down the first column, each mix (``mixes`` row by row) where its sources meet."""
+    column_sources, row_sources, mixes = (viz.to_uint8(a) if a.dtype != np.uint8 else a
+                                          for a in map(np.asarray, (column_sources, row_sources, mixes)))
+    blank = np.full_like(column_sources[:1], 255)
+    cells = [blank, column_sources]
+    for r in range(len(row_sources)):
+        cells += [row_sources[r:r + 1], mixes[r * len(column_sources):(r + 1) * len(column_sources)]]
+    return viz.image_grid(np.concatenate(cells), ncols=len(column_sources) + 1)
 
 
 # -- translation (python -m tfgan.translate) --------------------------------------------------------
 def size_multiple(model):
-    """The generator's height and width must be multiples of this (2^levels, or 4)."""
+    """The generator's height and width must be multiples of this (2^levels, or 4; pix2pixHD:
+    2^(global_downsamplings + 1), since G2 halves the image before G1 does)."""
+    global_downsamplings = getattr(model.config, "global_downsamplings", None)
+    if global_downsamplings:
+        return 2 ** (global_downsamplings + 1)
     levels = getattr(model.config, "levels", None)
     return 2**levels if levels else 4
 

@@ -2,7 +2,8 @@
 
 Lecture: ``lectures/13_representation_learning.md``, section 2; notebook:
 ``notebooks/13_representation_learning.ipynb``. The third way, BiGAN's encoder learned inside the
-game (Eq. (7)), is the model :class:`tfgan.models.bigan.BiGAN`; :func:`compare` scores the three.
+game (lectures/13_representation_learning.md, Eq. (7)), is :class:`tfgan.models.bigan.BiGAN`;
+:func:`compare` scores the three.
 
 Typical use, for a trained DCGAN ``model`` and held-out digits ``x`` in [-1, 1]::
 
@@ -37,10 +38,11 @@ METHODS = ("adam", "lbfgs")
 class Inversion:
     """What :func:`invert` found, per image (the best of its restarts).
 
-    ``objective`` is Eq. (5) at ``z``, ``pixel_error`` its first term, the mean squared pixel
-    difference, ``feature_error`` the mean squared feature difference (None without ``features``);
-    ``restart_objectives`` is Eq. (5) for every restart (R, N), ``history`` the mean objective
-    over all restarts and images after each step; times in seconds (CPU: user + system, all threads).
+    ``objective`` is the minimized objective (lectures/13_representation_learning.md, Eq. (5)) at
+    ``z``, ``pixel_error`` its first term, the mean squared pixel difference, ``feature_error`` the
+    mean squared feature difference (None without ``features``); ``restart_objectives`` is that
+    objective for every restart (R, N), ``history`` the mean objective over all restarts and images
+    after each step; times in seconds (CPU: user + system, all threads).
     """
 
     z: np.ndarray
@@ -59,8 +61,9 @@ def latent_dim_of(generator):
 
 
 def classifier_features(classifier_model):
-    """psi of Eq. (5): images in [-1, 1] -> the penultimate features of a classifier from
-    :func:`tfgan.classifier.train_classifier` (its 128 ReLU units), differentiable."""
+    """psi of lectures/13_representation_learning.md, Eq. (5): images in [-1, 1] -> the
+    penultimate features (128 ReLU units) of a classifier from
+    :func:`tfgan.classifier.train_classifier`, differentiable."""
     both = backbones.feature_model(classifier_model)
     return lambda images: tf.cast(both(images, training=False)[1], tf.float32)
 
@@ -71,7 +74,7 @@ def _generate(generator, z):
 
 def reconstruction_terms(generator, z, images, features=None, image_features=None):
     """Per image: (mean squared pixel error of G(z) against ``images``, mean squared error of their
-    features or None), the two terms of Eq. (5) (lectures/13_representation_learning.md).
+    features or None), the two terms of lectures/13_representation_learning.md, Eq. (5).
     ``image_features``: ``features(images)`` if already computed."""
     x = _generate(generator, z)
     target = tf.cast(images, tf.float32)
@@ -97,7 +100,7 @@ def _clock():
 
 
 def invert(generator, images, steps=300, method="adam", learning_rate=0.05, restarts=1,
-           features=None, feature_weight=0.0, seed=0):
+           features=None, feature_weight=0.0, seed=0, init=None):
     """z* = argmin_z ||G(z) - x||^2 + lambda_f ||psi(G(z)) - psi(x)||^2 for each image
     (lectures/13_representation_learning.md, Eq. (5)), from ``restarts`` starts z ~ N(0, I), keeping
     the best start of each image.
@@ -112,8 +115,10 @@ def invert(generator, images, steps=300, method="adam", learning_rate=0.05, rest
         feature_weight: lambda_f.
         seed: the starts: restart r of image i is ``stateless_normal(seed=[seed, r])[i]``, so a run
             with more restarts begins with the same first start.
+        init: (N, d) codes to start the first restart from instead, e.g. an encoder's E(x) (the
+            "hybrid" inversion: the encoder's guess refined by the optimization).
 
-    The squared norms of Eq. (5) are averaged over pixels (and features) instead of summed, which
+    The squared norms of the lecture's objective are averaged over pixels (and features) instead of summed, which
     rescales lambda_f and the learning rate but not z*. Each image's term depends on its own z only,
     so optimizing the sum over the batch optimizes every image at once.
     """
@@ -126,7 +131,13 @@ def invert(generator, images, steps=300, method="adam", learning_rate=0.05, rest
     images = _as_images(images)
     n, d, r = len(images), latent_dim_of(generator), int(restarts)
     target = tf.constant(np.tile(images, (r, 1, 1, 1)))  # restart-major: row k * n + i
-    z0 = tf.concat([tf.random.stateless_normal((n, d), seed=[int(seed), k]) for k in range(r)], 0)
+    starts = [tf.random.stateless_normal((n, d), seed=[int(seed), k]) for k in range(r)]
+    if init is not None:
+        init = np.asarray(init, np.float32)
+        if init.shape != (n, d):
+            raise ValueError(f"Expected init of shape {(n, d)} (images, latent size). Received: {init.shape}")
+        starts[0] = tf.constant(init)
+    z0 = tf.concat(starts, 0)
     weight = float(feature_weight)
     target_features = features(target) if weight else None
 
@@ -214,7 +225,8 @@ def train_encoder(generator, encoder=None, steps=1000, batch_size=64, learning_r
         z = tf.random.stateless_normal((batch_size, d), seed=tf.stack([tf.cast(seed, tf.int64), k]))
         x = _generate(generator, z)  # G(z), G fixed
         with tf.GradientTape() as tape:
-            loss = tf.reduce_mean(tf.square(tf.cast(encoder(x, training=True), tf.float32) - z))  # Eq. (6)
+            # ||E(G(z)) - z||^2, lectures/13_representation_learning.md, Eq. (6)
+            loss = tf.reduce_mean(tf.square(tf.cast(encoder(x, training=True), tf.float32) - z))
         optimizer.apply(tape.gradient(loss, encoder.trainable_variables), encoder.trainable_variables)
         return loss
 
@@ -230,7 +242,8 @@ def encode(encoder, images, batch_size=500):
 
 
 def compare(generator, latents, images, classifier_model, times=None):
-    """Score codes of the same ``images``: for each method name -> z (N, d), a row of
+    """Score codes of the same ``images``: for each method name -> z (N, d), decoded by
+    ``generator`` (or by ``generator[name]`` when it is a dict, e.g. BiGAN's own G), a row of
     ``pixel_mse`` (mean squared error of G(z) against x, pixels in [-1, 1]), ``feature_mse`` (of
     the classifier's penultimate features), ``agreement`` (fraction of images whose classifier label
     of G(z) equals that of x) and the ``times`` given for it (e.g. ``(wall, cpu)`` seconds)."""
@@ -240,8 +253,9 @@ def compare(generator, latents, images, classifier_model, times=None):
     labels = np.argmax(np.asarray(both(images, training=False)[0]), axis=1)
     rows = {}
     for name, z in latents.items():
-        x = _generate(generator, tf.constant(np.asarray(z, np.float32)))
-        pixel, feature = reconstruction_terms(generator, z, images, psi)
+        g = generator[name] if isinstance(generator, dict) else generator
+        x = _generate(g, tf.constant(np.asarray(z, np.float32)))
+        pixel, feature = reconstruction_terms(g, z, images, psi)
         agree = np.argmax(np.asarray(both(x, training=False)[0]), axis=1) == labels
         rows[name] = {"pixel_mse": float(np.mean(pixel)), "feature_mse": float(np.mean(feature)),
                       "agreement": float(np.mean(agree))}

@@ -483,7 +483,7 @@ VGG_LAYER_WEIGHTS = (1.0 / 32, 1.0 / 16, 1.0 / 8, 1.0 / 4, 1.0)
 def feature_l1_loss(real_features, fake_features, weights=None):
     """A weighted sum of per-layer mean absolute errors between two lists of feature maps:
 
-    L = sum_i w_i (1/M_i) ||F^(i)(x) - F^(i)(G(s))||_1      (@@L15@@, eq@@ (5))
+    L = sum_i w_i (1/M_i) ||F^(i)(x) - F^(i)(G(s))||_1      (lectures/15_pix2pixhd.md, Eq. (7))
 
     with M_i the number of elements of layer i (a mean over batch, positions and channels, the
     authors' ``nn.L1Loss``). With a frozen VGG's relu1_1 ... relu5_1 and ``weights`` =
@@ -510,7 +510,7 @@ def multiscale_feature_matching_loss(real_features, fake_features):
     """pix2pixHD's feature-matching loss over K discriminators (Wang et al. 2018, eqs. 4-5):
 
     L_FM = (1/K) sum_k sum_{i=1}^{T} (4/T) (1/N_i) ||D_k^(i)(s, x) - D_k^(i)(s, G(s))||_1
-                                                               (@@L15@@, eq@@ (4))
+                                                               (lectures/15_pix2pixhd.md, Eq. (6))
 
     ``real_features[k]`` lists D_k's T intermediate feature maps on the real pair (s, x) (not its
     logits), ``fake_features[k]`` the same on (s, G(s)). The weights 1/K and 4/T are the authors'

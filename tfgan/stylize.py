@@ -1,13 +1,14 @@
 """Paint a photo in the style of a painting: ``python -m tfgan.stylize CONTENT STYLE --output out.png``.
 
-Two methods. ``--method gatys`` (default): Gatys et al.'s image optimization
+Four methods. ``--method gatys`` (default): Gatys et al.'s image optimization
 (``tfgan.style.gatys.stylize``; lectures 06 and 07), minutes per photo. ``--method fast --run
 RUN_DIR``: one pass of a fast style network trained with ``python -m tfgan.train fast_style``
 (``tfgan.style.feedforward``, Johnson et al. 2016), any photo size, no STYLE argument (the run's
 style is fixed); the ``gatys`` optimization flags do not apply to it. ``--method adain|wct --run
 RUN_DIR``: arbitrary style transfer in one pass with a run of ``python -m tfgan.train adain`` (Huang
 and Belongie 2017) or ``wct`` (Li et al. 2017), any photo and STYLE image (several mix by
-``--style-weights``), ``--alpha`` for the strength, ``--preserve-color`` for the photo's colors. Several style images mix (``STYLE STYLE --style-weights 2,1``). A progress bar shows
+``--style-weights``), ``--alpha`` for the strength, ``--preserve-color`` for the photo's colors.
+With gatys, several style images mix too (``STYLE STYLE --style-weights 2,1``); a progress bar shows
 the losses; the wall time is printed at the end. ``--save-every N`` also writes the image every N
 steps as ``OUT_step000N.png`` beside ``--output``. Bad input (missing, unreadable or unsupported
 image files, images too small for the layers, unavailable weights, bad flag values) gives exit code
@@ -202,7 +203,7 @@ def _fast(args, save):
     save(args.output, result)
     h, w = result.shape[:2]
     styles = model.config.style_paths()
-    if model.config.conditional:  # the convex mix actually used (Dumoulin et al. 2017, section 4.2)
+    if model.config.conditional:  # the convex mix actually used, lectures/12_fast_style_transfer.md, Eq. (4)
         mix = model.style_weights(args.style_weights)[0]
         style = " + ".join(f"{v:.3g} {name}" for v, name in zip(mix, styles) if v > 0)
     else:

@@ -90,8 +90,9 @@ class BiGANConfig(DCGANConfig):
 def build_encoder(cfg, name="encoder"):
     """x -> DCGAN's discriminator stages (strided convs, LeakyReLU 0.2) -> flatten -> d numbers.
 
-    The encoder of BiGAN (Eq. (7)) and of the encoder trained after the fact on G's samples
-    (``tfgan.inversion.train_encoder``, lectures/13_representation_learning.md, Eq. (6)).
+    The encoder of BiGAN (lectures/13_representation_learning.md, Eq. (7)) and of the encoder
+    trained after the fact on G's samples (``tfgan.inversion.train_encoder``,
+    lectures/13_representation_learning.md, Eq. (6)).
     """
     trunk = downsampling_layers(cfg)[:-1]  # everything up to the logit layer: ..., Flatten
     head = keras.layers.Dense(cfg.latent_dim, kernel_initializer=conv_init(), dtype="float32", name="code")
@@ -149,7 +150,8 @@ class BiGAN(AdversarialModel):
             code = self.encoder(real, training=True)  # E(x)
             real_logits = self.discriminator([real, code], training=True)  # D(x, E(x))
             fake_logits = self.discriminator([fake, z], training=True)  # D(G(z), z)
-            d_loss = self.d_loss_fn(real_logits, fake_logits)  # Eq. (7), D's side
+            # D's side of lectures/13_representation_learning.md, Eq. (7)
+            d_loss = self.d_loss_fn(real_logits, fake_logits)
             ge_loss = self.d_loss_fn(fake_logits, real_logits)  # labels swapped: G's and E's side
         self.optimizer_step(tape, d_loss, self.discriminator, self.d_optimizer)
         self.optimizer_step(tape, ge_loss, self.generator, self.g_optimizer)

@@ -9,7 +9,7 @@ a frozen VGG16 (:mod:`tfgan.backbones`).
 (several paths: one network for their equal-weight mix, lectures/06_style_transfer.md, Eq. (6)).
 With ``--conditional`` several paths are N styles in one network (Dumoulin et al. 2017,
 https://arxiv.org/abs/1610.07629): conditional instance norm with a (gamma, beta) per style
-(Dumoulin et al. 2017, eq. 5, mixed as in their section 4.2), each training photo drawn with a random style;
+(lectures/12_fast_style_transfer.md, Eqs. (3)-(4)), each training photo drawn with a random style;
 ``python -m tfgan.stylize --method fast --style-weights 0.3,0.7`` mixes them. ``--init-from RUN``
 (a conditional run whose styles begin this run's ``--style``) adds the remaining styles to that
 network by training only their (gamma, beta), everything else frozen: the paper's fast adaptation.
@@ -188,8 +188,8 @@ class FastStyle(AdversarialModel):
     # -- styles ----------------------------------------------------------------------------------
     def style_weights(self, weights=None, batch=1):
         """The (batch, N) style-weights input of a conditional network: ``weights`` (one per style,
-        >= 0, not all 0) normalized to sum 1, a convex mix (Dumoulin et al.
-        2017, section 4.2); None: the first style. ``RunError`` for a one-style network or a bad list."""
+        >= 0, not all 0) normalized to sum 1, a convex mix (lectures/12_fast_style_transfer.md,
+        Eq. (4)); None: the first style. ``RunError`` for a one-style network or a bad list."""
         n = self.config.num_styles
         if n is None:
             if weights is None:

@@ -2,7 +2,7 @@
 
 Wang, Liu, Zhu, Tao, Kautz and Catanzaro 2018, "High-Resolution Image Synthesis and Semantic
 Manipulation with Conditional GANs", CVPR, https://arxiv.org/abs/1711.11585. Lecture:
-``@@L15@@``; notebook: ``@@N15@@``. It builds on pix2pix
+``lectures/15_pix2pixhd.md``; notebook: ``notebooks/15_pix2pixhd.ipynb``. It builds on pix2pix
 (:mod:`tfgan.models.pix2pix`, lecture 08): same paired data, same conditional discriminators on
 (input, image) pairs, and three changes that let it scale to 2048x1024 images.
 
@@ -160,7 +160,7 @@ class Pix2PixHDConfig(ImageToImageConfig):
 def downsample(images):
     """Halve the resolution: 3x3 average pooling with stride 2 and padding 1, the padding not
     counted in the average (PyTorch's ``AvgPool2d(3, 2, 1, count_include_pad=False)``, the
-    authors' choice; @@L15@@, eq@@ (7)). An H x W image gives ceil(H/2) x ceil(W/2)."""
+    authors' choice; lectures/15_pix2pixhd.md, Eq. (4)). An H x W image gives ceil(H/2) x ceil(W/2)."""
     images = tf.convert_to_tensor(images)
     pad = [[0, 0], [1, 1], [1, 1], [0, 0]]
     sums = tf.nn.avg_pool2d(tf.pad(images, pad), 3, 2, "VALID")
@@ -207,9 +207,9 @@ def nlayer_discriminator(channels, ndf=64, n_layers=3, norm="instance", name="di
 
 class MultiscaleDiscriminator(keras.Model):
     """K PatchGANs of the same architecture on the pair at scales 1, 1/2, ..., 1/2^(K-1)
-    (@@L15@@, eq@@ (2)). ``call`` returns one list per scale: D_k's hidden feature
+    (lectures/15_pix2pixhd.md, Eq. (2)). ``call`` returns one list per scale: D_k's hidden feature
     maps, then its logits. The coarsest D sees the most of the image (receptive field 70, 141, 283
-    input pixels for K = 3: @@L15@@, eq@@ (8)); the finest judges texture."""
+    input pixels for K = 3: lectures/15_pix2pixhd.md, Eq. (5)); the finest judges texture."""
 
     def __init__(self, channels, num_d=3, ndf=64, n_layers=3, norm="instance", name="discriminator", **kwargs):
         super().__init__(name=name, **kwargs)
@@ -217,7 +217,7 @@ class MultiscaleDiscriminator(keras.Model):
         self.scales = [nlayer_discriminator(channels, ndf, n_layers, norm, name=f"d{k + 1}") for k in range(num_d)]
 
     def scale_inputs(self, pairs):
-        """The input of each D_k: ``pairs`` downsampled k times (@@L15@@, eq@@ (7))."""
+        """The input of each D_k: ``pairs`` downsampled k times (lectures/15_pix2pixhd.md, Eq. (4))."""
         inputs = [tf.convert_to_tensor(pairs)]
         for _ in range(1, self.num_d):
             inputs.append(downsample(inputs[-1]))
@@ -243,7 +243,7 @@ def local_enhancer(channels, ngf=32, n_blocks=3, norm="instance", name="local_en
     """G2 (paper, section 3.2): front end G2^F = c7s1-ngf, d(2 ngf) on the full-resolution input;
     its output plus G1's last feature map (2 ngf channels at half resolution) goes through the back
     end G2^B = R(2 ngf) x ``n_blocks``, u(ngf), c7s1-channels, tanh
-    (@@L15@@, eq@@ (9)). Inputs: ``[source, g1_features]``."""
+    (lectures/15_pix2pixhd.md, Eq. (9)). Inputs: ``[source, g1_features]``."""
     source = keras.Input((None, None, channels), name="source")
     coarse = keras.Input((None, None, 2 * ngf), name="g1_features")
     x = c7s1(source, ngf, norm)
@@ -327,7 +327,7 @@ class Pix2PixHD(ImageToImageModel):
         return self._vgg[0]
 
     def vgg_loss(self, target, fake):
-        """L_VGG (@@L15@@, eq@@ (5)): layer weights 1/32 ... 1 on relu1_1 ... relu5_1."""
+        """L_VGG (lectures/15_pix2pixhd.md, Eq. (7)): layer weights 1/32 ... 1 on relu1_1 ... relu5_1."""
         if self.config.lambda_vgg == 0:
             return tf.constant(0.0)
         rgb = tf.concat([target, fake], 0)
@@ -349,7 +349,7 @@ class Pix2PixHD(ImageToImageModel):
 
     def discriminator_step(self, source, target, fake):
         """One step of all K Ds on LSGAN (or the chosen loss), summed over scales and halved
-        (@@L15@@, eq@@ (3))."""
+        (lectures/15_pix2pixhd.md, Eq. (3))."""
         with tf.GradientTape() as tape:
             real_out = self.discriminate(source, target)  # D_k(s, x)
             fake_out = self.discriminate(source, fake)  # D_k(s, G(s))
@@ -368,11 +368,11 @@ class Pix2PixHD(ImageToImageModel):
             [[tf.stop_gradient(h) for h in r[:-1]] for r in real_out], [f[:-1] for f in fake_out])
         g_vgg = self.vgg_loss(target, fake)
         cfg = self.config
-        # @@L15@@, eq@@ (6)
+        # lectures/15_pix2pixhd.md, Eq. (8)
         return g_gan + cfg.lambda_fm * g_fm + cfg.lambda_vgg * g_vgg, g_gan, g_fm, g_vgg
 
     def coarse_step(self, source, target):
-        """G1 alone on the pairs downsampled once (@@L15@@, eq@@ (10))."""
+        """G1 alone on the pairs downsampled once (lectures/15_pix2pixhd.md, Eq. (10))."""
         source, target = downsample(source), downsample(target)
         with tf.GradientTape() as tape:
             fake = self.global_generator(source, training=True)  # G1(s down 2)
@@ -383,7 +383,7 @@ class Pix2PixHD(ImageToImageModel):
         return d_loss, g_loss, g_gan, g_fm, g_vgg, d_real, d_fake, tf.constant(1.0)
 
     def joint_step(self, source, target):
-        """G1 and G2 together at full resolution (@@L15@@, eqs@@ (6) and (9))."""
+        """G1 and G2 together at full resolution (lectures/15_pix2pixhd.md, Eqs. (8) and (9))."""
         with tf.GradientTape(persistent=True) as tape:
             fake = self.generator(source, training=True)  # G2(s, G1^F(s down 2))
             with tape.stop_recording():

@@ -61,33 +61,27 @@ from keras import ops
 from tfgan import losses
 from tfgan.errors import ConfigError
 from tfgan.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNormalization
-from tfgan.models.base import AdversarialConfig
+from tfgan.models.base import AdversarialConfig, redefault
 from tfgan.models.gan import GAN
 
 #: The negative slope of every LeakyReLU (the paper's 0.2).
 SLOPE = 0.2
 
 
-_BASE_FIELDS = AdversarialConfig.__dataclass_fields__
-
-
 @dataclass
 class ProGANConfig(AdversarialConfig):
     """Progressive GAN settings; the paper's optimizer and loss are the defaults."""
 
-    image_shape: tuple[int, int, int] = field(
-        default=(32, 32, 1), metadata={"help": "H,W,C of generated images (H = W = 4 * 2^k)"})
-    latent_dim: int = field(default=128, metadata={"help": "size of the noise vector z", "min": 1})
-    loss: str = field(default="wasserstein", metadata=_BASE_FIELDS["loss"].metadata)
-    gradient_penalty: str = field(
-        default="wgan_gp", metadata=_BASE_FIELDS["gradient_penalty"].metadata)
-    batch_size: int = field(default=32, metadata={"help": "images per discriminator step", "min": 1})
-    g_lr: float = field(default=1e-3, metadata={"help": "generator learning rate", "min": 0, "min_exclusive": True})
-    d_lr: float = field(
-        default=1e-3, metadata={"help": "discriminator learning rate", "min": 0, "min_exclusive": True})
-    beta1: float = field(default=0.0, metadata={"help": "Adam beta_1", "min": 0, "max": 1, "max_exclusive": True})
-    beta2: float = field(default=0.99, metadata={"help": "Adam beta_2", "min": 0, "max": 1, "max_exclusive": True})
-    steps: int = field(default=4000, metadata={"help": "training steps (generator updates)", "min": 1})
+    image_shape: tuple[int, int, int] = redefault(AdversarialConfig, "image_shape", (32, 32, 1))
+    latent_dim: int = redefault(AdversarialConfig, "latent_dim", 128)
+    loss: str = redefault(AdversarialConfig, "loss", "wasserstein")
+    gradient_penalty: str = redefault(AdversarialConfig, "gradient_penalty", "wgan_gp")
+    batch_size: int = redefault(AdversarialConfig, "batch_size", 32)
+    g_lr: float = redefault(AdversarialConfig, "g_lr", 1e-3)
+    d_lr: float = redefault(AdversarialConfig, "d_lr", 1e-3)
+    beta1: float = redefault(AdversarialConfig, "beta1", 0.0)
+    beta2: float = redefault(AdversarialConfig, "beta2", 0.99)
+    steps: int = redefault(AdversarialConfig, "steps", 4000)
     stable_steps: int = field(
         default=500, metadata={"help": "steps at each resolution once its block is fully in", "min": 1})
     fade_steps: int = field(

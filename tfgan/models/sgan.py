@@ -40,6 +40,10 @@ the output of every hidden layer (std 0.5); G is an MLP z(100)-500-500-784 with 
 norm. ``--supervised-only`` trains the same D on the labeled batches with L_sup alone (no G, no
 unlabeled data): the baseline the semi-supervised gain is measured against.
 
+Measured (``benchmarks/semi_supervised.py``, 3,000 steps, held-out accuracy, one seed): MNIST 0.837
+against 0.737 for the supervised-only D at 10 labels per class, 0.928 against 0.905 at 100;
+Fashion-MNIST 0.701 against 0.689 and 0.790 against 0.788 (benchmarks/README.md).
+
 Departures: the paper normalizes D's and G's last layer by weight normalization; Keras 3 has none
 built in, so D's layers are plain (ReLU) and G's output layer is a tanh for [-1, 1] images. The
 labeled batch (``--labeled-batch-size``, cycling over the labeled subset) has its own size as in the

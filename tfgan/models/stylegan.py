@@ -23,8 +23,9 @@ const 4x4x512              ``StyleGenerator.const`` (s x s x ``g_filters``)
 B (noise scales)           ``StyleGenerator.noise[i]`` (:class:`tfgan.layers.NoiseInjection`)
 AdaIN                      :func:`tfgan.layers.adaptive_instance_norm` with scale 1 + A(w)_s
 w_avg, psi                 ``StyleGenerator.w_avg``, ``StyleGenerator.truncate``
-style mixing (sec. 3.1)    ``StyleGAN.mixed_styles``: w1 for the layers before a random
+style mixing               ``StyleGAN.mixed_styles``: w1 for the layers before a random
                            crossover, w2 after, with probability ``style_mixing``
+                           (lectures/14_progressive_and_stylegan.md, Eq. (8))
 D                          ProGAN's discriminator (equalized LR, minibatch stddev), trained at
                            the final resolution only
 losses                     non-saturating with R1 (gamma = ``gp_weight``), the paper's FFHQ
@@ -56,6 +57,15 @@ Departures, chosen to train in minutes on a CPU at 32 x 32 (each stated where it
 * Truncation applies to every layer (the authors' code truncates the first 8 of 18 only).
 * The learning rates are 2e-3 with Adam betas (0, 0.99) (StyleGAN2's; the paper: 1e-3 at high
   resolutions); R1's gamma defaults to 1 instead of 10 for these small images.
+
+What to expect from short CPU runs (MNIST, 32 x 32, batch 32, 400-1500 steps): the samples
+drift toward a few digit shapes (partial mode collapse) while the styles A_i(w) still vary from
+sample to sample: G learns to make its output nearly independent of them. We saw it with every
+setting tried: non-saturating + R1 with gamma 0.01, 1 and 10, WGAN-GP, learning rates 1e-3 and
+2e-3, 32 and 64 feature maps, minibatch-stddev groups of 4 and 32, with and without style mixing;
+WGAN-GP at 1e-3 (the notebook's laptop setting) stayed varied longest (to about 400 steps). Unlike
+DCGAN's batch norm, nothing in a style-based G ties one sample's features to the batch's, so its
+variety rests on D alone; the paper trains on millions of images. Not investigated further.
 """
 
 from __future__ import annotations
@@ -73,7 +83,7 @@ from tfgan.layers import (
     EqualizedConv2D, EqualizedDense, MinibatchStdDev, NoiseInjection, PixelNormalization,
     adaptive_instance_norm,
 )
-from tfgan.models.base import AdversarialConfig
+from tfgan.models.base import AdversarialConfig, redefault
 from tfgan.models.gan import GAN
 
 #: StyleGAN's instance-norm epsilon (the authors' code), and LeakyReLU's slope.
@@ -108,19 +118,14 @@ def channels_at(filters, resolution, start):
 class StyleGANConfig(AdversarialConfig):
     """StyleGAN settings; the defaults train on 32 x 32 MNIST or Fashion-MNIST on a CPU."""
 
-    latent_dim: int = field(default=64, metadata={"help": "size of the noise vector z", "min": 1})
-    image_shape: tuple[int, int, int] = field(
-        default=(32, 32, 1), metadata={"help": "H,W,C of generated images (H = s*2^k, 4 <= s <= 7)"})
-    gradient_penalty: str = field(
-        default="r1",
-        metadata={"help": "penalty on D's input gradient: R1 on real data (the paper's), WGAN-GP's, or none",
-                  "choices": ("none", "wgan_gp", "r1")},
-    )
-    gp_weight: float = field(default=1.0, metadata={"help": "weight of the gradient penalty (gamma of R1)", "min": 0})
-    g_lr: float = field(default=2e-3, metadata={"help": "generator learning rate", "min": 0, "min_exclusive": True})
-    d_lr: float = field(default=2e-3, metadata={"help": "discriminator learning rate", "min": 0, "min_exclusive": True})
-    beta1: float = field(default=0.0, metadata={"help": "Adam beta_1", "min": 0, "max": 1, "max_exclusive": True})
-    beta2: float = field(default=0.99, metadata={"help": "Adam beta_2", "min": 0, "max": 1, "max_exclusive": True})
+    latent_dim: int = redefault(AdversarialConfig, "latent_dim", 64)
+    image_shape: tuple[int, int, int] = redefault(AdversarialConfig, "image_shape", (32, 32, 1))
+    gradient_penalty: str = redefault(AdversarialConfig, "gradient_penalty", "r1")
+    gp_weight: float = redefault(AdversarialConfig, "gp_weight", 1.0)
+    g_lr: float = redefault(AdversarialConfig, "g_lr", 2e-3)
+    d_lr: float = redefault(AdversarialConfig, "d_lr", 2e-3)
+    beta1: float = redefault(AdversarialConfig, "beta1", 0.0)
+    beta2: float = redefault(AdversarialConfig, "beta2", 0.99)
     w_dim: int = field(default=64, metadata={"help": "size of the intermediate latent w", "min": 1})
     mapping_layers: int = field(
         default=4, metadata={"help": "layers of the mapping network f (the paper's 8)", "min": 1})
@@ -134,6 +139,10 @@ class StyleGANConfig(AdversarialConfig):
         default=0.9,
         metadata={"help": "probability that a training batch mixes two w's at a random crossover layer "
                           "(the paper's 0.9)", "min": 0, "max": 1})
+    mbstd_group: int = field(
+        default=4,
+        metadata={"help": "examples per group of D's minibatch standard deviation (ProGAN's 4; "
+                          "StyleGAN2-ADA uses up to 32 at small resolutions)", "min": 1})
     w_avg_beta: float = field(
         default=0.995,
         metadata={"help": "decay of the running mean of w used by truncation", "min": 0, "max": 1,
@@ -142,9 +151,10 @@ class StyleGANConfig(AdversarialConfig):
     def check(self):
         super().check()
         resolutions(self.image_shape)
-        if self.batch_size % min(4, self.batch_size):
-            raise ConfigError("StyleGAN's D groups its batch in fours (minibatch standard deviation): "
-                              f"--batch-size must be a multiple of 4. Received: --batch-size {self.batch_size}")
+        group = min(self.mbstd_group, self.batch_size)
+        if self.batch_size % group:
+            raise ConfigError(f"D's minibatch standard deviation groups the batch in {group}s: --batch-size "
+                              f"must be a multiple of --mbstd-group. Received: --batch-size {self.batch_size}")
 
 
 @keras.saving.register_keras_serializable(package="tfgan")
@@ -277,7 +287,7 @@ def build_discriminator(cfg):
         layers += [EqualizedConv2D(ch(r), 3, activation="leaky_relu", name=f"conv_{r}a"),
                    EqualizedConv2D(ch(r // 2), 3, activation="leaky_relu", name=f"conv_{r}b"),
                    keras.layers.AveragePooling2D(2)]
-    layers += [MinibatchStdDev(group_size=min(4, cfg.batch_size)),
+    layers += [MinibatchStdDev(group_size=min(cfg.mbstd_group, cfg.batch_size)),
                EqualizedConv2D(ch(res[0]), 3, activation="leaky_relu", name=f"conv_{res[0]}"),
                keras.layers.Flatten(),
                EqualizedDense(ch(res[0]), activation="leaky_relu", name="dense"),
@@ -314,7 +324,7 @@ class StyleGAN(GAN):
 
     def mixed_styles(self, w1, w2, cutoff):
         """Per-layer latents: layer i < ``cutoff`` gets w1, the others w2 (style mixing
-        regularization, the paper's section 3.1)."""
+        regularization, the paper's section 3.1; lectures/14_progressive_and_stylegan.md, Eq. (8))."""
         g = self.generator
         first = ops.arange(g.num_layers)[None, :, None] < cutoff
         return ops.where(first, g.broadcast(w1), g.broadcast(w2))

@@ -14,7 +14,7 @@ Paper -> code:
 Phi_i, VGG19 up to relu{i}_1, frozen         ``self.encoder([layer])`` (VGG16, ``hed`` offline)
 decoder i (mirror of Phi_i)                   ``self.decoder{i}``, :func:`tfgan.style.decoder.build_decoder`
 L = ||I_o - I_i||^2 + lambda ||Phi(I_o) -     :meth:`WCT.reconstruction_terms`: mean squared errors
-  Phi(I_i)||^2, lambda = 1 (eq. in sec. 3.1)   of pixels (in [-1, 1]) and of features, ``--feature-weight``
+  Phi(I_i)||^2, lambda = 1 (eq. in sec. 3.1)   of pixels (in [0, 255]) and of features, ``--feature-weight``
 trained on MSCOCO                             random crops of ``--dataset`` (``sr_photos`` offline)
 relu5_1 ... relu1_1 (5 levels)                relu{--levels}_1 ... relu1_1 (at most 4)
 =========================================  =====================================================
@@ -76,11 +76,13 @@ class WCT(ArbitraryStyleModel):
                 for layer in self.layers_}
 
     def reconstruction_terms(self, content, layer, training=False):
-        """Pixel and feature mean squared errors of the decoder of ``layer`` on ``content``."""
+        """Pixel and feature mean squared errors of the decoder of ``layer`` on ``content``; pixels in
+        [0, 255] units, the scale the VGG encoder reads (with [-1, 1] units the feature term
+        outweighs the pixel term by 10^4 and the decoded colors drift out of range)."""
         encoder = self.encoder([layer])
         features = encoder(content)[layer]  # Phi(I_i)
         decoded = self.decoder(layer)(features, training=training)  # I_o
-        pixel = tf.reduce_mean(tf.square(decoded - content))
+        pixel = tf.reduce_mean(tf.square(127.5 * (decoded - content)))  # in the encoder's pixel units, [0, 255]
         feature = tf.reduce_mean(tf.square(encoder(decoded)[layer] - features))
         return pixel, self.config.feature_weight * feature
 

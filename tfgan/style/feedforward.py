@@ -79,11 +79,11 @@ class _Norm:
         self.norm, self.style_weights, self.num_styles = norm, style_weights, num_styles
 
     def __call__(self, x, name):
-        if self.num_styles:  # Dumoulin et al. 2017, eq. 5
+        if self.num_styles:  # lectures/12_fast_style_transfer.md, Eqs. (3)-(4)
             return ConditionalInstanceNormalization(self.num_styles, name=name)(x, self.style_weights)
         if self.norm == "batch":
             return batch_normalization(name=name)(x)
-        return instance_norm(affine=True, name=name)(x)  # lectures/09_cyclegan.md, Eq. (6), then gamma and beta
+        return instance_norm(affine=True, name=name)(x)  # lectures/12_fast_style_transfer.md, Eq. (2)
 
 
 def _conv_norm_relu(x, filters, kernel, stride, norm, name):
@@ -130,8 +130,8 @@ def build_transform_network(filters=32, residual_blocks=5, upsample="resize", na
     ``num_styles`` N (Dumoulin et al. 2017): one network for N styles. Every normalization becomes
     :class:`tfgan.layers.ConditionalInstanceNormalization` with a (gamma, beta) per style, the
     residual blocks' included, and the network takes ``[photos, style_weights]``, the weights
-    (batch, N) one-hot for one style or convex for a mix (Dumoulin et al.
-    2017, eq. 5 and section 4.2). :func:`style_parameters` lists the per-style weights.
+    (batch, N) one-hot for one style or convex for a mix (lectures/12_fast_style_transfer.md,
+    Eqs. (3)-(4)). :func:`style_parameters` lists the per-style weights.
     """
     if upsample not in UPSAMPLING:
         raise ValueError(f"Expected upsample to be one of {list(UPSAMPLING)}. Received: upsample={upsample!r}")
