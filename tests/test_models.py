@@ -84,7 +84,7 @@ def test_one_train_step_changes_both_networks(model_class, reuse_fake):
 @pytest.mark.slow
 @pytest.mark.parametrize("k", [1, 3])
 def test_k_discriminator_steps_per_generator_step(k):
-    model = DCGAN(DCGANConfig(batch_size=4, d_steps=k))
+    model = DCGAN(DCGANConfig(batch_size=4, d_steps=k, update="alternating"))  # k D steps: Algorithm 1
     model.compile(jit_compile=False)
     data = tf.data.Dataset.from_tensor_slices(tf.random.uniform((4 * k * 2, 28, 28, 1), -1, 1)).batch(4 * k)
     model.fit(data, epochs=1, verbose=0)  # two train_steps
