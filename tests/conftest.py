@@ -31,3 +31,21 @@ def data_dir():
     if not (Path(root) / "mnist" / "t10k-images-idx3-ubyte.gz").exists():
         pytest.fail(f"TFGAN_DATA_DIR={root} has no mnist/t10k-images-idx3-ubyte.gz; see data/README.md")
     return root
+
+
+@pytest.fixture
+def exits_2_with_one_line(capsys):
+    """``check(cases)``: every ``(main, argv, message)`` case exits with code 2 (returned, or raised by
+    argparse as SystemExit) and writes one line to stderr that contains ``message``."""
+
+    def check(cases):
+        for main, argv, message in cases:
+            try:
+                code = main(argv)
+            except SystemExit as exit:  # argparse errors (tfgan.cli.Parser: one line, code 2)
+                code = exit.code
+            err = capsys.readouterr().err.strip()
+            assert code == 2, (argv, err)
+            assert message in err and len(err.splitlines()) == 1, err
+
+    return check

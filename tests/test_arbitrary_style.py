@@ -188,7 +188,7 @@ def test_cli_train_and_stylize_any_size_end_to_end(tmp_path, method):
     assert f"{method} decoder" in proc.stdout
 
 
-def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
+def test_bad_inputs_exit_2_with_one_line(tmp_path, exits_2_with_one_line):
     good = _png(tmp_path / "good.png")
     other_run = tmp_path / "not_a_run"
     other_run.mkdir()
@@ -205,11 +205,4 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
          "one weight per STYLE"),
         (stylize.main, [good, good, "--method", "wct", "--run", str(other_run)], "not_a_run"),
     ]
-    for main, argv, message in cases:
-        try:
-            code = main(argv)
-        except SystemExit as exit:  # argparse errors (tfgan.cli.Parser: one line, code 2)
-            code = exit.code
-        err = capsys.readouterr().err.strip()
-        assert code == 2, (argv, err)
-        assert message in err and len(err.splitlines()) == 1, err
+    exits_2_with_one_line(cases)

@@ -201,7 +201,7 @@ def test_cli_train_resume_and_stylize_end_to_end(tmp_path, capsys):
     assert "fast style network" in proc.stdout
 
 
-def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
+def test_bad_inputs_exit_2_with_one_line(tmp_path, exits_2_with_one_line):
     good = _png(tmp_path / "good.png")
     text = tmp_path / "style.txt"
     text.write_text("not an image")
@@ -216,14 +216,7 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
         (stylize.main, [good, "--method", "fast", "--run", str(other_run)], "not_a_run"),
         (stylize.main, [good], "needs at least one STYLE"),
     ]
-    for main, argv, message in cases:
-        try:
-            code = main(argv)
-        except SystemExit as exit:  # argparse errors (tfgan.cli.Parser: one line, code 2)
-            code = exit.code
-        err = capsys.readouterr().err.strip()
-        assert code == 2, (argv, err)
-        assert message in err and len(err.splitlines()) == 1, err
+    exits_2_with_one_line(cases)
 
 
 # -- many styles in one network: conditional instance norm (Dumoulin et al. 2017) --------------------
