@@ -336,6 +336,29 @@ class ProGAN(GAN):
             return tf.minimum(1.0, tf.cast(done, tf.float32) / self.config.fade_steps)
         return min(1.0, done / self.config.fade_steps)
 
+    def step_macs(self, level):
+        """Multiply-adds of one image through G and D at ``level`` during its fade (both paths), a
+        proxy for what a training step at that level costs (:meth:`cost_phases`)."""
+        g, d = self.generator, self.discriminator
+        side = lambda lv: 4 * 2**lv  # noqa: E731
+
+        def macs(layer, lv=0):  # a dense layer: its kernel; a convolution: kernel x output pixels
+            n = int(np.prod(layer.kernel.shape))
+            return n * side(lv) ** 2 if isinstance(layer, EqualizedConv2D) else n
+
+        total = macs(g.project) + sum(macs(c, lv) for lv in range(level + 1) for c in g.blocks[lv])
+        total += sum(macs(c, lv) for lv in range(1, level + 1) for c in d.blocks[lv])
+        total += macs(d.head[0]) + macs(d.head[1]) + macs(d.head[2])
+        for lv in {level, max(level - 1, 0)}:  # toRGB/fromRGB, the old one too during a fade
+            total += macs(g.to_rgb[lv], lv) + macs(d.from_rgb[lv], lv)
+        return total
+
+    def cost_phases(self, end_step):
+        """``[(first step, relative cost, label)]`` of each resolution the run reaches: the trainer's
+        time estimate times each one's steps separately (a 32x32 step costs ~10x a 4x4 one)."""
+        levels = [lv for lv in range(self.levels) if self.level_start(lv) < end_step]
+        return [(self.level_start(lv), float(self.step_macs(lv)), f"{4 * 2**lv}x{4 * 2**lv}") for lv in levels]
+
     def grid_milestones(self, end_step):
         """``{step: file name}``: one sample grid at the end of each resolution's phase."""
         marks = {self.level_start(lv + 1): f"res_{4 * 2**lv:03d}.png" for lv in range(self.levels - 1)}
