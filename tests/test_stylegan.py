@@ -8,7 +8,8 @@ import tensorflow as tf
 
 from tfgan import generate, inference, train
 from tfgan.errors import ConfigError, RunError
-from tfgan.layers import NoiseInjection, adaptive_instance_norm
+from tfgan.classifier import to_classifier_input
+from tfgan.layers import NoiseInjection, adaptive_instance_norm, leaky_relu
 from tfgan.models import DCGAN, DCGANConfig, StyleGAN, StyleGANConfig
 from tfgan.models.stylegan import channels_at, mix_layers, resolutions
 
@@ -183,6 +184,46 @@ def test_noise_changes_details_not_the_image_and_only_through_b():
     np.testing.assert_allclose(g(z, noise=a), g(z, noise=c), atol=1e-6)
     # the same call gives the same images: noise from the seed
     np.testing.assert_array_equal(model.sample(2, seed=3), model.sample(2, seed=3))
+
+
+def test_samples_are_clipped_to_the_data_range():
+    """G's toRGB is linear: a sample that overshoots is clipped to [-1, 1] (what a PNG shows), so
+    the classifier IS/FD, which refuse floats outside [-1, 1], can score every sampling path."""
+    model = _tiny()
+    g = model.generator
+    g.to_rgb.bias.assign([3.0])  # every raw pixel far above 1
+    z = model.latent(3, seed=5)
+    noise = g.noise_inputs(3, 5)
+    raw = g(z, noise=noise).numpy()
+    assert raw.max() > 1.5
+    sampled = model.sample(3, z=z, noise_seed=5).numpy()
+    np.testing.assert_allclose(sampled, np.clip(raw, -1.0, 1.0), atol=1e-5)
+    assert sampled.dtype == np.float32 and sampled.min() >= -1.0 and sampled.max() <= 1.0
+    for images in (*model.style_mixing_grid(z[:2], z[2:], layers="fine"), model.sample(2, seed=0, truncation=0.5)):
+        to_classifier_input(images)  # raises for floats outside [-1, 1]
+
+
+def test_leaky_relu_is_a_maximum_and_d_has_no_leakyrelu_op_under_r1():
+    """One LeakyReLU for ProGAN and StyleGAN, max(x, 0.2 x): the value and gradient of Keras' leaky
+    ReLU (away from 0), and no LeakyRelu/LeakyReluGrad op in D's R1 graph, the op grappler's
+    remapper fails on ("remapper failed ... LeakyReluGrad")."""
+    x = tf.constant([-3.0, -0.5, 0.25, 2.0])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        ours, keras_lrelu = leaky_relu(x), keras.activations.leaky_relu(x, negative_slope=0.2)
+    np.testing.assert_allclose(ours, [-0.6, -0.1, 0.25, 2.0], rtol=1e-6)
+    np.testing.assert_allclose(ours, keras_lrelu, rtol=1e-6)
+    np.testing.assert_allclose(tape.gradient(ours, x), [0.2, 0.2, 1.0, 1.0], rtol=1e-6)
+    with pytest.raises(ValueError, match="negative_slope"):
+        leaky_relu(x, 1.5)
+    model = _tiny()
+    graph = tf.function(lambda real: model.penalty(real, real)).get_concrete_function(
+        tf.TensorSpec((8, 32, 32, 1), tf.float32)).graph
+    definition = graph.as_graph_def()
+    op_types = {node.op for node in definition.node} | {
+        node.op for function in definition.library.function for node in function.node_def}
+    assert "Maximum" in op_types  # the graph was read down to the activations
+    assert not op_types & {"LeakyRelu", "LeakyReluGrad"}, op_types
 
 
 # -- training ---------------------------------------------------------------------------------------

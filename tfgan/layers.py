@@ -1106,3 +1106,20 @@ class PixelNormalization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+def leaky_relu(x, negative_slope=0.2):
+    """LeakyReLU(x) = max(x, slope * x) for 0 <= slope <= 1 (the ProGAN and StyleGAN papers' 0.2),
+    the activation of every layer of :mod:`tfgan.models.progan` and :mod:`tfgan.models.stylegan`
+    (``activation=leaky_relu`` in :class:`EqualizedConv2D` / :class:`EqualizedDense`).
+
+    Written as a maximum rather than ``tf.nn.leaky_relu`` because a gradient penalty (WGAN-GP,
+    R1) differentiates D's input gradient: the graph then holds ``LeakyReluGrad``, and TensorFlow's
+    grappler remapper, fusing Conv2D + BiasAdd + LeakyRelu, fails on it and logs an error
+    ("remapper failed ... LeakyReluGrad") at every trace. The two agree everywhere, and so do
+    their gradients except at exactly 0 (slope 1 above 0, ``negative_slope`` below).
+    """
+    if isinstance(negative_slope, numbers.Real) and not 0 <= negative_slope <= 1:
+        raise ValueError(f"`negative_slope` must be in [0, 1]. Received: negative_slope={negative_slope!r}")
+    return ops.maximum(x, ops.cast(negative_slope, x.dtype) * x)

@@ -60,13 +60,9 @@ from keras import ops
 
 from tfgan import losses
 from tfgan.errors import ConfigError
-from tfgan.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNormalization
+from tfgan.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNormalization, leaky_relu
 from tfgan.models.base import AdversarialConfig, redefault
 from tfgan.models.gan import GAN
-
-#: The negative slope of every LeakyReLU (the paper's 0.2).
-SLOPE = 0.2
-
 
 @dataclass
 class ProGANConfig(AdversarialConfig):
@@ -135,16 +131,18 @@ def downsample(x):
     return ops.average_pool(x, 2, strides=2, padding="valid")
 
 
+def as_images(x):
+    """G's output as images: float32, clipped to the data range [-1, 1]. The last layer of
+    ProGAN's and StyleGAN's G is linear (the papers' toRGB), so it can overshoot; what is sampled,
+    drawn and scored (the classifier IS and FD refuse floats outside [-1, 1]) is what a PNG of it
+    shows. Training never clips: D sees G's raw output. Both models' samplers go through here."""
+    return tf.clip_by_value(tf.cast(x, tf.float32), -1.0, 1.0)
+
+
 def fade(alpha, old, new):
     """(1 - alpha) old + alpha new: the fade-in of lectures/14_progressive_and_stylegan.md, Eq. (1)."""
     alpha = ops.cast(alpha, new.dtype)
     return (1.0 - alpha) * ops.cast(old, new.dtype) + alpha * new
-
-
-def _lrelu(x):
-    # max(x, 0.2 x) is LeakyReLU(0.2); written out because grappler's remapper fails (and logs an
-    # error) fusing Conv2D + bias + LeakyRelu when WGAN-GP differentiates through the gradient
-    return ops.maximum(x, SLOPE * x)
 
 
 class _Grown(keras.Model):
@@ -197,12 +195,12 @@ class Generator(_Grown):
         """The feature maps of ``level``, before its toRGB."""
         h = self.project(self.norm(z))
         h = ops.reshape(h, (-1, 4, 4, h.shape[-1] // 16))
-        h = self.norm(_lrelu(h))
+        h = self.norm(leaky_relu(h))
         for lv in range(level + 1):
             if lv:
                 h = upsample(h)
             for conv in self.blocks[lv]:
-                h = self.norm(_lrelu(conv(h)))  # conv, LeakyReLU, pixel norm
+                h = self.norm(leaky_relu(conv(h)))  # conv, LeakyReLU, pixel norm
         return h
 
     def grow(self, z, level, alpha):
@@ -214,7 +212,7 @@ class Generator(_Grown):
         h = h_old
         h = upsample(h)
         for conv in self.blocks[level]:
-            h = self.norm(_lrelu(conv(h)))
+            h = self.norm(leaky_relu(conv(h)))
         new = self.to_rgb[level](h)  # toRGB_new(block(up(h)))
         old = upsample(self.to_rgb[level - 1](h_old))  # up(toRGB_old(h))
         return fade(alpha, old, new)
@@ -226,10 +224,10 @@ class Generator(_Grown):
         return self.full_size(self.grow(z, level, self.alpha), level)
 
     def full_size(self, x, level):
-        """Images of ``level`` upsampled to the full image size and clipped to [-1, 1]."""
+        """Images of ``level`` upsampled to the full image size and clipped to [-1, 1] (:func:`as_images`)."""
         for _ in range(self.levels - 1 - level):
             x = upsample(x)
-        return ops.clip(x, -1.0, 1.0)
+        return as_images(x)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *self.cfg.image_shape)
@@ -271,23 +269,23 @@ class Discriminator(_Grown):
         """From the feature maps entering ``level``'s block down to the score."""
         for lv in range(level, 0, -1):
             for conv in self.blocks[lv]:
-                h = _lrelu(conv(h))
+                h = leaky_relu(conv(h))
             h = downsample(h)
         if self.minibatch_std is not None:
             h = self.minibatch_std(h)
-        h = _lrelu(self.head[0](h))
-        h = _lrelu(self.head[1](ops.reshape(h, (-1, 16 * h.shape[-1]))))
+        h = leaky_relu(self.head[0](h))
+        h = leaky_relu(self.head[1](ops.reshape(h, (-1, 16 * h.shape[-1]))))
         return self.head[2](h)
 
     def score(self, x, level, alpha):
         """D(x) for images of side 4 * 2^level, the new block faded in with ``alpha``."""
-        h = _lrelu(self.from_rgb[level](x))
+        h = leaky_relu(self.from_rgb[level](x))
         if level == 0:
             return self.trunk(h, 0)
         for conv in self.blocks[level]:
-            h = _lrelu(conv(h))
+            h = leaky_relu(conv(h))
         h = downsample(h)  # block(fromRGB_new(x))
-        old = _lrelu(self.from_rgb[level - 1](downsample(x)))  # fromRGB_old(down(x))
+        old = leaky_relu(self.from_rgb[level - 1](downsample(x)))  # fromRGB_old(down(x))
         return self.trunk(fade(alpha, old, h), level - 1)
 
     def call(self, x, level=None, alpha=None, training=False):
@@ -337,6 +335,29 @@ class ProGAN(GAN):
         if isinstance(step, tf.Tensor):
             return tf.minimum(1.0, tf.cast(done, tf.float32) / self.config.fade_steps)
         return min(1.0, done / self.config.fade_steps)
+
+    def step_macs(self, level):
+        """Multiply-adds of one image through G and D at ``level`` during its fade (both paths), a
+        proxy for what a training step at that level costs (:meth:`cost_phases`)."""
+        g, d = self.generator, self.discriminator
+        side = lambda lv: 4 * 2**lv  # noqa: E731
+
+        def macs(layer, lv=0):  # a dense layer: its kernel; a convolution: kernel x output pixels
+            n = int(np.prod(layer.kernel.shape))
+            return n * side(lv) ** 2 if isinstance(layer, EqualizedConv2D) else n
+
+        total = macs(g.project) + sum(macs(c, lv) for lv in range(level + 1) for c in g.blocks[lv])
+        total += sum(macs(c, lv) for lv in range(1, level + 1) for c in d.blocks[lv])
+        total += macs(d.head[0]) + macs(d.head[1]) + macs(d.head[2])
+        for lv in {level, max(level - 1, 0)}:  # toRGB/fromRGB, the old one too during a fade
+            total += macs(g.to_rgb[lv], lv) + macs(d.from_rgb[lv], lv)
+        return total
+
+    def cost_phases(self, end_step):
+        """``[(first step, relative cost, label)]`` of each resolution the run reaches: the trainer's
+        time estimate times each one's steps separately (a 32x32 step costs ~10x a 4x4 one)."""
+        levels = [lv for lv in range(self.levels) if self.level_start(lv) < end_step]
+        return [(self.level_start(lv), float(self.step_macs(lv)), f"{4 * 2**lv}x{4 * 2**lv}") for lv in levels]
 
     def grid_milestones(self, end_step):
         """``{step: file name}``: one sample grid at the end of each resolution's phase."""
