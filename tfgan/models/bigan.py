@@ -53,6 +53,11 @@ class BiGANConfig(DCGANConfig):
 
     D's hidden stages default to no normalization (``--d-norm none``): D sees the data pairs and the
     generated pairs in separate batches, and batch statistics would tell them apart by themselves.
+    The encoder has its own setting (``--e-norm``, batch norm by default, as in Donahue et al.'s
+    encoders): E sees only data batches, so that reason does not apply to it, and without a
+    normalization E's codes start nearly equal for every image (a coordinate's spread over a batch
+    about 0.02, against 1 under p_z) and stay collapsed onto one point, which D then cannot use to
+    pair images with codes.
     """
 
     d_norm: str = field(
@@ -64,6 +69,10 @@ class BiGANConfig(DCGANConfig):
     d_lr: float = redefault(AdversarialConfig, "d_lr")
     update: str = redefault(AdversarialConfig, "update")
     precision: str = redefault(AdversarialConfig, "precision")
+    e_norm: str = field(
+        default="batch",
+        metadata={"help": "normalization in the encoder's hidden stages", "choices": ("batch", "layer", "none")},
+    )
     e_lr: float = field(default=2e-4, metadata={"help": "encoder learning rate", "min": 0, "min_exclusive": True})
     joint_units: int = field(
         default=256, metadata={"help": "units of D's hidden layer on the joined (x, z) features", "min": 1}
@@ -88,13 +97,14 @@ class BiGANConfig(DCGANConfig):
 
 
 def build_encoder(cfg, name="encoder"):
-    """x -> DCGAN's discriminator stages (strided convs, LeakyReLU 0.2) -> flatten -> d numbers.
+    """x -> DCGAN's discriminator stages (strided convs, ``cfg.e_norm``, LeakyReLU 0.2) -> flatten ->
+    d numbers.
 
     The encoder of BiGAN (lectures/13_representation_learning.md, Eq. (7)) and of the encoder
     trained after the fact on G's samples (``tfgan.inversion.train_encoder``,
     lectures/13_representation_learning.md, Eq. (6)).
     """
-    trunk = downsampling_layers(cfg)[:-1]  # everything up to the logit layer: ..., Flatten
+    trunk = downsampling_layers(cfg.replace(d_norm=cfg.e_norm))[:-1]  # up to the logit layer: ..., Flatten
     head = keras.layers.Dense(cfg.latent_dim, kernel_initializer=conv_init(), dtype="float32", name="code")
     return keras.Sequential([keras.Input(tuple(cfg.image_shape)), *trunk, head], name=name)
 
