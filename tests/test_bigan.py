@@ -30,8 +30,10 @@ def test_registry_and_pinned_parameter_counts():
     # E: the same stages with batch norm on the second (no bias; gamma, beta and two moving statistics)
     e_trunk = (4 * 4 * 1 * 64 + 64) + (4 * 4 * 64 * 128 + 4 * 128)
     assert model.encoder.count_params() == e_trunk + 6272 * 100 + 100  # flatten 7x7x128 -> z
-    # D: the trunk on x, z -> 256, (6272 + 256) -> 256, 256 -> 1
-    assert model.discriminator.count_params() == trunk + (100 * 256 + 256) + (6528 * 256 + 256) + 257
+    # D: the trunk on x, z -> 256, (6272 + 256) -> 256, 256 -> 1, and W: 6272 -> 100 (no bias)
+    assert model.discriminator.count_params() == trunk + (100 * 256 + 256) + (6528 * 256 + 256) + 257 + 6272 * 100
+    assert BiGAN(BiGANConfig(code_projection=False)).discriminator.count_params() == \
+        model.discriminator.count_params() - 6272 * 100
 
 
 def test_discriminator_sees_image_code_pairs_and_depends_on_both():
@@ -45,6 +47,22 @@ def test_discriminator_sees_image_code_pairs_and_depends_on_both():
     assert np.abs(model.discriminator([x, 2 * z]).numpy() - logits).max() > 1e-5  # z matters
     assert np.abs(model.discriminator([tf.zeros_like(x), z]).numpy() - logits).max() > 1e-5  # x matters
     assert model.encode(x).shape == (4, 6) and model.reconstruct(x).shape == (4, 28, 28, 1)
+
+
+def test_code_projection_adds_the_inner_product_of_z_with_the_image_features():
+    """D(x, z) = joint(f(x), z) + <W f(x), z>: zeroing W removes exactly sum_k (W f(x))_k z_k, a
+    NumPy product of D's own image features f(x) (its flattened conv features) with W."""
+    model = BiGAN(BiGANConfig(**TINY, seed=1))
+    d = model.discriminator
+    x = tf.random.uniform((4, 28, 28, 1), -1, 1, seed=3)
+    z = model.latent(4, seed=2)
+    flat = next(layer for layer in d.layers if isinstance(layer, keras.layers.Flatten))
+    features = keras.Model(d.inputs, flat.output)([x, z]).numpy()  # f(x)
+    w = d.get_layer("code_projection").kernel
+    expected = np.sum((features @ w.numpy()) * z.numpy(), axis=1, keepdims=True)
+    with_term = d([x, z]).numpy()
+    w.assign(tf.zeros_like(w))
+    np.testing.assert_allclose(with_term - d([x, z]).numpy(), expected, rtol=1e-4, atol=1e-5)
 
 
 def test_encoder_codes_spread_over_a_batch_from_the_start():
