@@ -81,7 +81,7 @@ from keras import ops
 from tfgan.errors import ConfigError
 from tfgan.layers import (
     EqualizedConv2D, EqualizedDense, MinibatchStdDev, NoiseInjection, PixelNormalization,
-    adaptive_instance_norm, leaky_relu,
+    adaptive_instance_norm, leaky_relu, track_layers,
 )
 from tfgan.models.base import AdversarialConfig, redefault
 from tfgan.models.gan import GAN
@@ -126,6 +126,9 @@ class StyleGANConfig(AdversarialConfig):
     d_lr: float = redefault(AdversarialConfig, "d_lr", 2e-3)
     beta1: float = redefault(AdversarialConfig, "beta1", 0.0)
     beta2: float = redefault(AdversarialConfig, "beta2", 0.99)
+    # the authors sample from G's moving average (their Gs, G_smoothing_kimg = 10: a half-life of
+    # 10,000 images, 0.5^(64/10^4) ~ 0.9956 per step at batch 64); --ema 0 samples from G itself
+    ema: float | None = redefault(AdversarialConfig, "ema", 0.995)
     w_dim: int = field(default=64, metadata={"help": "size of the intermediate latent w", "min": 1})
     mapping_layers: int = field(
         default=4, metadata={"help": "layers of the mapping network f (the paper's 8)", "min": 1})
@@ -187,6 +190,8 @@ class StyleGenerator(keras.Model):
         # A: w -> (y_s - 1, y_b); the "+ 1" (the authors' code) makes every style start at scale 1
         self.affine = [EqualizedDense(2 * c, gain=1.0, name=f"style_{i}") for i, c in enumerate(self.layer_channels)]
         self.to_rgb = EqualizedConv2D(cfg.image_shape[2], 1, gain=1.0, name="to_rgb", dtype="float32")
+        for name in ("mapping", "convs", "noise", "affine"):  # checkpointed with G (see track_layers)
+            track_layers(self, f"_{name}", getattr(self, name))
         self.build((None, cfg.latent_dim))
 
     def build(self, input_shape):
