@@ -177,6 +177,48 @@ def test_one_train_step_lowers_the_perceptual_loss(tmp_path):
     assert model.preview_grid(2).shape[-1] == 3
 
 
+def test_one_colour_crops_are_left_out_because_they_blow_up_the_gradient(tmp_path):
+    """The NaN of compiled 64 px runs at step ~98: a one-colour crop makes every instance norm
+    divide rounding noise by sqrt(epsilon), the gradient explodes, and Adam's squared gradient
+    overflows float32 (tfgan.style.feedforward.is_flat)."""
+    flat = np.full((1, 16, 16, 3), [0.3, -0.2, 0.5], np.float32)  # one value per channel
+    dot = flat.copy()
+    dot[0, 5, 7, 1] += 1 / 127.5  # one pixel one grey level off
+    assert feedforward.is_flat(np.concatenate([flat, dot])).numpy().tolist() == [True, False]
+    # Why: on a channel whose variance is far below epsilon each instance norm multiplies the
+    # gradient by 1/sqrt(epsilon) = 316, and stacked norms compound it. Float32 rounding leaves
+    # ~1e-7 of noise on a one-colour image (here 1e-6); three norms already give ~5e5 times the
+    # gradient of a textured input (the network has 11).
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(1, 8, 8, 2)).astype(np.float32)
+    norms = [instance_norm() for _ in range(3)]
+
+    def input_gradient(x):
+        x = tf.constant(x, tf.float32)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = x
+            for norm in norms:
+                y = norm(y)
+            loss = tf.reduce_sum(y * w)
+        return float(tf.reduce_max(tf.abs(tape.gradient(loss, x))))
+
+    one_colour = 0.3 + rng.normal(0, 1e-6, w.shape)
+    assert input_gradient(one_colour) > 1e5 * input_gradient(rng.uniform(-1, 1, w.shape))
+    # make_dataset leaves the crops of a one-colour photo out and keeps whole batches
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        _png(photos / f"photo{i}.png", 40, 40, seed=i)
+    (photos / "black.png").write_bytes(tf.io.encode_png(np.zeros((40, 40, 3), np.uint8)).numpy())
+    model = FastStyle(FastStyleConfig(**{**TINY, "crops_per_image": 4}, style=_png(tmp_path / "s.png", 32, 32),
+                                      dataset=f"folder:{photos}", split="train"))
+    batches = np.stack([b.numpy() for b in model.make_dataset(seed=0, repeat=False)[0]])
+    # train split: black.png, photo0, photo1 (photo2 is the held-out last 10%): 2 x 4 crops, no black ones
+    assert batches.shape == (4, 2, 32, 32, 3)
+    assert not feedforward.is_flat(batches).numpy().any()
+
+
 @pytest.mark.slow
 def test_cli_train_resume_and_stylize_end_to_end(tmp_path, capsys):
     style = _png(tmp_path / "style.png", 36, 36, seed=3)

@@ -216,7 +216,7 @@ def train_encoder(generator, encoder=None, steps=1000, batch_size=64, learning_r
     if encoder is None:
         shape = tuple(int(s) for s in generator.output_shape[1:])
         encoder = build_encoder(BiGANConfig(image_shape=shape, latent_dim=d, d_filters=filters,
-                                            d_norm="batch", seed=seed))
+                                            e_norm="batch", seed=seed))
     optimizer = keras.optimizers.Adam(learning_rate)
     optimizer.build(encoder.trainable_variables)
 

@@ -37,7 +37,8 @@ Grams divided by C H W) rewritten for this library's normalizations: the per-lay
 half the mean squared error).
 
 Departures: COCO's 80k photos are replaced offline by random crops of 14 photos (flipped and
-rotated, ``--augment``); the TV weight is ours (their 1e-6 multiplies a differently normalized TV);
+rotated, ``--augment``), and one-colour crops are left out (:func:`tfgan.style.feedforward.is_flat`:
+they made the gradient of the instance norms explode); the TV weight is ours (their 1e-6 multiplies a differently normalized TV);
 see also :mod:`tfgan.style.feedforward`.
 """
 
@@ -338,7 +339,9 @@ class FastStyle(AdversarialModel):
         return data.load_image_set(cfg.dataset, split or cfg.split, cfg.data_dir)
 
     def make_dataset(self, seed, repeat=True):
-        """Random content crops in [-1, 1]; first builds the loss network (bad styles fail here)."""
+        """Random content crops in [-1, 1], one-colour crops left out (they make the gradient of the
+        instance norms explode, :func:`tfgan.style.feedforward.is_flat`); first builds the loss
+        network (bad styles fail here)."""
         from tfgan import data
 
         self.objective  # noqa: B018 - builds the loss network, or raises RunError
@@ -346,6 +349,7 @@ class FastStyle(AdversarialModel):
         image_set = self.image_set()
         ds = data.random_crops(image_set, cfg.image_size, cfg.batch_size, seed, cfg.crops_per_image,
                                cfg.augment, repeat, size_flag="--image-size")
+        ds = feedforward.drop_flat_crops(ds, cfg.batch_size)  # one-colour crops blow up IN's gradients
         ds = ds.map(lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0, num_parallel_calls=tf.data.AUTOTUNE)
         return ds.prefetch(tf.data.AUTOTUNE), image_set.count * cfg.crops_per_image
 

@@ -383,27 +383,6 @@ class ProGAN(GAN):
         g = self.generator
         return np.stack([ops.convert_to_numpy(g.full_size(g(z, level=level, alpha=float(a)), level)) for a in alphas])
 
-    def make_dataset(self, seed, repeat=True):
-        """The base class's dataset, or for a folder of photos (``folder:PATH`` whose images differ in
-        size) each photo center-cropped to a square and resized to ``image_shape``."""
-        from tfgan import data
-
-        cfg = self.config
-        if data.info(cfg.dataset).kind != "photos":
-            return super().make_dataset(seed, repeat)
-        photos = data.load_image_set(cfg.dataset, cfg.split)
-        size, channels = tuple(cfg.image_shape[:2]), cfg.image_shape[2]
-
-        def to_image(image):  # uint8 (H, W, 3) -> float32 (size, size, C) in [-1, 1]
-            h, w = tf.shape(image)[0], tf.shape(image)[1]
-            side = tf.minimum(h, w)
-            image = tf.image.crop_to_bounding_box(image, (h - side) // 2, (w - side) // 2, side, side)
-            image = tf.image.resize(tf.cast(image, tf.float32), size, antialias=True) / 127.5 - 1.0
-            return tf.image.rgb_to_grayscale(image) if channels == 1 else image
-
-        dataset = photos.dataset(shuffle_seed=seed, repeat=repeat).map(to_image, num_parallel_calls=tf.data.AUTOTUNE)
-        return dataset.batch(self.images_per_step, drop_remainder=True).prefetch(tf.data.AUTOTUNE), photos.count
-
     @property
     def current_level(self):
         """The level of the step about to run (the traced one inside a ``tf.function``)."""
