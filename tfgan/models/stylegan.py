@@ -23,8 +23,9 @@ const 4x4x512              ``StyleGenerator.const`` (s x s x ``g_filters``)
 B (noise scales)           ``StyleGenerator.noise[i]`` (:class:`tfgan.layers.NoiseInjection`)
 AdaIN                      :func:`tfgan.layers.adaptive_instance_norm` with scale 1 + A(w)_s
 w_avg, psi                 ``StyleGenerator.w_avg``, ``StyleGenerator.truncate``
-Gs (G's moving average)    ``StyleGAN.ema_generator`` (``--ema``, 0.995): what ``sample``, the
-                           grids, ``generate`` and the metrics draw from, as in the authors' code
+Gs (G's moving average)    ``StyleGAN.ema_generator`` (``--ema``, 0.995, with the library's warm-up
+                           :meth:`GAN.ema_decay`): what ``sample``, the grids, ``generate`` and
+                           the metrics draw from, as in the authors' code
 style mixing               ``StyleGAN.mixed_styles``: w1 for the layers before a random
                            crossover, w2 after, with probability ``style_mixing``
                            (lectures/14_progressive_and_stylegan.md, Eq. (8))
