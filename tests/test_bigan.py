@@ -59,6 +59,8 @@ def test_code_projection_adds_the_inner_product_of_z_with_the_image_features():
     flat = next(layer for layer in d.layers if isinstance(layer, keras.layers.Flatten))
     features = keras.Model(d.inputs, flat.output)([x, z]).numpy()  # f(x)
     w = d.get_layer("code_projection").kernel
+    np.testing.assert_array_equal(w.numpy(), 0)  # starts at zero: D learns the pairing's sign
+    w.assign(tf.random.normal(w.shape, stddev=0.05, seed=4))
     expected = np.sum((features @ w.numpy()) * z.numpy(), axis=1, keepdims=True)
     with_term = d([x, z]).numpy()
     w.assign(tf.zeros_like(w))

@@ -241,6 +241,15 @@ def encode(encoder, images, batch_size=500):
     return np.concatenate([np.asarray(tf.cast(p, tf.float32)) for p in parts])
 
 
+def code_correlation(encoder, generator, n=500, seed=7):
+    """Correlation of E(G(z)) with z over ``n`` fresh z ~ N(0, I), all coordinates pooled: near 1
+    when E inverts G on G's own samples (the optimum of lectures/13_representation_learning.md,
+    Eqs. (6) and (7)), near 0 for an encoder that ignores its image."""
+    z = tf.random.stateless_normal((int(n), latent_dim_of(generator)), seed=[int(seed), 0])
+    found = encode(encoder, _generate(generator, z).numpy())
+    return float(np.corrcoef(found.ravel(), z.numpy().ravel())[0, 1])
+
+
 def compare(generator, latents, images, classifier_model, times=None):
     """Score codes of the same ``images``: for each method name -> z (N, d), decoded by
     ``generator`` (or by ``generator[name]`` when it is a dict, e.g. BiGAN's own G), a row of

@@ -135,6 +135,10 @@ def build_joint_discriminator(cfg):
     gradient with respect to z, had nothing to follow. The term is the projection discriminator of
     Miyato and Koyama (2018, "cGANs with Projection Discriminator") with z in place of the class
     embedding; BigBiGAN (Donahue and Simonyan 2019) likewise scores pairs beside the joint MLP.
+    W starts at zero, so the sign of the pairing is learned from the data (generated pairs are
+    paired by G, so pairing reads as "generated") rather than drawn at random: from a random W the
+    same run went through a negative correlation of E(G(z)) with z (-0.2 at 500 steps) and ended at
+    0.02 after 1,500 steps; from zero it rose steadily to 0.40.
     """
     x = keras.Input(tuple(cfg.image_shape), name="x")
     z = keras.Input((cfg.latent_dim,), name="z")
@@ -146,7 +150,7 @@ def build_joint_discriminator(cfg):
     joint = keras.layers.LeakyReLU(0.2)(keras.layers.Dense(cfg.joint_units, kernel_initializer=conv_init())(joint))
     logit = keras.layers.Dense(1, kernel_initializer=conv_init(), dtype="float32")(joint)
     if cfg.code_projection:
-        wf = keras.layers.Dense(cfg.latent_dim, use_bias=False, kernel_initializer=conv_init(), dtype="float32",
+        wf = keras.layers.Dense(cfg.latent_dim, use_bias=False, kernel_initializer="zeros", dtype="float32",
                                 name="code_projection")(h)  # W f(x)
         logit = keras.layers.Add()([logit, keras.ops.sum(wf * z, axis=-1, keepdims=True)])  # + <W f(x), z>
     return keras.Model([x, z], logit, name="discriminator")
