@@ -135,8 +135,8 @@ def measure_quality(name, data_dir, overrides, budget, run_root, classifier, rea
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     model = train.load_model(config.output_dir)
     z = model.latent(SAMPLES, seed=EVAL_SEED)
+    # in [-1, 1]: the samplers of the linear-output models clip (tfgan.models.progan.as_images)
     images = np.concatenate([model.sample(500, z=z[i:i + 500]).numpy() for i in range(0, SAMPLES, 500)])
-    images = np.clip(images, -1.0, 1.0)  # a linear output layer (StyleGAN's) may overshoot, as PNGs clip
     scores = evaluate.score_images(images, classifier, real_val)
     return {"model": name, "steps": result.step, "batch": config.batch_size, "wall_sec": wall, "cpu_sec": cpu,
             "image_shape": list(images.shape[1:]), **{k: scores[k] for k in (

@@ -160,8 +160,13 @@ def score_run(run_dir, classifier, z, real_features):
     images = model.sample(len(z), z=z).numpy()
     scores = evaluate.score_images(images, classifier, None, splits=10, real_features=real_features)
     hist = np.asarray(scores["class_histogram"])
+    generator_score = None  # with --ema the samples come from G's average; G's own score beside it
+    if getattr(model, "ema_generator", None) is not None:
+        g_images = model.generator(z, training=False).numpy().astype(np.float32)
+        generator_score = evaluate.score_images(
+            g_images, classifier, None, splits=10, real_features=real_features)["inception_score"]
     return scores["inception_score"], scores["inception_score_std"], scores["frechet_distance"], \
-        float(hist.min() / hist.sum())
+        float(hist.min() / hist.sum()), generator_score
 
 
 def usable_cores():
@@ -308,19 +313,22 @@ def main(argv=None):
             if clock < boundary - tolerance:
                 continue
             t_eval = time.perf_counter()
-            mean, std, fd, min_share = score_run(run_dir, classifier, z, real_features)
+            mean, std, fd, min_share, g_score = score_run(run_dir, classifier, z, real_features)
             images_seen = step * config.batch_size * config.d_steps
             row = {"train_seconds": clock, "wall_seconds": wall_total, "cpu_seconds": cpu_total,
                    "steps": step, "images": images_seen,
                    "images_per_sec": images_seen / clock, "score_mean": mean, "score_std": std,
                    "frechet_distance": fd, "min_class_share": min_share,
+                   "generator_score": g_score,
                    "restart_overhead_seconds": overhead,
                    "load_average": os.getloadavg()[0],
                    "eval_seconds": time.perf_counter() - t_eval}
             rows.append(row)
             print(f"{clock:8.1f} {wall_total:7.1f} {cpu_total:7.1f} {step:6d} {images_seen:8d} "
                   f"{row['images_per_sec']:6.0f} {mean:6.2f} ± {std:4.2f} {fd:7.2f} "
-                  f"{min_share:7.3f} {overhead:9.1f}", flush=True)
+                  f"{min_share:7.3f} {overhead:9.1f}"
+                  + (f"   (G without its average: {g_score:.2f})" if g_score is not None else ""),
+                  flush=True)
             # the boundary after the one just reached (chunks end near, not exactly at, one)
             next_eval = (round(clock / args.eval_every) + 1) * args.eval_every
 

@@ -189,3 +189,24 @@ def test_bounds_are_inclusive_unless_exclusive():
         check_field("g_lr", 0, {"min": 0, "min_exclusive": True})
     check_field("decay_from", 1.0, {"min": 0, "max": 1})
     check_field("epochs", None, {"min": 0, "min_exclusive": True})  # unset optional field
+
+
+def test_image_generators_train_on_a_folder_of_photos_of_any_size(tmp_path):
+    """``folder:PATH`` of photos of different sizes: each center-cropped to a square and resized to
+    the model's image shape (a 10x30 photo with black side bars keeps only its white middle)."""
+    from tfgan import viz
+    from tfgan.models import CGAN, CGANConfig
+
+    for i, (h, w) in enumerate([(10, 30), (20, 20), (30, 10), (12, 36), (16, 16), (9, 27)]):
+        photo = np.full((h, w, 3), 255, np.uint8)
+        photo[:, : max(0, (w - h) // 2)] = photo[:, w - max(0, (w - h) // 2):] = 0
+        photo[: max(0, (h - w) // 2)] = 0 if h > w else 255  # tall photos: the cropped-away top is black
+        viz.save_png(tmp_path / "photos" / f"{i}.png", photo)
+    folder = f"folder:{tmp_path / 'photos'}"
+    model = DCGAN(DCGANConfig(dataset=folder, image_shape=(8, 8, 1), batch_size=2))
+    dataset, examples = model.make_dataset(seed=0)
+    batches = [b.numpy() for b in dataset.take(3)]
+    assert examples == 5 and all(b.shape == (2, 8, 8, 1) for b in batches)  # the last photo is the test split
+    np.testing.assert_allclose(np.concatenate(batches), 1.0, atol=1e-3)  # only white is left, in [-1, 1]
+    with pytest.raises(ValueError, match="folder of photos without labels"):
+        CGAN(CGANConfig(dataset=folder, image_shape=(8, 8, 1), batch_size=2)).make_dataset(seed=0)

@@ -156,8 +156,15 @@ def test_ema_follows_the_update_rule():
     before = [w.numpy() for w in model.ema_generator.weights]
     model.train_step(tf.random.stateless_uniform((4, 28, 28, 1), [1, 2], -1, 1))
     after_g = [w.numpy() for w in model.generator.weights]
+    beta = 2 / 11  # warm-up: min(0.9, (1 + t) / (10 + t)) after t = 1 step
     for old, new, g in zip(before, model.ema_generator.weights, after_g):
-        np.testing.assert_allclose(new.numpy(), 0.9 * old + 0.1 * g, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(new.numpy(), beta * old + (1 - beta) * g, rtol=1e-5, atol=1e-7)
+    model.g_optimizer.iterations.assign(500)  # late in training the decay is --ema itself
+    assert float(model.ema_decay()) == pytest.approx(0.9)
+    model.g_optimizer.iterations.assign(80)  # (1 + 80) / 90 = 0.9: where the warm-up ends
+    assert float(model.ema_decay()) == pytest.approx(0.9)
+    model.g_optimizer.iterations.assign(35)
+    assert float(model.ema_decay()) == pytest.approx(36 / 45)
     z = model.latent(2, seed=0)
     np.testing.assert_allclose(model.sample(2, z=z), model.ema_generator(z, training=False))
     assert not np.allclose(model.sample(2, z=z), model.generator(z, training=False))

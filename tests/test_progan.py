@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan import losses, train
+from tfgan import callbacks, losses, train
 from tfgan.models import ProGAN, ProGANConfig
 from tfgan.models.progan import num_levels
 
@@ -97,6 +97,42 @@ def test_pinned_parameter_counts():
     assert model.generator.count_params() == g + 2  # + the level and alpha it has reached
     assert model.discriminator.count_params() == d
     assert model.sample(2, seed=0).shape == (2, 32, 32, 1)
+
+
+def test_cost_phases_give_each_resolution_its_multiply_adds():
+    model = tiny()  # 16x16: feature maps 8, 8, 4 at 4x4, 8x8, 16x16
+    # 4x4 by hand: z -> 4x4x8, 3x3 conv 8 -> 8 on 16 pixels, toRGB and fromRGB 1x1 on 16 pixels,
+    # D's 3x3 conv (8 + the minibatch-stddev map) -> 8, dense 128 -> 8, logit
+    assert model.step_macs(0) == 8 * 128 + 9 * 8 * 8 * 16 + 8 * 16 + 8 * 16 + 9 * 9 * 8 * 16 + 128 * 8 + 8
+    phases = model.cost_phases(20)
+    assert [(first, label) for first, _, label in phases] == [(0, "4x4"), (2, "8x8"), (8, "16x16")]
+    costs = [cost for _, cost, _ in phases]
+    assert costs == sorted(costs) and costs[2] > 3 * costs[0]
+    assert len(model.cost_phases(8)) == 2  # a run that ends before 16x16 begins
+
+
+def test_time_estimate_times_each_phase(monkeypatch):
+    """Steps of 1, 3 and 5 s in three phases of cost 1, 4 and 7 (time = (2 cost + 1) / 3), each
+    phase's first step 10 s more (tracing): one line per phase, the first a range, the second
+    extrapolated along the line through the two measured phases, the last exact."""
+    clock = [0.0]
+    monkeypatch.setattr(callbacks.time, "perf_counter", lambda: clock[0])
+    lines = []
+    phases = [(0, 1.0, "4x4"), (30, 4.0, "8x8"), (60, 7.0, "16x16")]
+    estimate = callbacks.TimeEstimate(0, 90, 64, write=lines.append, phases=phases)
+    uniform = callbacks.TimeEstimate(0, 90, 64, write=lines.append)
+    for step in range(90):
+        clock[0] += {0: 1.0, 1: 3.0, 2: 5.0}[step // 30] + (10.0 if step % 30 == 0 else 0.0)
+        estimate.on_train_batch_end(step, {"d_loss": 1.0})
+        if step < 25:
+            uniform.on_train_batch_end(step, {"d_loss": 1.0})
+    assert len(lines) == 4
+    # after 21 steps: 9 more at 1 s, then 60 at 1 s (as cheap) to 4 s and 7 s (all cost scales)
+    assert lines[0].startswith("Estimated time for 69 more steps: ~69 s to ~5 min 39 s (4x4 steps: 64 images/s;")
+    assert lines[1] == "Estimated time for 69 more steps: ~69 s (64 images/s)"  # no phases: one rate
+    # after 51: 9 more at 3 s, then 30 at the line's 5 s (the truth: 27 + 10 + 150 s)
+    assert lines[2].startswith("Estimated time for 39 more steps: ~2 min 57 s (8x8 steps: 21 images/s;")
+    assert lines[3] == "Estimated time for 9 more steps: ~45 s (13 images/s)"
 
 
 def test_a_train_step_mid_fade_updates_exactly_the_layers_in_use():

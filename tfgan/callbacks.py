@@ -17,6 +17,7 @@ import threading
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfgan import fileio, runs, viz
@@ -199,25 +200,70 @@ class ProgressBar(StepCallback):
 
 class TimeEstimate(StepCallback):
     """After ``ESTIMATE_AFTER`` steps past the first (which includes tracing), one line estimating
-    the time the remaining steps take."""
+    the time the remaining steps take.
 
-    def __init__(self, start_step, end_step, images_per_step, write=print):
+    ``phases``: for a model whose steps change cost during the run (ProGAN's resolutions,
+    ``model.cost_phases(end_step)``), a list of ``(first_step, relative_cost, label)``, the cost a
+    proxy such as multiply-adds per step. Each phase is timed on its own (its first step traces a
+    new function), and a line is written once each phase is measured: steps of a measured phase at
+    their measured time; of a later one, with one phase measured, a range from that phase's time
+    per step (no dearer) to that time scaled by the cost ratio (all of the cost scales; fixed
+    overheads make it an overestimate), and with two or more measured, the straight line through
+    (cost, time per step) of the measured phases (fixed overhead + cost-proportional part). Without
+    ``phases`` every step costs the same.
+    """
+
+    def __init__(self, start_step, end_step, images_per_step, write=print, phases=None):
         super().__init__(start_step)
         self.start_step, self.end_step, self.images_per_step = start_step, end_step, images_per_step
         self.write = write
+        self.phases = sorted(phases or [(0, 1.0, None)])
+        self.per_step = {}  # phase index -> measured seconds per step
         self.t_first = None
 
+    def phase_of(self, index):
+        """The phase of the step with 0-based number ``index``."""
+        return max(i for i, phase in enumerate(self.phases) if phase[0] <= index or i == 0)
+
+    def steps_left(self, step):
+        """Steps still to run in each phase once ``step`` steps are done."""
+        bounds = [phase[0] for phase in self.phases[1:]] + [self.end_step]
+        return [max(0, min(end, self.end_step) - max(first, step))
+                for (first, _, _), end in zip(self.phases, bounds)]
+
     def on_step_end(self, step, values):
-        done = step - self.start_step
+        i = self.phase_of(step - 1)
+        done = step - max(self.phases[i][0], self.start_step)
         if done == 1:
             self.t_first = time.perf_counter()
-        elif done == ESTIMATE_AFTER + 1 and self.t_first is not None:
-            per_step = (time.perf_counter() - self.t_first) / ESTIMATE_AFTER
-            self.write(
-                f"Estimated time for {self.end_step - step} more steps: "
-                f"~{format_duration(per_step * (self.end_step - step))} "
-                f"({self.images_per_step / per_step:.0f} images/s)"
-            )
+        elif done == ESTIMATE_AFTER + 1 and self.t_first is not None and i not in self.per_step:
+            self.per_step[i] = (time.perf_counter() - self.t_first) / ESTIMATE_AFTER
+            self.write(self.estimate(step, i))
+
+    def estimate(self, step, current):
+        left = self.steps_left(step)
+        later = [j for j, n in enumerate(left) if n and j not in self.per_step]
+        rate = f"{self.images_per_step / self.per_step[current]:.0f} images/s"
+        known = sum(n * self.per_step[j] for j, n in enumerate(left) if j in self.per_step)
+        head = f"Estimated time for {sum(left)} more steps: "
+        if not later:
+            return f"{head}~{format_duration(known)} ({rate})"
+        label = self.phases[current][2] or f"phase {current + 1}"
+        tail = "re-estimated when each begins"
+        if len(self.per_step) == 1:
+            base_cost = self.phases[current][1]
+            low = known + sum(left[j] for j in later) * self.per_step[current]
+            high = known + sum(left[j] * self.per_step[current] * max(1.0, self.phases[j][1] / base_cost)
+                               for j in later)
+            return (f"{head}~{format_duration(low)} to ~{format_duration(high)} ({label} steps: {rate}; "
+                    f"later phases' steps cost more, at most in proportion to their multiply-adds; {tail})")
+        costs = np.array([self.phases[j][1] for j in sorted(self.per_step)], float)
+        times = np.array([self.per_step[j] for j in sorted(self.per_step)], float)
+        slope, intercept = np.polyfit(costs, times, 1)
+        predicted = [max(intercept + slope * self.phases[j][1], times.min()) for j in later]
+        total = known + sum(left[j] * t for j, t in zip(later, predicted))
+        return (f"{head}~{format_duration(total)} ({label} steps: {rate}; later phases' steps extrapolated "
+                f"from the {len(self.per_step)} measured; {tail})")
 
 
 class GracefulInterrupt(StepCallback):

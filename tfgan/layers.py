@@ -1106,3 +1106,37 @@ class PixelNormalization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="tfgan")
+def leaky_relu(x, negative_slope=0.2):
+    """LeakyReLU(x) = max(x, slope * x) for 0 <= slope <= 1 (the ProGAN and StyleGAN papers' 0.2),
+    the activation of every layer of :mod:`tfgan.models.progan` and :mod:`tfgan.models.stylegan`
+    (``activation=leaky_relu`` in :class:`EqualizedConv2D` / :class:`EqualizedDense`).
+
+    Written as a maximum rather than ``tf.nn.leaky_relu`` because a gradient penalty (WGAN-GP,
+    R1) differentiates D's input gradient: the graph then holds ``LeakyReluGrad``, and TensorFlow's
+    grappler remapper, fusing Conv2D + BiasAdd + LeakyRelu, fails on it and logs an error
+    ("remapper failed ... LeakyReluGrad") at every trace. The two agree everywhere, and so do
+    their gradients except at exactly 0 (slope 1 above 0, ``negative_slope`` below).
+    """
+    if isinstance(negative_slope, numbers.Real) and not 0 <= negative_slope <= 1:
+        raise ValueError(f"`negative_slope` must be in [0, 1]. Received: negative_slope={negative_slope!r}")
+    return ops.maximum(x, ops.cast(negative_slope, x.dtype) * x)
+
+
+def track_layers(owner, prefix, layers):
+    """Make every layer of ``layers`` (a list, possibly nested, ``None`` entries skipped) a named
+    checkpoint dependency of ``owner``: ``owner.<prefix>_<i>[_<j>]``.
+
+    Keras 3 keeps a list attribute in its own tracker, which ``tf.train.Checkpoint`` does not walk:
+    a layer held only in a list is checkpointed only through an optimizer that updates its weights.
+    Everything else it holds is silently left out: a moving average of G (``--ema``), whose weights
+    no optimizer holds, came back from a checkpoint as its random initial values.
+    """
+    for i, layer in enumerate(layers):
+        name = f"{prefix}_{i}"
+        if isinstance(layer, (list, tuple)):
+            track_layers(owner, name, layer)
+        elif layer is not None:
+            setattr(owner, name, layer)

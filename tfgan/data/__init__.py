@@ -47,7 +47,7 @@ _EXPORTS = {
                     "fashion_edges", "fashion_footwear", "load_translation", "translation_data",
                     "translation_datasets"),
     "superres": ("DIV2K_HOST", "SR_PHOTOS", "available_image_sets", "list_image_set", "load_image_set",
-                 "random_crops"),
+                 "load_photos_as_images", "random_crops"),
     "mnist_m": ("blend_digits", "mnist_m"),
 }
 _OWNER = {name: module for module, names in _EXPORTS.items() for name in names}

@@ -65,6 +65,33 @@ def load_image_set(name: str, split: str = "train", data_dir: str | os.PathLike 
         f"{available_image_sets()}."
     )
 
+def load_photos_as_images(
+    name: str, split: str = "train", batch_size: int = 64, image_size: int = 64, channels: int = 3,
+    data_dir: str | os.PathLike | None = None, seed: int | None = None, repeat: bool = False,
+) -> tuple[tf.data.Dataset, int]:
+    """A set of photos of any sizes (``folder:PATH``, a photo set) as same-shaped training images:
+    each photo center-cropped to a square and resized (antialiased) to ``image_size``, float32 in
+    [-1, 1] with ``channels`` (1 or 3), in batches of ``batch_size`` (last partial batch dropped).
+    Returns ``(dataset, photos in the split)``; what the image generators train on for a folder."""
+    photos = load_image_set(name, split, data_dir)
+    size = (int(image_size), int(image_size)) if isinstance(image_size, (int, np.integer)) else tuple(image_size)
+    if channels not in (1, 3):
+        raise ValueError(f"Expected channels to be 1 or 3. Received: channels={channels!r}.")
+    if not repeat and batch_size > photos.count:
+        raise ValueError(f"batch_size={batch_size} exceeds the {photos.count} photos of {name!r} split "
+                         f"{split!r}. Use a smaller batch_size or repeat=True.")
+
+    def to_image(image):  # uint8 (H, W, 3) -> float32 (size, C) in [-1, 1]
+        h, w = tf.shape(image)[0], tf.shape(image)[1]
+        side = tf.minimum(h, w)
+        image = tf.image.crop_to_bounding_box(image, (h - side) // 2, (w - side) // 2, side, side)
+        image = tf.image.resize(tf.cast(image, tf.float32), size, antialias=True) / 127.5 - 1.0
+        return tf.image.rgb_to_grayscale(image) if channels == 1 else image
+
+    dataset = photos.dataset(shuffle_seed=seed, repeat=repeat).map(to_image, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.batch(int(batch_size), drop_remainder=True).prefetch(tf.data.AUTOTUNE), photos.count
+
+
 def list_image_set(name, split, images, source="") -> ImageSet:
     """An :class:`ImageSet` over in-memory uint8 (H, W, 3) arrays."""
     images = [np.asarray(image) for image in images]

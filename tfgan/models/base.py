@@ -385,10 +385,18 @@ class AdversarialModel(keras.Model):
 
     def make_dataset(self, seed, repeat=True):
         """``(dataset, examples_per_epoch)`` for ``fit``: batches of ``images_per_step`` images
-        (with labels for conditional models) in [-1, 1]. Raises the data layer's errors."""
+        (with labels for conditional models) in [-1, 1]; a folder of photos of any sizes is
+        center-cropped and resized to ``image_shape``. Raises the data layer's errors."""
         from tfgan import data
 
         cfg = self.config
+        if data.info(cfg.dataset).kind == "photos":  # photos of any sizes (folder:PATH): square crops
+            if self.uses_labels:
+                raise ValueError(f"Dataset {cfg.dataset!r} is a folder of photos without labels; "
+                                 f"{type(self).__name__} needs labelled images (e.g. mnist).")
+            return data.load_photos_as_images(
+                cfg.dataset, cfg.split, batch_size=self.images_per_step, image_size=tuple(cfg.image_shape[:2]),
+                channels=cfg.image_shape[2], data_dir=cfg.data_dir, seed=seed, repeat=repeat)
         dataset = data.load(
             cfg.dataset, split=cfg.split, batch_size=self.images_per_step,
             image_size=tuple(cfg.image_shape[:2]), channels=cfg.image_shape[2],

@@ -26,6 +26,10 @@ mini-batches of 64 instead of 128; the simultaneous update of the TensorFlow tut
 from one D forward pass, ``--update simultaneous``) instead of Algorithm 1's alternating one, which
 saves a third D forward per step; and ``--precision auto``, bfloat16 arithmetic on CPUs that have
 it natively (float32 elsewhere; D's logit and the losses stay float32). Lecture 02, section 7.
+Measured and not adopted (one seed each; benchmarks/README.md): an average of G's weights
+(``--ema 0.999``, with its warm-up) scored within 0.15 of G itself, a wider G (``--g-filters 128``)
+0.1-0.2 higher at equal CPU time (within the spread between seeds), least squares and 5x5 kernels
+lower.
 
 Architecture departures: z is Gaussian rather than uniform; kernels are 4x4 where the authors' code
 (Newmu/dcgan_code) uses 5x5 at stride 2: 4x4 is what most later implementations use

@@ -60,13 +60,11 @@ from keras import ops
 
 from tfgan import losses
 from tfgan.errors import ConfigError
-from tfgan.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNormalization
+from tfgan.layers import (
+    EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNormalization, leaky_relu, track_layers,
+)
 from tfgan.models.base import AdversarialConfig, redefault
 from tfgan.models.gan import GAN
-
-#: The negative slope of every LeakyReLU (the paper's 0.2).
-SLOPE = 0.2
-
 
 @dataclass
 class ProGANConfig(AdversarialConfig):
@@ -135,16 +133,18 @@ def downsample(x):
     return ops.average_pool(x, 2, strides=2, padding="valid")
 
 
+def as_images(x):
+    """G's output as images: float32, clipped to the data range [-1, 1]. The last layer of
+    ProGAN's and StyleGAN's G is linear (the papers' toRGB), so it can overshoot; what is sampled,
+    drawn and scored (the classifier IS and FD refuse floats outside [-1, 1]) is what a PNG of it
+    shows. Training never clips: D sees G's raw output. Both models' samplers go through here."""
+    return tf.clip_by_value(tf.cast(x, tf.float32), -1.0, 1.0)
+
+
 def fade(alpha, old, new):
     """(1 - alpha) old + alpha new: the fade-in of lectures/14_progressive_and_stylegan.md, Eq. (1)."""
     alpha = ops.cast(alpha, new.dtype)
     return (1.0 - alpha) * ops.cast(old, new.dtype) + alpha * new
-
-
-def _lrelu(x):
-    # max(x, 0.2 x) is LeakyReLU(0.2); written out because grappler's remapper fails (and logs an
-    # error) fusing Conv2D + bias + LeakyRelu when WGAN-GP differentiates through the gradient
-    return ops.maximum(x, SLOPE * x)
 
 
 class _Grown(keras.Model):
@@ -181,6 +181,8 @@ class Generator(_Grown):
                                      name="level")
         self.alpha = self.add_weight(shape=(), dtype="float32", initializer="ones", trainable=False,
                                      name="alpha")
+        track_layers(self, "_blocks", self.blocks)  # checkpointed with G itself, not only via Adam
+        track_layers(self, "_to_rgb", self.to_rgb)
         self.build((None, cfg.latent_dim))
 
     def build(self, input_shape):
@@ -197,12 +199,12 @@ class Generator(_Grown):
         """The feature maps of ``level``, before its toRGB."""
         h = self.project(self.norm(z))
         h = ops.reshape(h, (-1, 4, 4, h.shape[-1] // 16))
-        h = self.norm(_lrelu(h))
+        h = self.norm(leaky_relu(h))
         for lv in range(level + 1):
             if lv:
                 h = upsample(h)
             for conv in self.blocks[lv]:
-                h = self.norm(_lrelu(conv(h)))  # conv, LeakyReLU, pixel norm
+                h = self.norm(leaky_relu(conv(h)))  # conv, LeakyReLU, pixel norm
         return h
 
     def grow(self, z, level, alpha):
@@ -214,7 +216,7 @@ class Generator(_Grown):
         h = h_old
         h = upsample(h)
         for conv in self.blocks[level]:
-            h = self.norm(_lrelu(conv(h)))
+            h = self.norm(leaky_relu(conv(h)))
         new = self.to_rgb[level](h)  # toRGB_new(block(up(h)))
         old = upsample(self.to_rgb[level - 1](h_old))  # up(toRGB_old(h))
         return fade(alpha, old, new)
@@ -226,10 +228,10 @@ class Generator(_Grown):
         return self.full_size(self.grow(z, level, self.alpha), level)
 
     def full_size(self, x, level):
-        """Images of ``level`` upsampled to the full image size and clipped to [-1, 1]."""
+        """Images of ``level`` upsampled to the full image size and clipped to [-1, 1] (:func:`as_images`)."""
         for _ in range(self.levels - 1 - level):
             x = upsample(x)
-        return ops.clip(x, -1.0, 1.0)
+        return as_images(x)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], *self.cfg.image_shape)
@@ -254,6 +256,8 @@ class Discriminator(_Grown):
         self.minibatch_std = MinibatchStdDev(group_size=min(4, cfg.batch_size)) if cfg.minibatch_std else None
         self.head = [EqualizedConv2D(f0, 3, name="conv_4x4"), EqualizedDense(f0, name="dense_4x4"),
                      EqualizedDense(1, gain=1.0, name="logit", dtype="float32")]  # float32 scores
+        for name in ("from_rgb", "blocks", "head"):  # checkpointed with D itself, not only via Adam
+            track_layers(self, f"_{name}", getattr(self, name))
         self.build((None, *cfg.image_shape))
 
     def build(self, input_shape):
@@ -271,23 +275,23 @@ class Discriminator(_Grown):
         """From the feature maps entering ``level``'s block down to the score."""
         for lv in range(level, 0, -1):
             for conv in self.blocks[lv]:
-                h = _lrelu(conv(h))
+                h = leaky_relu(conv(h))
             h = downsample(h)
         if self.minibatch_std is not None:
             h = self.minibatch_std(h)
-        h = _lrelu(self.head[0](h))
-        h = _lrelu(self.head[1](ops.reshape(h, (-1, 16 * h.shape[-1]))))
+        h = leaky_relu(self.head[0](h))
+        h = leaky_relu(self.head[1](ops.reshape(h, (-1, 16 * h.shape[-1]))))
         return self.head[2](h)
 
     def score(self, x, level, alpha):
         """D(x) for images of side 4 * 2^level, the new block faded in with ``alpha``."""
-        h = _lrelu(self.from_rgb[level](x))
+        h = leaky_relu(self.from_rgb[level](x))
         if level == 0:
             return self.trunk(h, 0)
         for conv in self.blocks[level]:
-            h = _lrelu(conv(h))
+            h = leaky_relu(conv(h))
         h = downsample(h)  # block(fromRGB_new(x))
-        old = _lrelu(self.from_rgb[level - 1](downsample(x)))  # fromRGB_old(down(x))
+        old = leaky_relu(self.from_rgb[level - 1](downsample(x)))  # fromRGB_old(down(x))
         return self.trunk(fade(alpha, old, h), level - 1)
 
     def call(self, x, level=None, alpha=None, training=False):
@@ -338,6 +342,29 @@ class ProGAN(GAN):
             return tf.minimum(1.0, tf.cast(done, tf.float32) / self.config.fade_steps)
         return min(1.0, done / self.config.fade_steps)
 
+    def step_macs(self, level):
+        """Multiply-adds of one image through G and D at ``level`` during its fade (both paths), a
+        proxy for what a training step at that level costs (:meth:`cost_phases`)."""
+        g, d = self.generator, self.discriminator
+        side = lambda lv: 4 * 2**lv  # noqa: E731
+
+        def macs(layer, lv=0):  # a dense layer: its kernel; a convolution: kernel x output pixels
+            n = int(np.prod(layer.kernel.shape))
+            return n * side(lv) ** 2 if isinstance(layer, EqualizedConv2D) else n
+
+        total = macs(g.project) + sum(macs(c, lv) for lv in range(level + 1) for c in g.blocks[lv])
+        total += sum(macs(c, lv) for lv in range(1, level + 1) for c in d.blocks[lv])
+        total += macs(d.head[0]) + macs(d.head[1]) + macs(d.head[2])
+        for lv in {level, max(level - 1, 0)}:  # toRGB/fromRGB, the old one too during a fade
+            total += macs(g.to_rgb[lv], lv) + macs(d.from_rgb[lv], lv)
+        return total
+
+    def cost_phases(self, end_step):
+        """``[(first step, relative cost, label)]`` of each resolution the run reaches: the trainer's
+        time estimate times each one's steps separately (a 32x32 step costs ~10x a 4x4 one)."""
+        levels = [lv for lv in range(self.levels) if self.level_start(lv) < end_step]
+        return [(self.level_start(lv), float(self.step_macs(lv)), f"{4 * 2**lv}x{4 * 2**lv}") for lv in levels]
+
     def grid_milestones(self, end_step):
         """``{step: file name}``: one sample grid at the end of each resolution's phase."""
         marks = {self.level_start(lv + 1): f"res_{4 * 2**lv:03d}.png" for lv in range(self.levels - 1)}
@@ -355,27 +382,6 @@ class ProGAN(GAN):
         z = self.latent(num, seed=seed)
         g = self.generator
         return np.stack([ops.convert_to_numpy(g.full_size(g(z, level=level, alpha=float(a)), level)) for a in alphas])
-
-    def make_dataset(self, seed, repeat=True):
-        """The base class's dataset, or for a folder of photos (``folder:PATH`` whose images differ in
-        size) each photo center-cropped to a square and resized to ``image_shape``."""
-        from tfgan import data
-
-        cfg = self.config
-        if data.info(cfg.dataset).kind != "photos":
-            return super().make_dataset(seed, repeat)
-        photos = data.load_image_set(cfg.dataset, cfg.split)
-        size, channels = tuple(cfg.image_shape[:2]), cfg.image_shape[2]
-
-        def to_image(image):  # uint8 (H, W, 3) -> float32 (size, size, C) in [-1, 1]
-            h, w = tf.shape(image)[0], tf.shape(image)[1]
-            side = tf.minimum(h, w)
-            image = tf.image.crop_to_bounding_box(image, (h - side) // 2, (w - side) // 2, side, side)
-            image = tf.image.resize(tf.cast(image, tf.float32), size, antialias=True) / 127.5 - 1.0
-            return tf.image.rgb_to_grayscale(image) if channels == 1 else image
-
-        dataset = photos.dataset(shuffle_seed=seed, repeat=repeat).map(to_image, num_parallel_calls=tf.data.AUTOTUNE)
-        return dataset.batch(self.images_per_step, drop_remainder=True).prefetch(tf.data.AUTOTUNE), photos.count
 
     @property
     def current_level(self):

@@ -23,6 +23,9 @@ const 4x4x512              ``StyleGenerator.const`` (s x s x ``g_filters``)
 B (noise scales)           ``StyleGenerator.noise[i]`` (:class:`tfgan.layers.NoiseInjection`)
 AdaIN                      :func:`tfgan.layers.adaptive_instance_norm` with scale 1 + A(w)_s
 w_avg, psi                 ``StyleGenerator.w_avg``, ``StyleGenerator.truncate``
+Gs (G's moving average)    ``StyleGAN.ema_generator`` (``--ema``, 0.995, with the library's warm-up
+                           :meth:`GAN.ema_decay`): what ``sample``, the grids, ``generate`` and
+                           the metrics draw from, as in the authors' code
 style mixing               ``StyleGAN.mixed_styles``: w1 for the layers before a random
                            crossover, w2 after, with probability ``style_mixing``
                            (lectures/14_progressive_and_stylegan.md, Eq. (8))
@@ -58,14 +61,25 @@ Departures, chosen to train in minutes on a CPU at 32 x 32 (each stated where it
 * The learning rates are 2e-3 with Adam betas (0, 0.99) (StyleGAN2's; the paper: 1e-3 at high
   resolutions); R1's gamma defaults to 1 instead of 10 for these small images.
 
-What to expect from short CPU runs (MNIST, 32 x 32, batch 32, 400-1500 steps): the samples
-drift toward a few digit shapes (partial mode collapse) while the styles A_i(w) still vary from
-sample to sample: G learns to make its output nearly independent of them. We saw it with every
-setting tried: non-saturating + R1 with gamma 0.01, 1 and 10, WGAN-GP, learning rates 1e-3 and
-2e-3, 32 and 64 feature maps, minibatch-stddev groups of 4 and 32, with and without style mixing;
-WGAN-GP at 1e-3 (the notebook's laptop setting) stayed varied longest (to about 400 steps). Unlike
-DCGAN's batch norm, nothing in a style-based G ties one sample's features to the batch's, so its
-variety rests on D alone; the paper trains on millions of images. Not investigated further.
+What to expect from short CPU runs (MNIST, 32 x 32, batch 64, 400-1500 steps): the samples of G
+itself drift toward a few digit shapes (partial mode collapse: classifier IS 2.6 after 100 steps,
+1.5 after 600, 4 of 10 classes) while the styles A_i(w) still vary from sample to sample: G learns
+to make its output nearly independent of them. We checked the code against the paper and the
+authors' code (style = A(w) with scale 1 + y_s; B zero at the start; the mapping network's 0.01
+learning-rate multiplier with equalized learning rates; the learned constant; R1 on reals only with
+gamma / 2; D's minibatch stddev; truncation only at sampling; mixing; z normalized, w not; a linear
+toRGB against data in [-1, 1]) and found no departure that explains it. What did differ: the authors
+sample from a moving average of G (their Gs), and we sampled from G. Averaging keeps more variety
+(one run, beta 0.995 without warm-up, 600 steps: IS 2.39 vs 1.54, 9 vs 4 classes;
+benchmarks/modern_gans.py: 2.05 and 6 classes, against 1.27 and 3 before), so it is the default
+here; it does not stop the drift. Neither did (runs of 200-1,500 steps): non-saturating + R1 with
+gamma 0.01, 1 and 10, WGAN-GP, learning rates 2e-4 (betas 0.5, 0.99), 1e-3 and 2e-3, 32 and 64
+feature maps, minibatch-stddev groups of 4 and 32, no mixing, StyleGAN2's skip generator (toRGB at
+every resolution), affine maps A started 10x smaller (worse: G stays collapsed), or StyleGAN2's
+weight demodulation instead of AdaIN (G's IS 2.6-2.75 over steps 200-400 against 2.1-2.3 with AdaIN:
+a little better, far from DCGAN). Unlike DCGAN's batch norm, nothing in a style-based G ties one
+sample's features to the batch's, so its variety rests on D alone; the paper trains on millions of
+images.
 """
 
 from __future__ import annotations
@@ -81,14 +95,14 @@ from keras import ops
 from tfgan.errors import ConfigError
 from tfgan.layers import (
     EqualizedConv2D, EqualizedDense, MinibatchStdDev, NoiseInjection, PixelNormalization,
-    adaptive_instance_norm,
+    adaptive_instance_norm, leaky_relu, track_layers,
 )
 from tfgan.models.base import AdversarialConfig, redefault
 from tfgan.models.gan import GAN
+from tfgan.models.progan import as_images
 
-#: StyleGAN's instance-norm epsilon (the authors' code), and LeakyReLU's slope.
+#: StyleGAN's instance-norm epsilon (the authors' code).
 ADAIN_EPSILON = 1e-8
-SLOPE = 0.2
 
 
 def resolutions(image_shape):
@@ -126,6 +140,9 @@ class StyleGANConfig(AdversarialConfig):
     d_lr: float = redefault(AdversarialConfig, "d_lr", 2e-3)
     beta1: float = redefault(AdversarialConfig, "beta1", 0.0)
     beta2: float = redefault(AdversarialConfig, "beta2", 0.99)
+    # the authors sample from G's moving average (their Gs, G_smoothing_kimg = 10: a half-life of
+    # 10,000 images, 0.5^(64/10^4) ~ 0.9956 per step at batch 64); --ema 0 samples from G itself
+    ema: float | None = redefault(AdversarialConfig, "ema", 0.995)
     w_dim: int = field(default=64, metadata={"help": "size of the intermediate latent w", "min": 1})
     mapping_layers: int = field(
         default=4, metadata={"help": "layers of the mapping network f (the paper's 8)", "min": 1})
@@ -172,7 +189,7 @@ class StyleGenerator(keras.Model):
         self.resolutions = resolutions(cfg.image_shape)
         start = self.resolutions[0]
         self.normalize_z = PixelNormalization(name="normalize_z")
-        self.mapping = [EqualizedDense(cfg.w_dim, lr_multiplier=cfg.mapping_lr_mul, activation="leaky_relu",
+        self.mapping = [EqualizedDense(cfg.w_dim, lr_multiplier=cfg.mapping_lr_mul, activation=leaky_relu,
                                        name=f"mapping_{i}") for i in range(cfg.mapping_layers)]
         self.layer_resolutions = [r for r in self.resolutions for _ in range(2)]
         self.layer_channels = [channels_at(cfg.g_filters, r, start) for r in self.layer_resolutions]
@@ -187,6 +204,8 @@ class StyleGenerator(keras.Model):
         # A: w -> (y_s - 1, y_b); the "+ 1" (the authors' code) makes every style start at scale 1
         self.affine = [EqualizedDense(2 * c, gain=1.0, name=f"style_{i}") for i, c in enumerate(self.layer_channels)]
         self.to_rgb = EqualizedConv2D(cfg.image_shape[2], 1, gain=1.0, name="to_rgb", dtype="float32")
+        for name in ("mapping", "convs", "noise", "affine"):  # checkpointed with G (see track_layers)
+            track_layers(self, f"_{name}", getattr(self, name))
         self.build((None, cfg.latent_dim))
 
     def build(self, input_shape):
@@ -259,7 +278,7 @@ class StyleGenerator(keras.Model):
                     x = self.upsample(x)
                 x = self.convs[i](x)
             x = self.noise[i](x, noise[i])  # x + B n (lectures/14_progressive_and_stylegan.md, Eq. (6))
-            x = ops.leaky_relu(x, SLOPE)
+            x = leaky_relu(x)
             # AdaIN(x, y) = y_s (x - mu(x)) / sigma(x) + y_b (lectures/14_progressive_and_stylegan.md, Eq. (5))
             x = adaptive_instance_norm(x, y_s[:, None, None, :], y_b[:, None, None, :], ADAIN_EPSILON)
         return self.to_rgb(x)
@@ -282,15 +301,15 @@ def build_discriminator(cfg):
     res = resolutions(cfg.image_shape)
     ch = lambda r: channels_at(cfg.d_filters, r, res[0])  # noqa: E731
     layers = [keras.Input(tuple(cfg.image_shape)),
-              EqualizedConv2D(ch(res[-1]), 1, activation="leaky_relu", name="from_rgb")]
+              EqualizedConv2D(ch(res[-1]), 1, activation=leaky_relu, name="from_rgb")]
     for r in reversed(res[1:]):
-        layers += [EqualizedConv2D(ch(r), 3, activation="leaky_relu", name=f"conv_{r}a"),
-                   EqualizedConv2D(ch(r // 2), 3, activation="leaky_relu", name=f"conv_{r}b"),
+        layers += [EqualizedConv2D(ch(r), 3, activation=leaky_relu, name=f"conv_{r}a"),
+                   EqualizedConv2D(ch(r // 2), 3, activation=leaky_relu, name=f"conv_{r}b"),
                    keras.layers.AveragePooling2D(2)]
     layers += [MinibatchStdDev(group_size=min(cfg.mbstd_group, cfg.batch_size)),
-               EqualizedConv2D(ch(res[0]), 3, activation="leaky_relu", name=f"conv_{res[0]}"),
+               EqualizedConv2D(ch(res[0]), 3, activation=leaky_relu, name=f"conv_{res[0]}"),
                keras.layers.Flatten(),
-               EqualizedDense(ch(res[0]), activation="leaky_relu", name="dense"),
+               EqualizedDense(ch(res[0]), activation=leaky_relu, name="dense"),
                EqualizedDense(1, gain=1.0, name="logit", dtype="float32")]
     return keras.Sequential(layers, name="discriminator")
 
@@ -354,21 +373,21 @@ class StyleGAN(GAN):
 
     # -- sampling ----------------------------------------------------------------------------------
     def sample(self, n, seed=None, z=None, truncation=None, noise_seed=None):
-        """``n`` images in [-1, 1] (NHWC), w truncated toward w_avg by ``truncation`` (psi; None
-        or 1: none). The noise images come from ``noise_seed`` (default ``seed``, or 0 when only
+        """``n`` images (NHWC) clipped to [-1, 1] (:func:`tfgan.models.progan.as_images`), w
+        truncated toward w_avg by ``truncation`` (psi; None or 1: none). The noise images come from ``noise_seed`` (default ``seed``, or 0 when only
         ``z`` is given), so the same call gives the same images."""
         z = self.latent(n, seed) if z is None else tf.convert_to_tensor(z, tf.float32)
         noise_seed = noise_seed if noise_seed is not None else (seed if seed is not None else 0)
         g = self.sampler
         noise = g.noise_inputs(ops.shape(z)[0], int(noise_seed))
-        return tf.cast(g(z, training=False, psi=truncation, noise=noise), tf.float32)
+        return as_images(g(z, training=False, psi=truncation, noise=noise))
 
     def synthesize(self, ws, noise_seed=0):
-        """Images (float32, [-1, 1]) of per-layer latents ``ws`` (N, L, w_dim), all with the same
+        """Images (float32, clipped to [-1, 1]) of per-layer latents ``ws`` (N, L, w_dim), all with the same
         noise images (from ``noise_seed``), so that they differ only through their styles."""
         g = self.sampler
         ws = tf.convert_to_tensor(ws, tf.float32)
-        return tf.cast(g.synthesize(ws, noise=g.noise_inputs(1, int(noise_seed))), tf.float32)
+        return as_images(g.synthesize(ws, noise=g.noise_inputs(1, int(noise_seed))))
 
     def style_mixing_grid(self, rows_z, cols_z, layers="coarse", truncation=None, noise_seed=0):
         """The paper's Figure 3: cell (r, c) takes the style layers ``layers`` (a group name of
