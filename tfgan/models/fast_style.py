@@ -44,8 +44,9 @@ painting's blue and grey and keeps the photos recognisable, with bright spots in
 (docs/images/fast_style_hed_starry_night.png, lectures/12_fast_style_transfer.md). TV 0.1 rather
 than 1, at which the TV term was as large as the style term (not compared in a separate run).
 The 1000 steps took 12.3 CPU-minutes (user + sys; 25 minutes of wall time on a shared 2-core
-AVX-512 CPU, the VGG in bfloat16): a laptop budget, where the paper's 40,000 steps at 256 px are
-not. With ``--vgg-weights imagenet`` start from ``--style-weight 2.4e-3`` (Johnson et al.'s).
+AVX-512 CPU, the VGG in bfloat16); with oneDNN capped to AVX2 (a laptop's instructions, the VGG in
+float32) a step costs 1.6 CPU-seconds, 27 CPU-minutes for the 1000: an hour-scale laptop job,
+where the paper's 40,000 steps at 256 px are out of reach. With ``--vgg-weights imagenet`` start from ``--style-weight 2.4e-3`` (Johnson et al.'s).
 
 Departures: COCO's 80k photos are replaced offline by random crops of 14 photos (flipped and
 rotated, ``--augment``), and one-colour crops are left out (:func:`tfgan.style.feedforward.is_flat`:
