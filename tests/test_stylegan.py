@@ -242,8 +242,10 @@ def test_train_step_updates_g_d_and_the_mean_w():
     assert {"mapping_0", "style_0", "conv_1", "to_rgb"} <= names
     # samples come from G's moving average, as the authors' Gs: theta_ema = beta theta_ema + (1 - beta) theta
     assert model.sampler is model.ema_generator and model.config.ema == 0.995
+    beta = float(model.ema_decay())  # after one step, the warm-up's 2 / 11
+    assert beta == pytest.approx(2 / 11)
     for ema, before, after in zip(model.ema_generator.trainable_weights, g0, model.generator.trainable_weights):
-        np.testing.assert_allclose(ema.numpy(), 0.995 * before + 0.005 * after.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ema.numpy(), beta * before + (1 - beta) * after.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_a_checkpoint_holds_every_weight_of_g_its_moving_average_and_d(tmp_path):
