@@ -113,6 +113,8 @@ def main(argv=None):
           f"{args.restarts} restarts x {args.inv_steps} steps; lambda_f = {args.feature_weight}")
     spent = lambda t: "reused from --runs" if t is None else f"{t[1]:.0f} CPU s ({t[0]:.0f} s wall)"  # noqa: E731
     print(f"training: DCGAN {spent(dcgan_time)}, BiGAN {spent(bigan_time)}, encoder of Eq. (6) {spent(enc_train_time)}")
+    print(f"correlation of E(G(z)) with z over 500 fresh z: encoder of Eq. (6) "
+          f"{inversion.code_correlation(encoder, g):.2f}, BiGAN {inversion.code_correlation(bigan.encoder, bigan.generator):.2f}")
     print(f"{'method':14} {'pixel MSE':>9} {'feature MSE':>11} {'same label':>10} {'CPU s':>8} {'wall s':>8}")
     for name, row in table.items():
         print(f"{name:14} {row['pixel_mse']:9.4f} {row['feature_mse']:11.4f} {row['agreement']:10.1%} "
@@ -121,7 +123,9 @@ def main(argv=None):
         record = {"settings": vars(args), "split": split, "cpu_flags": cpu_flags(),
                   "onednn_max_cpu_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", ""),
                   "load_average": os.getloadavg()[0], "training_seconds": {
-                      "dcgan": dcgan_time, "bigan": bigan_time, "encoder": enc_train_time}, "results": table}
+                      "dcgan": dcgan_time, "bigan": bigan_time, "encoder": enc_train_time}, "results": table,
+                  "code_correlation": {"encoder": inversion.code_correlation(encoder, g),
+                                       "bigan": inversion.code_correlation(bigan.encoder, bigan.generator)}}
         with open(args.json, "w") as f:
             json.dump(record, f, indent=2)
     return 0

@@ -157,7 +157,7 @@ def test_registry_and_paper_defaults():
     entry = models.get("fast_style")
     assert entry.model_class is FastStyle and entry.default_dataset == "sr_photos"
     cfg = FastStyleConfig()
-    assert (cfg.batch_size, cfg.g_lr, cfg.image_size, cfg.filters, cfg.residual_blocks) == (4, 1e-3, 256, 32, 5)
+    assert (cfg.batch_size, cfg.g_lr, cfg.image_size, cfg.filters, cfg.residual_blocks) == (4, 1e-3, 128, 32, 5)
     assert (cfg.upsample, cfg.vgg_weights) == ("resize", "hed")
     with pytest.raises(ValueError, match=r"--image-size must be a multiple of 4 .*Received: 30"):
         FastStyleConfig(image_size=30).validate()

@@ -135,3 +135,14 @@ def test_the_default_encoder_and_the_comparison_table():
     assert rows["true"]["pixel_mse"] < 1e-10 and rows["true"]["feature_mse"] < 1e-10
     assert rows["true"]["agreement"] == 1.0 and rows["true"]["cpu_seconds"] == 0.0
     assert rows["encoder"]["pixel_mse"] > 0 and "cpu_seconds" not in rows["encoder"]
+
+
+def test_code_correlation_is_one_for_the_inverse_and_near_zero_for_an_encoder_that_ignores_x():
+    g, a = linear_generator()
+    inverse = keras.layers.Dense(3, use_bias=False)
+    exact = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), inverse])
+    inverse.set_weights([np.linalg.pinv(a)])  # A^+: E(G(z)) = z
+    assert inversion.code_correlation(exact, g) == pytest.approx(1.0, abs=1e-5)
+    blind = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Lambda(
+        lambda x: tf.random.stateless_normal((tf.shape(x)[0], 3), seed=[3, 4]))])
+    assert abs(inversion.code_correlation(blind, g)) < 0.1

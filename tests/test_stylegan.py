@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgan import generate, inference, train
+from tfgan import generate, inference, runs, train
 from tfgan.errors import ConfigError, RunError
 from tfgan.classifier import to_classifier_input
 from tfgan.layers import NoiseInjection, adaptive_instance_norm, leaky_relu
@@ -190,7 +190,7 @@ def test_samples_are_clipped_to_the_data_range():
     """G's toRGB is linear: a sample that overshoots is clipped to [-1, 1] (what a PNG shows), so
     the classifier IS/FD, which refuse floats outside [-1, 1], can score every sampling path."""
     model = _tiny()
-    g = model.generator
+    g = model.sampler  # G's moving average (the default --ema)
     g.to_rgb.bias.assign([3.0])  # every raw pixel far above 1
     z = model.latent(3, seed=5)
     noise = g.noise_inputs(3, 5)
@@ -240,6 +240,30 @@ def test_train_step_updates_g_d_and_the_mean_w():
     names = {w.path.split("/")[-2] for w, w0 in zip(model.generator.trainable_weights, g0)
              if not np.allclose(w0, w.numpy())}
     assert {"mapping_0", "style_0", "conv_1", "to_rgb"} <= names
+    # samples come from G's moving average, as the authors' Gs: theta_ema = beta theta_ema + (1 - beta) theta
+    assert model.sampler is model.ema_generator and model.config.ema == 0.995
+    beta = float(model.ema_decay())  # after one step, the warm-up's 2 / 11
+    assert beta == pytest.approx(2 / 11)
+    for ema, before, after in zip(model.ema_generator.trainable_weights, g0, model.generator.trainable_weights):
+        np.testing.assert_allclose(ema.numpy(), beta * before + (1 - beta) * after.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_checkpoint_holds_every_weight_of_g_its_moving_average_and_d(tmp_path):
+    """Keras 3 lists of layers are invisible to tf.train.Checkpoint: the moving average of G, whose
+    weights no optimizer holds, used to come back as random values (tfgan.layers.track_layers)."""
+    model = _tiny()
+    model.compile()
+    model.train_step(tf.random.uniform((8, 32, 32, 1), -1, 1, seed=3))
+    path = runs.make_checkpoint(model).save(str(tmp_path / "ckpt"))
+    fresh = _tiny(seed=1)
+    fresh.compile()
+    runs.make_checkpoint(fresh).restore(path).assert_existing_objects_matched()
+    for name in ("generator", "ema_generator", "discriminator"):
+        saved, restored = getattr(model, name).weights, getattr(fresh, name).weights
+        assert len(saved) == len(restored) >= 20
+        for a, b in zip(saved, restored):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=f"{name}: {a.path}")
+    np.testing.assert_array_equal(model.sample(2, seed=0), fresh.sample(2, seed=0))
 
 
 @pytest.mark.slow

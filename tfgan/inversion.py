@@ -216,7 +216,7 @@ def train_encoder(generator, encoder=None, steps=1000, batch_size=64, learning_r
     if encoder is None:
         shape = tuple(int(s) for s in generator.output_shape[1:])
         encoder = build_encoder(BiGANConfig(image_shape=shape, latent_dim=d, d_filters=filters,
-                                            d_norm="batch", seed=seed))
+                                            e_norm="batch", seed=seed))
     optimizer = keras.optimizers.Adam(learning_rate)
     optimizer.build(encoder.trainable_variables)
 
@@ -239,6 +239,15 @@ def encode(encoder, images, batch_size=500):
     images = _as_images(images)
     parts = [encoder(images[i:i + batch_size], training=False) for i in range(0, len(images), batch_size)]
     return np.concatenate([np.asarray(tf.cast(p, tf.float32)) for p in parts])
+
+
+def code_correlation(encoder, generator, n=500, seed=7):
+    """Correlation of E(G(z)) with z over ``n`` fresh z ~ N(0, I), all coordinates pooled: near 1
+    when E inverts G on G's own samples (the optimum of lectures/13_representation_learning.md,
+    Eqs. (6) and (7)), near 0 for an encoder that ignores its image."""
+    z = tf.random.stateless_normal((int(n), latent_dim_of(generator)), seed=[int(seed), 0])
+    found = encode(encoder, _generate(generator, z).numpy())
+    return float(np.corrcoef(found.ravel(), z.numpy().ravel())[0, 1])
 
 
 def compare(generator, latents, images, classifier_model, times=None):

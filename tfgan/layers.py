@@ -1123,3 +1123,20 @@ def leaky_relu(x, negative_slope=0.2):
     if isinstance(negative_slope, numbers.Real) and not 0 <= negative_slope <= 1:
         raise ValueError(f"`negative_slope` must be in [0, 1]. Received: negative_slope={negative_slope!r}")
     return ops.maximum(x, ops.cast(negative_slope, x.dtype) * x)
+
+
+def track_layers(owner, prefix, layers):
+    """Make every layer of ``layers`` (a list, possibly nested, ``None`` entries skipped) a named
+    checkpoint dependency of ``owner``: ``owner.<prefix>_<i>[_<j>]``.
+
+    Keras 3 keeps a list attribute in its own tracker, which ``tf.train.Checkpoint`` does not walk:
+    a layer held only in a list is checkpointed only through an optimizer that updates its weights.
+    Everything else it holds is silently left out: a moving average of G (``--ema``), whose weights
+    no optimizer holds, came back from a checkpoint as its random initial values.
+    """
+    for i, layer in enumerate(layers):
+        name = f"{prefix}_{i}"
+        if isinstance(layer, (list, tuple)):
+            track_layers(owner, name, layer)
+        elif layer is not None:
+            setattr(owner, name, layer)

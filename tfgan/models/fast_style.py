@@ -27,14 +27,26 @@ y_hat = f_W(x)                              ``self.generator(content)``
 l_feat (relu2_2), l_style (relu1_2 ...     :class:`tfgan.style.gatys.Objective` on the layers of
   relu4_3), l_TV; lambda_c, lambda_s,        :mod:`tfgan.style.feedforward`; ``--content-weight``,
   lambda_TV (paper eq. 5 and section 4)      ``--style-weight``, ``--tv-weight``
-Adam, lr 1e-3, batch 4, 256x256             ``--g-lr``, ``--batch-size``, ``--image-size``
+Adam, lr 1e-3, batch 4, 256x256             ``--g-lr``, ``--batch-size``, ``--image-size`` (128)
 =========================================  =====================================================
 
-Loss weights: Johnson et al.'s (their public code: content 1, style 5, both mean squared errors,
-Grams divided by C H W) rewritten for this library's normalizations: the per-layer weights
-:data:`tfgan.style.feedforward.STYLE_LAYER_WEIGHTS` = (64 / C_l)^2 and a style weight of
-5 x 4 / 64^2 x 2 = 10 / 64^2 (4 / C_l^2 from the Gram normalization, 2 because our content loss is
-half the mean squared error).
+Loss weights and settings for the offline ``hed`` VGG16 (the default loss network): content 1,
+style 6e-4, TV 0.1, Adam 1e-3, batch 4, 128-pixel crops, 1000 steps. Johnson et al.'s own
+weights (their public code: content 1, style 5, both mean squared errors, Grams divided by C H W)
+rewritten for this library's normalizations give the per-layer weights
+:data:`tfgan.style.feedforward.STYLE_LAYER_WEIGHTS` = (64 / C_l)^2 (kept) and a style weight of
+5 x 4 / 64^2 x 2 = 10 / 64^2 = 2.4e-3 (4 / C_l^2 from the Gram normalization, 2 because our
+content loss is half the mean squared error). With the ``hed`` network (a VGG16 fine-tuned to
+detect edges) that is too strong: even 5e-4 at 64 px left the photos as dark and light blobs in
+the painting's colours after 400 steps. Measured on ``--style starry_night`` at 128 px, 1000
+steps each: style 2e-4 keeps the photos but paints only faintly; 6e-4 paints fine strokes in the
+painting's blue and grey and keeps the photos recognisable, with bright spots in some dark areas
+(docs/images/fast_style_hed_starry_night.png, lectures/12_fast_style_transfer.md). TV 0.1 rather
+than 1, at which the TV term was as large as the style term (not compared in a separate run).
+The 1000 steps took 12.3 CPU-minutes (user + sys; 25 minutes of wall time on a shared 2-core
+AVX-512 CPU, the VGG in bfloat16); with oneDNN capped to AVX2 (a laptop's instructions, the VGG in
+float32) a step costs 1.6 CPU-seconds, 27 CPU-minutes for the 1000: an hour-scale laptop job,
+where the paper's 40,000 steps at 256 px are out of reach. With ``--vgg-weights imagenet`` start from ``--style-weight 2.4e-3`` (Johnson et al.'s).
 
 Departures: COCO's 80k photos are replaced offline by random crops of 14 photos (flipped and
 rotated, ``--augment``), and one-colour crops are left out (:func:`tfgan.style.feedforward.is_flat`:
@@ -60,13 +72,14 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 
 @dataclass
 class FastStyleConfig(TrainConfig):
-    """Fast style transfer settings; the defaults follow Johnson et al. 2016 (section 4)."""
+    """Fast style transfer settings: Johnson et al. 2016's network and optimizer (section 4), loss
+    weights, crop size and steps tuned for the offline hed VGG16 on a CPU (see the module docstring)."""
 
     dataset: str = field(
         default="sr_photos",
         metadata={"help": "content photos to crop (sr_photos offline, folder:PATH; see tfgan.data)"},
     )
-    steps: int = field(default=2000, metadata={"help": "training steps (paper: 40000 at batch 4)", "min": 1})
+    steps: int = field(default=1000, metadata={"help": "training steps (paper: 40000 at batch 4)", "min": 1})
     batch_size: int = field(default=4, metadata={"help": "content crops per step", "min": 1})
     g_lr: float = field(default=1e-3, metadata={"help": "learning rate of the transform network (Adam)",
                                                 "min": 0, "min_exclusive": True})
@@ -79,7 +92,8 @@ class FastStyleConfig(TrainConfig):
         metadata={"help": "style image PATH[,PATH...] (several: their equal mix), or starry_night "
                           "(the course's sample painting)"},
     )
-    image_size: int = field(default=256, metadata={"help": "side of the square content crops (multiple of 4)",
+    image_size: int = field(default=128, metadata={"help": "side of the square content crops (multiple of 4; "
+                                                          "paper: 256)",
                                                    "min": 16})
     crops_per_image: int = field(
         default=8, metadata={"help": "crops taken from each photo per pass (an epoch is one pass)", "min": 1}
@@ -109,8 +123,9 @@ class FastStyleConfig(TrainConfig):
                   "choices": feedforward.UPSAMPLING},
     )
     content_weight: float = field(default=1.0, metadata={"help": "lambda_c", "min": 0})
-    style_weight: float = field(default=10 / 64**2, metadata={"help": "lambda_s", "min": 0})
-    tv_weight: float = field(default=1.0, metadata={"help": "lambda_TV", "min": 0})
+    style_weight: float = field(default=6e-4, metadata={"help": "lambda_s (tuned for the hed VGG16; "
+                                                                 "Johnson et al.'s: 2.4e-3)", "min": 0})
+    tv_weight: float = field(default=0.1, metadata={"help": "lambda_TV", "min": 0})
     vgg_weights: str = field(
         default="hed",
         metadata={"help": "VGG16 weights of the loss network: hed (offline), imagenet, a .weights.h5 "

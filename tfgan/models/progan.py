@@ -60,7 +60,9 @@ from keras import ops
 
 from tfgan import losses
 from tfgan.errors import ConfigError
-from tfgan.layers import EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNormalization, leaky_relu
+from tfgan.layers import (
+    EqualizedConv2D, EqualizedDense, MinibatchStdDev, PixelNormalization, leaky_relu, track_layers,
+)
 from tfgan.models.base import AdversarialConfig, redefault
 from tfgan.models.gan import GAN
 
@@ -179,6 +181,8 @@ class Generator(_Grown):
                                      name="level")
         self.alpha = self.add_weight(shape=(), dtype="float32", initializer="ones", trainable=False,
                                      name="alpha")
+        track_layers(self, "_blocks", self.blocks)  # checkpointed with G itself, not only via Adam
+        track_layers(self, "_to_rgb", self.to_rgb)
         self.build((None, cfg.latent_dim))
 
     def build(self, input_shape):
@@ -252,6 +256,8 @@ class Discriminator(_Grown):
         self.minibatch_std = MinibatchStdDev(group_size=min(4, cfg.batch_size)) if cfg.minibatch_std else None
         self.head = [EqualizedConv2D(f0, 3, name="conv_4x4"), EqualizedDense(f0, name="dense_4x4"),
                      EqualizedDense(1, gain=1.0, name="logit", dtype="float32")]  # float32 scores
+        for name in ("from_rgb", "blocks", "head"):  # checkpointed with D itself, not only via Adam
+            track_layers(self, f"_{name}", getattr(self, name))
         self.build((None, *cfg.image_shape))
 
     def build(self, input_shape):

@@ -23,6 +23,9 @@ const 4x4x512              ``StyleGenerator.const`` (s x s x ``g_filters``)
 B (noise scales)           ``StyleGenerator.noise[i]`` (:class:`tfgan.layers.NoiseInjection`)
 AdaIN                      :func:`tfgan.layers.adaptive_instance_norm` with scale 1 + A(w)_s
 w_avg, psi                 ``StyleGenerator.w_avg``, ``StyleGenerator.truncate``
+Gs (G's moving average)    ``StyleGAN.ema_generator`` (``--ema``, 0.995, with the library's warm-up
+                           :meth:`GAN.ema_decay`): what ``sample``, the grids, ``generate`` and
+                           the metrics draw from, as in the authors' code
 style mixing               ``StyleGAN.mixed_styles``: w1 for the layers before a random
                            crossover, w2 after, with probability ``style_mixing``
                            (lectures/14_progressive_and_stylegan.md, Eq. (8))
@@ -58,14 +61,25 @@ Departures, chosen to train in minutes on a CPU at 32 x 32 (each stated where it
 * The learning rates are 2e-3 with Adam betas (0, 0.99) (StyleGAN2's; the paper: 1e-3 at high
   resolutions); R1's gamma defaults to 1 instead of 10 for these small images.
 
-What to expect from short CPU runs (MNIST, 32 x 32, batch 32, 400-1500 steps): the samples
-drift toward a few digit shapes (partial mode collapse) while the styles A_i(w) still vary from
-sample to sample: G learns to make its output nearly independent of them. We saw it with every
-setting tried: non-saturating + R1 with gamma 0.01, 1 and 10, WGAN-GP, learning rates 1e-3 and
-2e-3, 32 and 64 feature maps, minibatch-stddev groups of 4 and 32, with and without style mixing;
-WGAN-GP at 1e-3 (the notebook's laptop setting) stayed varied longest (to about 400 steps). Unlike
-DCGAN's batch norm, nothing in a style-based G ties one sample's features to the batch's, so its
-variety rests on D alone; the paper trains on millions of images. Not investigated further.
+What to expect from short CPU runs (MNIST, 32 x 32, batch 64, 400-1500 steps): the samples of G
+itself drift toward a few digit shapes (partial mode collapse: classifier IS 2.6 after 100 steps,
+1.5 after 600, 4 of 10 classes) while the styles A_i(w) still vary from sample to sample: G learns
+to make its output nearly independent of them. We checked the code against the paper and the
+authors' code (style = A(w) with scale 1 + y_s; B zero at the start; the mapping network's 0.01
+learning-rate multiplier with equalized learning rates; the learned constant; R1 on reals only with
+gamma / 2; D's minibatch stddev; truncation only at sampling; mixing; z normalized, w not; a linear
+toRGB against data in [-1, 1]) and found no departure that explains it. What did differ: the authors
+sample from a moving average of G (their Gs), and we sampled from G. Averaging keeps more variety
+(one run, beta 0.995 without warm-up, 600 steps: IS 2.39 vs 1.54, 9 vs 4 classes;
+benchmarks/modern_gans.py: 2.05 and 6 classes, against 1.27 and 3 before), so it is the default
+here; it does not stop the drift. Neither did (runs of 200-1,500 steps): non-saturating + R1 with
+gamma 0.01, 1 and 10, WGAN-GP, learning rates 2e-4 (betas 0.5, 0.99), 1e-3 and 2e-3, 32 and 64
+feature maps, minibatch-stddev groups of 4 and 32, no mixing, StyleGAN2's skip generator (toRGB at
+every resolution), affine maps A started 10x smaller (worse: G stays collapsed), or StyleGAN2's
+weight demodulation instead of AdaIN (G's IS 2.6-2.75 over steps 200-400 against 2.1-2.3 with AdaIN:
+a little better, far from DCGAN). Unlike DCGAN's batch norm, nothing in a style-based G ties one
+sample's features to the batch's, so its variety rests on D alone; the paper trains on millions of
+images.
 """
 
 from __future__ import annotations
@@ -81,7 +95,7 @@ from keras import ops
 from tfgan.errors import ConfigError
 from tfgan.layers import (
     EqualizedConv2D, EqualizedDense, MinibatchStdDev, NoiseInjection, PixelNormalization,
-    adaptive_instance_norm, leaky_relu,
+    adaptive_instance_norm, leaky_relu, track_layers,
 )
 from tfgan.models.base import AdversarialConfig, redefault
 from tfgan.models.gan import GAN
@@ -126,6 +140,9 @@ class StyleGANConfig(AdversarialConfig):
     d_lr: float = redefault(AdversarialConfig, "d_lr", 2e-3)
     beta1: float = redefault(AdversarialConfig, "beta1", 0.0)
     beta2: float = redefault(AdversarialConfig, "beta2", 0.99)
+    # the authors sample from G's moving average (their Gs, G_smoothing_kimg = 10: a half-life of
+    # 10,000 images, 0.5^(64/10^4) ~ 0.9956 per step at batch 64); --ema 0 samples from G itself
+    ema: float | None = redefault(AdversarialConfig, "ema", 0.995)
     w_dim: int = field(default=64, metadata={"help": "size of the intermediate latent w", "min": 1})
     mapping_layers: int = field(
         default=4, metadata={"help": "layers of the mapping network f (the paper's 8)", "min": 1})
@@ -187,6 +204,8 @@ class StyleGenerator(keras.Model):
         # A: w -> (y_s - 1, y_b); the "+ 1" (the authors' code) makes every style start at scale 1
         self.affine = [EqualizedDense(2 * c, gain=1.0, name=f"style_{i}") for i, c in enumerate(self.layer_channels)]
         self.to_rgb = EqualizedConv2D(cfg.image_shape[2], 1, gain=1.0, name="to_rgb", dtype="float32")
+        for name in ("mapping", "convs", "noise", "affine"):  # checkpointed with G (see track_layers)
+            track_layers(self, f"_{name}", getattr(self, name))
         self.build((None, cfg.latent_dim))
 
     def build(self, input_shape):
@@ -354,8 +373,8 @@ class StyleGAN(GAN):
 
     # -- sampling ----------------------------------------------------------------------------------
     def sample(self, n, seed=None, z=None, truncation=None, noise_seed=None):
-        """``n`` images (NHWC) clipped to [-1, 1] (:func:`tfgan.models.progan.as_images`), w truncated toward w_avg by
-        ``truncation`` (psi; None or 1: none). The noise images come from ``noise_seed`` (default ``seed``, or 0 when only
+        """``n`` images (NHWC) clipped to [-1, 1] (:func:`tfgan.models.progan.as_images`), w
+        truncated toward w_avg by ``truncation`` (psi; None or 1: none). The noise images come from ``noise_seed`` (default ``seed``, or 0 when only
         ``z`` is given), so the same call gives the same images."""
         z = self.latent(n, seed) if z is None else tf.convert_to_tensor(z, tf.float32)
         noise_seed = noise_seed if noise_seed is not None else (seed if seed is not None else 0)
