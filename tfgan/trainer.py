@@ -130,8 +130,7 @@ def _run_locked(model_name, config, progress, interrupt_after, strategy):
     grids = callbacks.SampleGrids(write_dir, config.num_samples, config.sample_every, start_step, logger.writer,
                                   milestones=model.grid_milestones(end_step))
     saver = callbacks.PeriodicCheckpoint(manager, config.checkpoint_every, start_step)
-    # steps whose cost changes during the run (ProGAN's resolutions) are estimated phase by phase
-    phases = model.cost_phases(end_step) if hasattr(model, "cost_phases") else None
+    phases = model.cost_phases(end_step)  # ProGAN's resolutions are estimated phase by phase
     steps = [stop, interrupt, *([bar] if bar else []),
              callbacks.TimeEstimate(start_step, end_step, images_per_step, write=write, phases=phases),
              logger, grids, saver]

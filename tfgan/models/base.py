@@ -411,6 +411,12 @@ class AdversarialModel(keras.Model):
         per resolution of a progressive GAN); none by default."""
         return {}
 
+    def cost_phases(self, end_step):
+        """``[(first step, relative cost, label)]`` for a run whose steps change cost (e.g. the
+        resolutions of a progressive GAN), timed one by one by the trainer's time estimate; None
+        (the default): every step costs the same."""
+        return None
+
     def on_train_begin(self, start_step):
         """Called once before ``fit`` (e.g. to initialize from another run when ``start_step == 0``)."""
 
