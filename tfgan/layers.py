@@ -1140,3 +1140,85 @@ def track_layers(owner, prefix, layers):
             track_layers(owner, name, layer)
         elif layer is not None:
             setattr(owner, name, layer)
+
+
+# ---------------------------------------------------------------------------------------------
+# Differentiable augmentation (lectures/11_gan_objectives.md)
+
+#: ``--augment`` values: which of DiffAugment's transforms run, in this order, before every D call.
+AUGMENT_POLICIES = ("none", "translation", "cutout", "translation,cutout")
+
+
+def translate_images(images, shifts, fill=0.0):
+    """Each image moved by its own integer offset, the uncovered border set to ``fill``:
+
+        out[b, i, j] = images[b, i - dy_b, j - dx_b]  where that pixel exists, else fill,
+
+    with ``shifts[b] = (dy_b, dx_b)`` (down and right positive). A gather, so the gradient reaches
+    every input pixel that lands in the output.
+    """
+    images = tf.convert_to_tensor(images)
+    shifts = tf.cast(shifts, tf.int32)
+    height, width = tf.shape(images)[1], tf.shape(images)[2]
+    rows = tf.range(height)[None, :] - shifts[:, :1]  # (B, H): the source row of each output row
+    cols = tf.range(width)[None, :] - shifts[:, 1:]
+    inside = (((rows >= 0) & (rows < height))[:, :, None] & ((cols >= 0) & (cols < width))[:, None, :])
+    out = tf.gather(images, tf.clip_by_value(rows, 0, height - 1), axis=1, batch_dims=1)
+    out = tf.gather(out, tf.clip_by_value(cols, 0, width - 1), axis=2, batch_dims=1)
+    return tf.where(inside[..., None], out, tf.cast(fill, images.dtype))
+
+
+def cutout_images(images, corners, size, fill=0.0):
+    """Each image with a ``size[0] x size[1]`` square set to ``fill``; ``corners[b] = (top, left)``
+    of image b's square, which may reach past the border (the part outside is dropped)."""
+    images = tf.convert_to_tensor(images)
+    corners = tf.cast(corners, tf.int32)
+    rows, cols = tf.range(tf.shape(images)[1])[None, :], tf.range(tf.shape(images)[2])[None, :]
+    in_rows = (rows >= corners[:, :1]) & (rows < corners[:, :1] + size[0])
+    in_cols = (cols >= corners[:, 1:]) & (cols < corners[:, 1:] + size[1])
+    square = in_rows[:, :, None] & in_cols[:, None, :]
+    return tf.where(square[..., None], tf.cast(fill, images.dtype), images)
+
+
+def diff_augment(images, policy="translation,cutout", seed=None, translation=0.125, cutout=0.5, fill=0.0):
+    """DiffAugment (Zhao et al. 2020, https://arxiv.org/abs/2006.10738): random transforms T,
+    differentiable in the image, applied to real and generated images alike before every call of D,
+    in D's loss and in G's (lectures/11_gan_objectives.md, Eq. (17)). D then never sees an
+    un-augmented image, so it cannot memorize a small training set as easily, and because G's
+    gradient flows back through T, G is still pushed towards the real, un-augmented distribution.
+
+    Transforms, as in the authors' code (``DiffAugment_tf.py``), each drawn per image:
+
+    * ``translation``: a shift by integers in [-r, r] pixels in each direction, r = round(translation
+      * size) (4 for 28 x 28), the uncovered border filled with ``fill`` (:func:`translate_images`);
+    * ``cutout``: a square of round(cutout * size) pixels (14 for 28 x 28) set to ``fill``, centred
+      anywhere in the image, clipped at the border (:func:`cutout_images`).
+
+    The paper's colour transforms (brightness, saturation, contrast) are left out: they mean
+    nothing on grey-scale digits. ``fill=0`` is the authors' (mid-grey in [-1, 1]).
+
+    Args:
+        images: (B, H, W, C) with static H and W.
+        policy: one of ``AUGMENT_POLICIES``.
+        seed: a ``keras.random.SeedGenerator`` (a new draw each call), an int, or None.
+    """
+    _check_choice("policy", policy, AUGMENT_POLICIES)
+    images = tf.convert_to_tensor(images)
+    if policy == "none":
+        return images
+    height, width = images.shape[1], images.shape[2]
+    if height is None or width is None:
+        raise ValueError(f"diff_augment needs images of static height and width. Received: shape {images.shape}")
+    batch = tf.shape(images)[0]
+    transforms = policy.split(",")
+    if "translation" in transforms:
+        reach = np.array([int(height * translation + 0.5), int(width * translation + 0.5)], np.int32)
+        shifts = keras.random.randint((batch, 2), 0, 2**31 - 1, seed=seed) % (2 * reach + 1) - reach
+        images = translate_images(images, shifts, fill)
+    if "cutout" in transforms:
+        size = (int(height * cutout + 0.5), int(width * cutout + 0.5))
+        # the authors' centre: uniform in [0, H + (1 - size % 2)), the square from centre - size // 2
+        span = np.array([height + 1 - size[0] % 2, width + 1 - size[1] % 2], np.int32)
+        centres = keras.random.randint((batch, 2), 0, 2**31 - 1, seed=seed) % span
+        images = cutout_images(images, centres - np.array([size[0] // 2, size[1] // 2], np.int32), size, fill)
+    return images

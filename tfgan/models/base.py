@@ -24,7 +24,7 @@ from typing import ClassVar
 import keras
 import tensorflow as tf
 
-from tfgan import distribute, losses
+from tfgan import distribute, layers, losses
 from tfgan import precision as precision_lib
 from tfgan.errors import ConfigError
 
@@ -222,6 +222,12 @@ class AdversarialConfig(TrainConfig):
     )
     image_shape: tuple[int, int, int] = field(
         default=(28, 28, 1), metadata={"help": "H,W,C of generated images"}
+    )
+    augment: str = field(
+        default="none",
+        metadata={"help": "DiffAugment (Zhao et al. 2020): random differentiable transforms of real and "
+                          "generated images before every D call, in D's and G's losses (lecture 11)",
+                  "choices": layers.AUGMENT_POLICIES},
     )
 
     def check(self):

@@ -97,7 +97,8 @@ class BiGANConfig(DCGANConfig):
     #: Flags of the GANs trained from noise that this game does not take, with their neutral values.
     UNSUPPORTED = {"feature_matching": False, "gradient_penalty": "none", "clip_weights": None,
                    "ema": None, "d_steps": 1, "g_steps": 1, "update": "alternating",
-                   "minibatch_std": False, "label_smoothing": 0.0, "norm": "batch"}
+                   "minibatch_std": False, "label_smoothing": 0.0, "norm": "batch",
+                   "augment": "none"}
 
     def check(self):
         super().check()

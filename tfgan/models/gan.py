@@ -33,7 +33,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan import losses
-from tfgan.layers import spectral_norm
+from tfgan.layers import diff_augment, spectral_norm
 from tfgan.models.base import AdversarialConfig, AdversarialModel
 
 
@@ -165,7 +165,7 @@ class GAN(AdversarialModel):
     def penalty(self, real, fake, y=None):
         """``--gradient-penalty`` times its weight, for D's loss (0 without one)."""
         kind, weight = self.config.gradient_penalty, self.config.gp_weight
-        critic = lambda x: self.discriminate(x, y)  # noqa: E731  D(. | y) as a function of x
+        critic = lambda x: self.discriminate(self.augment(x), y)  # noqa: E731  D(T(.) | y) of x
         if kind == "wgan_gp":
             epsilon = keras.random.uniform((tf.shape(real)[0],), seed=self.seed_generator)
             return weight * losses.gradient_penalty(critic, real, fake, epsilon)
@@ -179,10 +179,20 @@ class GAN(AdversarialModel):
         if self._d_features is not None:
             inputs = (lambda x: [x, y]) if y is not None else (lambda x: x)
             return losses.feature_matching_loss(
-                tf.stop_gradient(self._d_features(inputs(real), training=True)),
-                self._d_features(inputs(fake), training=True),
+                tf.stop_gradient(self._d_features(inputs(self.augment(real)), training=True)),
+                self._d_features(inputs(self.augment(fake)), training=True),
             )
-        return self.g_loss_fn(self.discriminate(fake, y))
+        return self.g_loss_fn(self.discriminate(self.augment(fake), y))  # D(T(G(z)))
+
+    def augment(self, images):
+        """T(x) of ``--augment``: DiffAugment's random transforms (:func:`tfgan.layers.diff_augment`,
+        lectures/11_gan_objectives.md, Eq. (17)), drawn afresh for every image at every call; the
+        identity without ``--augment``. Every D call of a training step goes through it, on real
+        and generated images, in D's loss, G's loss and the gradient penalties alike; sampling and
+        evaluation never do."""
+        if self.config.augment == "none":
+            return images
+        return diff_augment(images, self.config.augment, seed=self.seed_generator)
 
     # -- the condition hook: how y enters G and D (CGAN overrides these; here there is no y) -------
     def split_batch(self, data):
@@ -227,12 +237,13 @@ class GAN(AdversarialModel):
         return any(isinstance(layer, mixing) for layer in self.discriminator.layers)
 
     def discriminate_pair(self, real, fake, y=None):
-        """``(D's logits on real, on fake)``: one D call on the concatenated batch when D has no
-        batch statistics (the same numbers, one pass of larger matrices), else two calls."""
+        """``(D's logits on real, on fake)``, each batch through ``augment`` first: one D call on
+        the concatenated batch when D has no batch statistics (the same numbers, one pass of larger
+        matrices), else two calls."""
         if self.d_has_batch_statistics:
-            return self.discriminate(real, y), self.discriminate(fake, y)
+            return self.discriminate(self.augment(real), y), self.discriminate(self.augment(fake), y)
         n = tf.shape(real)[0]
-        both = self.discriminate(tf.concat([real, tf.cast(fake, real.dtype)], 0),
+        both = self.discriminate(self.augment(tf.concat([real, tf.cast(fake, real.dtype)], 0)),
                                  None if y is None else tf.concat([y, y], 0))
         return both[:n], both[n:]
 
@@ -244,7 +255,8 @@ class GAN(AdversarialModel):
             fake = self.generate(self.latent(tf.shape(real)[0]), y)  # G(z)
             # two D calls even without batch statistics: G's gradient then flows back through D on
             # the fake half only (through a concatenated call it would cross D on both halves)
-            real_logits, fake_logits = self.discriminate(real, y), self.discriminate(fake, y)
+            real_logits = self.discriminate(self.augment(real), y)  # D(T(x))
+            fake_logits = self.discriminate(self.augment(fake), y)  # D(T(G(z)))
             d_loss = self.discriminator_loss(real_logits, fake_logits, real, fake, y)
             if self._d_features is not None:
                 g_loss = self.generator_loss(fake, real, y)
