@@ -7,12 +7,13 @@ import pytest
 
 from tfgan import train
 from tfgan.errors import ConfigError
-from tfgan.models import CGANConfig, DCGANConfig
+from tfgan.models import BiGANConfig, CGANConfig, DCGANConfig
 from tfgan.models.dcgan import PRESETS
 
 #: DCGAN's defaults as measured in benchmarks/README.md (time_to_quality.py, train_speed.py).
 DEFAULTS_PINNED = {"adam": (64, 1e-3, 1e-3, 0.5, 0.999),
-                   "rule": ("non_saturating", "simultaneous", None, "auto")}
+                   "rule": ("non_saturating", "simultaneous", None, "auto"),
+                   "regularizers": ("r1", 0.1, "none")}
 
 FAST = ["--split", "test", "--batch-size", "16", "--g-filters", "8", "--d-filters", "8"]
 
@@ -22,12 +23,18 @@ def test_default_training_settings_are_pinned():
     c = DCGANConfig()
     assert (c.batch_size, c.g_lr, c.d_lr, c.beta1, c.beta2) == DEFAULTS_PINNED["adam"]
     assert (c.loss, c.update, c.ema, c.precision) == DEFAULTS_PINNED["rule"]
+    assert (c.gradient_penalty, c.gp_weight, c.augment) == DEFAULTS_PINNED["regularizers"]
     assert c.preset == "none"
     # the architecture is the paper's guidelines, unchanged (lectures/02_dcgan.md's table)
     assert (c.g_filters, c.d_filters, c.kernel_size, c.norm, c.d_norm) == (64, 64, 4, "batch", "batch")
     # CGAN keeps the paper's training setup (its defaults were not re-measured)
     cg = CGANConfig()
     assert (cg.g_lr, cg.d_lr, cg.update, cg.precision) == (2e-4, 2e-4, "alternating", "float32")
+    assert (cg.gradient_penalty, cg.gp_weight, cg.augment) == ("none", 10.0, "none")
+    # BiGAN's game takes no penalty: DCGAN's R1 default does not reach it (it would be refused)
+    bg = BiGANConfig()
+    bg.validate()
+    assert (bg.gradient_penalty, bg.gp_weight, bg.augment) == ("none", 10.0, "none")
 
 
 def test_radford2015_preset_sets_the_papers_training_setup():
@@ -35,6 +42,7 @@ def test_radford2015_preset_sets_the_papers_training_setup():
     # Radford et al. 2015, section 4: mini-batch 128, Adam lr 0.0002, beta_1 0.5; Algorithm 1
     assert (c.batch_size, c.g_lr, c.d_lr, c.beta1) == (128, 2e-4, 2e-4, 0.5)
     assert (c.loss, c.update, c.ema, c.precision) == ("non_saturating", "alternating", None, "float32")
+    assert (c.gradient_penalty, c.augment) == ("none", "none")  # the paper has neither
     assert c.preset == "radford2015"
     # every field the preset names is set, and the rest are the defaults
     default = DCGANConfig()

@@ -82,6 +82,8 @@ class BiGANConfig(DCGANConfig):
     d_lr: float = redefault(AdversarialConfig, "d_lr")
     update: str = redefault(AdversarialConfig, "update")
     precision: str = redefault(AdversarialConfig, "precision")
+    gradient_penalty: str = redefault(AdversarialConfig, "gradient_penalty")
+    gp_weight: float = redefault(AdversarialConfig, "gp_weight")
     e_norm: str = field(
         default="batch",
         metadata={"help": "normalization in the encoder's hidden stages", "choices": ("batch", "layer", "none")},

@@ -65,6 +65,8 @@ class CGANConfig(DCGANConfig):
     d_lr: float = redefault(AdversarialConfig, "d_lr")
     update: str = redefault(AdversarialConfig, "update")
     precision: str = redefault(AdversarialConfig, "precision")
+    gradient_penalty: str = redefault(AdversarialConfig, "gradient_penalty")
+    gp_weight: float = redefault(AdversarialConfig, "gp_weight")
 
     num_classes: int = field(default=10, metadata={"help": "number of classes y can take", "min": 2})
     label_maps: int = field(

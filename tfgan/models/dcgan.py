@@ -24,12 +24,22 @@ Training defaults, chosen for time to quality on a 2-core CPU (benchmarks/README
 2e-4 (the paper found 1e-3 too high on its data; on MNIST within minutes 1e-3 scores higher);
 mini-batches of 64 instead of 128; the simultaneous update of the TensorFlow tutorial (both losses
 from one D forward pass, ``--update simultaneous``) instead of Algorithm 1's alternating one, which
-saves a third D forward per step; and ``--precision auto``, bfloat16 arithmetic on CPUs that have
-it natively (float32 elsewhere; D's logit and the losses stay float32). Lecture 02, section 7.
-Measured and not adopted (one seed each; benchmarks/README.md): an average of G's weights
-(``--ema 0.999``, with its warm-up) scored within 0.15 of G itself, a wider G (``--g-filters 128``)
-0.1-0.2 higher at equal CPU time (within the spread between seeds), least squares and 5x5 kernels
-lower.
+saves a third D forward per step; ``--precision auto``, bfloat16 arithmetic on CPUs that have
+it natively (float32 elsewhere; D's logit and the losses stay float32); and the R1 penalty of
+Mescheder et al. 2018 on D with gamma 0.1 (``--gradient-penalty r1 --gp-weight 0.1``,
+lectures/11_gan_objectives.md, Eq. (12)), not in the paper. On the 5,000 digits of the benchmark, D
+without it memorizes its training digits (its mean logit on them drifts 1.9 above that on
+held-out real digits by 7,500 steps, and it calls most held-out digits fake) while the score
+levels off; with R1 the score at equal CPU time is higher though a step costs about 1.6x as much
+(the penalty's second backward pass). R1 is computed with D's batch norm in training mode, so
+the penalty is on the gradient of a batch-normalized D (one batch of real digits), not of each
+example alone. Lecture 02, section 7. Measured and not adopted (one seed each;
+benchmarks/README.md): an average of G's weights (``--ema 0.999``, with its warm-up) scored within
+0.15 of G itself, a wider G (``--g-filters 128``) 0.1-0.2 higher at equal CPU time (within the
+spread between seeds), least squares and 5x5 kernels lower; DiffAugment (``--augment``: translation,
+cutout or both), which does stop D memorizing, lower at this budget (translation lets G's digits
+drift off-centre); D without batch norm, hinge loss with spectral norm, batch 32, a decaying
+learning rate, and R1 with gamma 1, 10 or 0.01 no better or lower.
 
 Architecture departures: z is Gaussian rather than uniform; kernels are 4x4 where the authors' code
 (Newmu/dcgan_code) uses 5x5 at stride 2: 4x4 is what most later implementations use
@@ -57,10 +67,11 @@ from tfgan.models.gan import GAN
 #: Named starting points of ``DCGANConfig`` (``--preset``): the fields each one sets; flags given
 #: beside a preset win. ``radford2015`` is the paper's training setup (section 4 of Radford et al.):
 #: mini-batches of 128, Adam 2e-4 with beta_1 0.5 for both networks, Algorithm 1's alternating
-#: updates, float32, no weight averaging.
+#: updates, float32, no weight averaging, no gradient penalty, no augmentation.
 PRESETS = {
     "radford2015": dict(batch_size=128, g_lr=2e-4, d_lr=2e-4, beta1=0.5, beta2=0.999,
-                        loss="non_saturating", update="alternating", ema=None, precision="float32"),
+                        loss="non_saturating", update="alternating", ema=None, precision="float32",
+                        gradient_penalty="none", gp_weight=10.0, augment="none"),
 }
 
 NORMS = ("batch", "virtual_batch", "none")
@@ -79,12 +90,15 @@ class DCGANConfig(AdversarialConfig):
 
     # Training defaults chosen for time to quality on a 2-core CPU (benchmarks/README.md,
     # time_to_quality.py); the paper's are PRESETS["radford2015"]. Adam 1e-3 for both networks,
-    # the simultaneous update of the TensorFlow tutorial (one D forward for both losses), and
-    # bfloat16 arithmetic where the CPU has it natively (float32 elsewhere).
+    # the simultaneous update of the TensorFlow tutorial (one D forward for both losses),
+    # bfloat16 arithmetic where the CPU has it natively (float32 elsewhere), and the R1 penalty
+    # with gamma 0.1 (D memorizes its 5,000 training digits without it).
     g_lr: float = redefault(AdversarialConfig, "g_lr", 1e-3)
     d_lr: float = redefault(AdversarialConfig, "d_lr", 1e-3)
     update: str = redefault(AdversarialConfig, "update", "simultaneous")
     precision: str = redefault(AdversarialConfig, "precision", "auto")
+    gradient_penalty: str = redefault(AdversarialConfig, "gradient_penalty", "r1")
+    gp_weight: float = redefault(AdversarialConfig, "gp_weight", 0.1)
     # Recorded, not applied, by the constructor: ``from_preset`` (and the CLI's --preset) fill in
     # the preset's values, so ``replace`` and a resumed run keep whatever was changed after it.
     preset: str = field(
