@@ -100,6 +100,11 @@ class AdaINConfig(ArbitraryStyleConfig):
     """AdaIN decoder settings; the defaults follow Huang and Belongie 2017 (section 6.1)."""
 
     style_weight: float = field(default=10.0, metadata={"help": "lambda of the style loss", "min": 0})
+    balanced: bool = field(
+        default=False,
+        metadata={"help": "measure each loss term relative to the size of its target (for encoders "
+                          "whose layers differ in scale, like the hed VGG16; see tfgan.style.adain)"},
+    )
 
 
 class ArbitraryStyleModel(AdversarialModel):
@@ -239,7 +244,8 @@ class AdaIN(ArbitraryStyleModel):
         style_features = encoder(style)  # phi_i(s)
         t = adain_lib.adain(encoder(content)[adain_lib.ENCODER_LAYER], style_features[adain_lib.ENCODER_LAYER])
         decoded = self.generator(t, training=True)  # g(t)
-        terms = adain_lib.decoder_loss(encoder, decoded, t, style_features, self.config.style_weight)
+        terms = adain_lib.decoder_loss(encoder, decoded, t, style_features, self.config.style_weight,
+                                         self.config.balanced)
         return terms, decoded
 
     def train_step(self, data):
