@@ -89,6 +89,16 @@ def test_adain_style_loss_is_the_squared_mean_and_std_differences():
     assert float(adain.style_loss(a, a)) == pytest.approx(0.0, abs=1e-6)
     x = a["block1_conv1"]
     assert float(adain.content_loss(x, np.ones_like(x))) == pytest.approx(((x - 1) ** 2).mean(), rel=1e-5)
+    # balanced: each layer relative to the style's (mu^2 + sigma^2), content relative to mean(t^2);
+    # so scaling one layer's activations (a badly scaled encoder layer) leaves its share unchanged
+    want = sum((((_stats(a[n])[0] - _stats(b[n])[0]) ** 2).mean() + ((_stats(a[n])[1] - _stats(b[n])[1]) ** 2).mean())
+               / ((_stats(b[n])[0] ** 2).mean() + (_stats(b[n])[1] ** 2).mean()) for n in adain.STYLE_LAYERS)
+    assert float(adain.style_loss(a, b, balanced=True)) == pytest.approx(want, rel=1e-4)
+    k = {n: 100.0 if n == "block1_conv1" else 1.0 for n in adain.STYLE_LAYERS}
+    scaled = [{n: k[n] * f[n] for n in f} for f in (a, b)]
+    assert float(adain.style_loss(*scaled, balanced=True)) == pytest.approx(want, rel=1e-3)
+    t = np.full_like(x, 2.0)
+    assert float(adain.content_loss(x, t, balanced=True)) == pytest.approx(((x - 2) ** 2).mean() / 4, rel=1e-5)
 
 
 # -- multi-level WCT -----------------------------------------------------------------------------------
@@ -120,8 +130,9 @@ def test_multi_level_wct_colors_each_level_and_alpha_zero_is_the_reconstruction(
 
 
 # -- the models -----------------------------------------------------------------------------------------
-def test_adain_one_train_step_lowers_the_loss_on_a_fixed_batch():
-    model = AdaIN(AdaINConfig(**TINY))
+@pytest.mark.parametrize("balanced", [False, True])
+def test_adain_one_train_step_lowers_the_loss_on_a_fixed_batch(balanced):
+    model = AdaIN(AdaINConfig(**TINY, balanced=balanced))
     model.compile()
     content, style = next(iter(model.make_dataset(seed=0)[0]))
     assert content.shape == style.shape == (2, 32, 32, 3)

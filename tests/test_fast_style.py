@@ -159,6 +159,8 @@ def test_registry_and_paper_defaults():
     cfg = FastStyleConfig()
     assert (cfg.batch_size, cfg.g_lr, cfg.image_size, cfg.filters, cfg.residual_blocks) == (4, 1e-3, 128, 32, 5)
     assert (cfg.upsample, cfg.vgg_weights) == ("resize", "hed")
+    # tuned for the hed VGG16 (tfgan.models.fast_style's docstring)
+    assert (cfg.steps, cfg.style_weight, cfg.layer_weights, cfg.tv_weight) == (1000, 1500.0, "balanced", 0.1)
     with pytest.raises(ValueError, match=r"--image-size must be a multiple of 4 .*Received: 30"):
         FastStyleConfig(image_size=30).validate()
 
@@ -175,6 +177,27 @@ def test_one_train_step_lowers_the_perceptual_loss(tmp_path):
     assert float(logs["loss"]) == pytest.approx(before, rel=1e-4)
     assert after < before
     assert model.preview_grid(2).shape[-1] == 3
+
+
+def test_balanced_layer_weights_make_each_layer_loss_scale_free(tmp_path):
+    """w_l = 1 / mean(A_l^2) (tfgan.style.feedforward.balanced_layer_weights): hand-worked values,
+    w_l E_l unchanged when a layer's activations (so its Grams) are scaled, and the model's default."""
+    from tfgan.style import gatys
+
+    weights = feedforward.balanced_layer_weights({"a": [[1.0, 2.0], [3.0, 4.0]], "b": 2 * np.eye(2)})
+    assert weights == pytest.approx({"a": 1 / 7.5, "b": 1 / 2})
+    rng = np.random.default_rng(0)
+    gram, target = rng.normal(size=(1, 3, 3)), rng.normal(size=(1, 3, 3))
+    scaled = lambda k: feedforward.balanced_layer_weights({"l": k * target})["l"] * float(  # noqa: E731
+        gatys.layer_style_loss(k * gram, k * target))
+    assert scaled(1e3) == pytest.approx(scaled(1.0), rel=1e-5)  # activations x sqrt(1e3): same share
+    style = _png(tmp_path / "style.png", 32, 32, seed=3)
+    assert FastStyleConfig().layer_weights == "balanced"
+    for choice in ("balanced", "johnson"):
+        objective = FastStyle(FastStyleConfig(**TINY, style=style, layer_weights=choice)).objective
+        expected = (feedforward.balanced_layer_weights(objective.style_targets) if choice == "balanced"
+                    else feedforward.STYLE_LAYER_WEIGHTS)
+        assert objective.layer_weights == pytest.approx(expected)
 
 
 def test_one_colour_crops_are_left_out_because_they_blow_up_the_gradient(tmp_path):
@@ -318,7 +341,10 @@ def _styles(tmp_path, n, size=32):
 
 def test_conditional_train_step_scores_each_photo_against_its_own_style(tmp_path):
     styles = _styles(tmp_path, 2)
-    model = FastStyle(FastStyleConfig(**TINY, style=",".join(styles), conditional=True))
+    # fixed layer weights: balanced ones come from all the styles' mean target, a one-style model's
+    # from its own (the same for every style only by chance)
+    fixed = dict(TINY, layer_weights="johnson")
+    model = FastStyle(FastStyleConfig(**fixed, style=",".join(styles), conditional=True))
     model.compile()
     keras.utils.set_random_seed(7)  # the same random VGG in every model below
     content = next(iter(model.make_dataset(seed=0)[0]))
@@ -330,7 +356,7 @@ def test_conditional_train_step_scores_each_photo_against_its_own_style(tmp_path
     both = float(model.perceptual_terms(content, stylized, ids)["style"])
     alone = []
     for i in range(2):
-        one = FastStyle(FastStyleConfig(**TINY, style=styles[int(ids[i])]))
+        one = FastStyle(FastStyleConfig(**fixed, style=styles[int(ids[i])]))
         keras.utils.set_random_seed(7)
         alone.append(float(one.perceptual_terms(content[i:i + 1], stylized[i:i + 1])["style"]))
     assert both == pytest.approx(np.mean(alone), rel=1e-4)

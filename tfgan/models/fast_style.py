@@ -31,27 +31,35 @@ Adam, lr 1e-3, batch 4, 256x256             ``--g-lr``, ``--batch-size``, ``--im
 =========================================  =====================================================
 
 Loss weights and settings for the offline ``hed`` VGG16 (the default loss network): content 1,
-style 6e-4, TV 0.1, Adam 1e-3, batch 4, 128-pixel crops, 1000 steps. Johnson et al.'s own
-weights (their public code: content 1, style 5, both mean squared errors, Grams divided by C H W)
-rewritten for this library's normalizations give the per-layer weights
-:data:`tfgan.style.feedforward.STYLE_LAYER_WEIGHTS` = (64 / C_l)^2 (kept) and a style weight of
-5 x 4 / 64^2 x 2 = 10 / 64^2 = 2.4e-3 (4 / C_l^2 from the Gram normalization, 2 because our
-content loss is half the mean squared error). With the ``hed`` network (a VGG16 fine-tuned to
-detect edges) that is too strong: even 5e-4 at 64 px left the photos as dark and light blobs in
-the painting's colours after 400 steps. Measured on ``--style starry_night`` at 128 px, 1000
-steps each: style 2e-4 keeps the photos but paints only faintly; 6e-4 paints fine strokes in the
-painting's blue and grey and keeps the photos recognisable, with bright spots in some dark areas
-(docs/images/fast_style_hed_starry_night.png, lectures/12_fast_style_transfer.md). TV 0.1 rather
-than 1, at which the TV term was as large as the style term (not compared in a separate run).
-The 1000 steps took 12.3 CPU-minutes (user + sys; 25 minutes of wall time on a shared 2-core
-AVX-512 CPU, the VGG in bfloat16); with oneDNN capped to AVX2 (a laptop's instructions, the VGG in
-float32) a step costs 1.6 CPU-seconds, 27 CPU-minutes for the 1000: an hour-scale laptop job,
-where the paper's 40,000 steps at 256 px are out of reach. With ``--vgg-weights imagenet`` start from ``--style-weight 2.4e-3`` (Johnson et al.'s).
+style 1500 on *balanced* style layers (``--layer-weights balanced``), TV 0.1, Adam 1e-3, batch 4,
+128-pixel crops, 1000 steps. Johnson et al.'s own weights (their public code: content 1, style 5,
+both mean squared errors, Grams divided by C H W) rewritten for this library's normalizations are
+``--layer-weights johnson`` (:data:`tfgan.style.feedforward.STYLE_LAYER_WEIGHTS` = (64 / C_l)^2)
+with a style weight of 5 x 4 / 64^2 x 2 = 10 / 64^2 = 2.4e-3 (4 / C_l^2 from the Gram
+normalization, 2 because our content loss is half the mean squared error). They assume the
+ImageNet VGG's activation scales; in the ``hed`` network the activations shrink with depth, and
+measured on the course photos at 128 px relu1_2 made 99.9% of the style loss (style 6e-4: 7576 of
+7581 for a photo, relu4_3 under 0.01): the network matched the painting's overall grey-blue and
+pixel-scale texture and never its strokes, and after 1000 steps the photos came out desaturated
+with a faint texture. :func:`tfgan.style.feedforward.balanced_layer_weights` (w_l = 1 / mean(A_l^2),
+each layer's Gram error relative to its target) gives the four layers comparable shares (1747,
+346, 525, 581 for the same photo at style 1500); measured on ``--style starry_night`` at 128 px,
+400 steps each (held-out content / style loss): style 1500 keeps the photos (446 / 156), 5000
+loses them in swirls (567 / 584), lr 3e-3 trains worse than 1e-3 (560 / 181), and Johnson's
+weights stay grey-blue (style 6e-4: a blurred photo; 2e-3: bright blobs on a blur). After 1000 steps with the defaults the photos are the
+painting's blue with yellow accents and swirling strokes, recognisable, with dark or yellow blobs
+in some flat areas; docs/images/fast_style_hed_starry_night.png shows the same run after 3000
+steps beside Gatys on the same loss (lectures/12_fast_style_transfer.md, section 7).
+A step costs 0.65 CPU-seconds here (AVX-512, the VGG in bfloat16); with oneDNN capped to AVX2 (a
+laptop's instructions, the VGG in float32) 1.6 CPU-seconds, 27 CPU-minutes for the 1000: an
+hour-scale laptop job, where the paper's 40,000 steps at 256 px are out of reach. With
+``--vgg-weights imagenet`` the balanced weights apply as well; ``--layer-weights johnson
+--style-weight 2.4e-3`` is Johnson et al.'s loss.
 
 Departures: COCO's 80k photos are replaced offline by random crops of 14 photos (flipped and
 rotated, ``--augment``), and one-colour crops are left out (:func:`tfgan.style.feedforward.is_flat`:
-they made the gradient of the instance norms explode); the TV weight is ours (their 1e-6 multiplies a differently normalized TV);
-see also :mod:`tfgan.style.feedforward`.
+they made the gradient of the instance norms explode); the style layers are balanced by default
+(above); the TV weight is ours (their 1e-6 multiplies a differently normalized TV); see also :mod:`tfgan.style.feedforward`.
 """
 
 from __future__ import annotations
@@ -123,9 +131,17 @@ class FastStyleConfig(TrainConfig):
                   "choices": feedforward.UPSAMPLING},
     )
     content_weight: float = field(default=1.0, metadata={"help": "lambda_c", "min": 0})
-    style_weight: float = field(default=6e-4, metadata={"help": "lambda_s (tuned for the hed VGG16; "
-                                                                 "Johnson et al.'s: 2.4e-3)", "min": 0})
+    style_weight: float = field(default=1500.0, metadata={"help": "lambda_s (tuned for the hed VGG16 with "
+                                                                   "balanced layers; Johnson et al.'s: "
+                                                                   "2.4e-3 with --layer-weights johnson)",
+                                                           "min": 0})
     tv_weight: float = field(default=0.1, metadata={"help": "lambda_TV", "min": 0})
+    layer_weights: str = field(
+        default="balanced",
+        metadata={"help": "weights w_l of the style layers: balanced (1 / mean square of each layer's "
+                          "Gram target) or johnson (Johnson et al.'s, for the ImageNet VGG)",
+                  "choices": feedforward.LAYER_WEIGHTINGS},
+    )
     vgg_weights: str = field(
         default="hed",
         metadata={"help": "VGG16 weights of the loss network: hed (offline), imagenet, a .weights.h5 "
@@ -250,6 +266,10 @@ class FastStyle(AdversarialModel):
             objective = gatys.Objective(extractor, feedforward.CONTENT_LAYERS, feedforward.STYLE_LAYERS,
                                         feedforward.STYLE_LAYER_WEIGHTS, content_weight=cfg.content_weight, style_weight=cfg.style_weight,
                                         tv_weight=cfg.tv_weight)
+            if cfg.layer_weights == "balanced":  # w_l from the (mean) Gram targets, then the targets again;
+                # --conditional: one w_l for all styles, from their mean target
+                objective.set_style(styles)
+                objective.layer_weights = feedforward.balanced_layer_weights(objective.style_targets)
             if cfg.conditional:  # one Gram target per style, stacked: (N, C, C) per layer
                 grams = []
                 for style in styles:

@@ -50,6 +50,7 @@ Departures from the paper, and why:
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tfgan.layers import (ConditionalInstanceNormalization, ReflectionPadding2D, ResidualBlock,
@@ -68,6 +69,9 @@ STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")
 #: H W, so their layer loss is ours times 4 / C_l^2; (64 / C_l)^2 keeps that ratio between layers
 #: and the model's style weight carries the rest (:mod:`tfgan.models.fast_style`).
 STYLE_LAYER_WEIGHTS = {"block1_conv2": 1.0, "block2_conv2": 1 / 4, "block3_conv3": 1 / 16, "block4_conv3": 1 / 64}
+#: How the style layers are weighted: ``"balanced"`` (:func:`balanced_layer_weights`, the default)
+#: or ``"johnson"`` (:data:`STYLE_LAYER_WEIGHTS`).
+LAYER_WEIGHTINGS = ("balanced", "johnson")
 #: Height and width of the network's input must be multiples of this (two stride-2 layers).
 SIZE_MULTIPLE = 4
 
@@ -200,3 +204,19 @@ def num_styles(network):
     """N of a conditional network (its style-weights input), or None for a one-style network."""
     inputs = network.inputs
     return int(inputs[1].shape[-1]) if len(inputs) > 1 else None
+
+
+def balanced_layer_weights(target_grams):
+    """w_l = 1 / mean(A_l^2): each style layer's loss (lectures/06_style_transfer.md, Eq. (5))
+    measured relative to the size of its own Gram target ``A_l`` ({layer: (..., C, C)}).
+
+    Johnson et al.'s fixed weights (:data:`STYLE_LAYER_WEIGHTS`) assume the ImageNet VGG's
+    activation scales. In the offline ``hed`` VGG16 the activations shrink with depth instead
+    (mean relu1_2 about 20 times relu4_3 on the course photos), the Gram errors differ by about
+    10^6 between the first and the last style layer, and relu1_2 (colours, pixel-scale texture)
+    made 99.9% of the style loss: the network never learned the painting's larger strokes
+    (measured in :mod:`tfgan.models.fast_style`). With these weights each layer starts at a
+    comparable share whatever the loss network, and the style weight carries the overall scale.
+    """
+    return {name: 1.0 / float(np.mean(np.square(np.asarray(gram, np.float64))))
+            for name, gram in target_grams.items()}
